@@ -1,0 +1,42 @@
+"""Argument coercion shared by the public modules: done once, visibly, in Python."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from .errors import DynresError
+
+
+def as_int(name: str, value: Any, *, minimum: int = 1) -> int:
+    """Returns ``value`` as a Python int >= ``minimum``; TypeError for non-integers."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got bool {value!r}")
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
+    if v < minimum:
+        raise DynresError(f"{name} must be >= {minimum}, got {v}")
+    return v
+
+
+def as_number(name: str, value: Any) -> float:
+    """Returns ``value`` as a float; TypeError for non-numbers (bools included)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def as_int64_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
+    """Returns a C-contiguous int64 array; TypeError unless the input holds integers."""
+    arr = np.asarray(value)
+    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+        raise TypeError(f"{name} must hold integers, got an array of dtype {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        raise DynresError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise DynresError(f"{name} has values beyond the int64 range")
+    return np.ascontiguousarray(arr, dtype=np.int64)

@@ -1,0 +1,9 @@
+//! The pure-Rust core: geometry and plans (no pixels), pixel kernels, position ids.
+//!
+//! Nothing in here knows about Python; every function takes slices and plain numbers.
+
+pub mod error;
+pub mod geometry;
+pub mod video;
+
+pub use error::{Error, Result};

@@ -1,0 +1,18 @@
+//! The `dynres_fast._core` extension module: conversion and validation only.
+//!
+//! Each submodule binds one area of the core; no algorithm lives here.
+
+use pyo3::prelude::*;
+
+mod arrays;
+mod errors;
+mod plans;
+
+#[pymodule(gil_used = false)]
+#[pyo3(name = "_core")]
+fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    plans::register(m)?;
+    Ok(())
+}
