@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod geometry;
+pub mod image;
 pub mod video;
 
 pub use error::{Error, Result};
