@@ -248,22 +248,10 @@ pub fn smart_resize_many(
                 out_h[i] = -1;
                 out_w[i] = -1;
             }
-            (Err(e), RowErrors::Raise) => return Err(with_row(e, i)),
+            (Err(e), RowErrors::Raise) => return Err(e.context(&format!("row {i}"))),
         }
     }
     Ok(())
-}
-
-/// Prefixes an error message with the row it came from, keeping its kind.
-pub(crate) fn with_row(e: Error, row: usize) -> Error {
-    let prefix = |m: String| format!("row {row}: {m}");
-    match e {
-        Error::InvalidArgument(m) => Error::InvalidArgument(prefix(m)),
-        Error::InvalidImage(m) => Error::InvalidImage(prefix(m)),
-        Error::AspectRatio(m) => Error::AspectRatio(prefix(m)),
-        Error::Budget(m) => Error::Budget(prefix(m)),
-        Error::GridMismatch(m) => Error::GridMismatch(prefix(m)),
-    }
 }
 
 #[cfg(test)]
