@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 mod arrays;
 mod errors;
 mod plans;
+mod threads;
 
 #[pymodule(gil_used = false)]
 #[pyo3(name = "_core")]
@@ -14,5 +15,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     plans::register(m)?;
+    threads::register(m)?;
     Ok(())
 }
