@@ -6,9 +6,10 @@ Run: python bench/bench_plans.py
 from __future__ import annotations
 
 import numpy as np
-from _common import machine, median_seconds, table
 
 from dynres_fast import qwen2vl
+
+from _common import machine, median_seconds, table
 
 
 def bench_smart_resize(n: int = 1_000_000, loop_n: int = 100_000) -> list:
@@ -26,11 +27,17 @@ def bench_smart_resize(n: int = 1_000_000, loop_n: int = 100_000) -> list:
 
     upstream = median_seconds(loop, repeat=3) * (n / loop_n)
     oh, ow = qwen2vl.smart_resize_many(hs[:loop_n], ws[:loop_n])
-    assert [smart_resize(h, w, min_pixels=3136, max_pixels=1003520) for h, w in pairs[:1000]] == list(
-        zip(oh[:1000].tolist(), ow[:1000].tolist())
-    )
-    return [("smart_resize, 1M sizes", f"{ours * 1e3:.1f} ms", f"{upstream * 1e3:.0f} ms",
-             f"{upstream / ours:.0f}x")]
+    assert [
+        smart_resize(h, w, min_pixels=3136, max_pixels=1003520) for h, w in pairs[:1000]
+    ] == list(zip(oh[:1000].tolist(), ow[:1000].tolist()))
+    return [
+        (
+            "smart_resize, 1M sizes",
+            f"{ours * 1e3:.1f} ms",
+            f"{upstream * 1e3:.0f} ms",
+            f"{upstream / ours:.0f}x",
+        )
+    ]
 
 
 def main() -> None:

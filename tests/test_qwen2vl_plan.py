@@ -4,12 +4,13 @@ import json
 
 import numpy as np
 import pytest
-from conftest import DATA
 from hypothesis import given
 from hypothesis import strategies as st
-from reference import qwen2vl as ref
 
 from dynres_fast import AspectRatioError, BudgetError, DynresError, qwen2vl
+
+from conftest import DATA
+from reference import qwen2vl as ref
 
 tf_smart_resize = pytest.importorskip(
     "transformers.models.qwen2_vl.image_processing_qwen2_vl"
@@ -35,37 +36,44 @@ def _golden_rows():
 def test_smart_resize_golden(h, w, key, want):
     factor, lo, hi = _budget_from_key(key)
     rule = "transformers" if key.startswith("tf") else "qwen_vl_utils"
-    call = lambda: qwen2vl.smart_resize(  # noqa: E731
-        h, w, factor=factor, min_pixels=lo, max_pixels=hi, rule=rule
-    )
+    kw = {"factor": factor, "min_pixels": lo, "max_pixels": hi, "rule": rule}
     if isinstance(want, list) and 0 not in want:
-        assert call() == tuple(want)
+        assert qwen2vl.smart_resize(h, w, **kw) == tuple(want)
     else:
         # upstream raises here, or returns a zero side that we refuse
         with pytest.raises(DynresError):
-            call()
+            qwen2vl.smart_resize(h, w, **kw)
 
 
-@pytest.mark.parametrize("row", GOLDEN["video_qwen3"], ids=str)
-def test_video_smart_resize_golden(row):
-    for key, want in row.items():
-        if not key.startswith("q3video"):
-            continue
-        _, _, f, lo, hi = key.split("_")
-        call = lambda: qwen2vl.video_smart_resize(  # noqa: E731
-            row["T"], row["h"], row["w"], factor=int(f[1:]), min_pixels=int(lo), max_pixels=int(hi)
-        )
-        if isinstance(want, list):
-            assert call() == tuple(want)
-        else:
-            with pytest.raises(DynresError):
-                call()
+def _video_rows():
+    for row in GOLDEN["video_qwen3"]:
+        for key, want in row.items():
+            if key.startswith("q3video"):
+                _, _, f, lo, hi = key.split("_")
+                yield (row["T"], row["h"], row["w"]), (int(f[1:]), int(lo), int(hi)), want
+
+
+@pytest.mark.parametrize("thw,budget,want", list(_video_rows()))
+def test_video_smart_resize_golden(thw, budget, want):
+    factor, lo, hi = budget
+    kw = {"factor": factor, "min_pixels": lo, "max_pixels": hi}
+    if isinstance(want, list):
+        assert qwen2vl.video_smart_resize(*thw, **kw) == tuple(want)
+    else:
+        with pytest.raises(DynresError):
+            qwen2vl.video_smart_resize(*thw, **kw)
 
 
 sides = st.integers(1, 20000)
 budgets = st.sampled_from(
-    [(28, 3136, 12845056), (28, 3136, 1003520), (28, 200704, 1003520), (32, 65536, 16777216),
-     (28, 784, 3136), (14, 0, 50000)]
+    [
+        (28, 3136, 12845056),
+        (28, 3136, 1003520),
+        (28, 200704, 1003520),
+        (32, 65536, 16777216),
+        (28, 784, 3136),
+        (14, 0, 50000),
+    ]
 )
 
 
@@ -86,8 +94,11 @@ def test_smart_resize_matches_transformers(h, w, budget):
     assert ref.smart_resize(h, w, factor, lo, hi) == want
 
 
-@given(st.lists(st.tuples(sides, sides), min_size=0, max_size=50), budgets,
-       st.sampled_from(["transformers", "qwen_vl_utils"]))
+@given(
+    st.lists(st.tuples(sides, sides), min_size=0, max_size=50),
+    budgets,
+    st.sampled_from(["transformers", "qwen_vl_utils"]),
+)
 def test_smart_resize_many_matches_scalar(pairs, budget, rule):
     factor, lo, hi = budget
     hs = np.array([p[0] for p in pairs], dtype=np.int64)
@@ -150,10 +161,58 @@ def test_smart_resize_budget_errors():
 
 
 SPEC_FRAMES = [
-    ((300, 30), {}, [0, 16, 31, 47, 63, 79, 94, 110, 126, 142, 157, 173, 189, 205, 220, 236,
-                     252, 268, 283, 299]),
-    ((301, 29.97), {}, [0, 16, 32, 47, 63, 79, 95, 111, 126, 142, 158, 174, 189, 205, 221,
-                        237, 253, 268, 284, 300]),
+    (
+        (300, 30),
+        {},
+        [
+            0,
+            16,
+            31,
+            47,
+            63,
+            79,
+            94,
+            110,
+            126,
+            142,
+            157,
+            173,
+            189,
+            205,
+            220,
+            236,
+            252,
+            268,
+            283,
+            299,
+        ],
+    ),
+    (
+        (301, 29.97),
+        {},
+        [
+            0,
+            16,
+            32,
+            47,
+            63,
+            79,
+            95,
+            111,
+            126,
+            142,
+            158,
+            174,
+            189,
+            205,
+            221,
+            237,
+            253,
+            268,
+            284,
+            300,
+        ],
+    ),
     ((10, 30), {}, [0, 3, 6, 9]),
     ((3, 30), {}, [0, 2]),
     ((5, 1), {}, [0, 1, 3, 4]),
@@ -177,8 +236,13 @@ def test_sample_frames_long_video():
     assert len(got) == 768 and got[:8].tolist() == [0, 26, 52, 78, 104, 130, 156, 183]
 
 
-@given(st.integers(1, 5000), st.floats(0.5, 120), st.floats(0.1, 8), st.integers(0, 40),
-       st.one_of(st.none(), st.integers(0, 900)))
+@given(
+    st.integers(1, 5000),
+    st.floats(0.5, 120),
+    st.floats(0.1, 8),
+    st.integers(0, 40),
+    st.one_of(st.none(), st.integers(0, 900)),
+)
 def test_sample_frames_matches_reference(total, vfps, fps, min_frames, max_frames):
     kw = {"fps": fps, "min_frames": min_frames, "max_frames": max_frames}
     try:
@@ -203,15 +267,24 @@ def test_sample_frames_errors():
 
 @pytest.mark.parametrize(
     "n,h,w,want",
-    [(20, 1080, 1920, (560, 1008)), (20, 480, 640, (476, 644)), (768, 1080, 1920, (336, 644)),
-     (768, 480, 640, (420, 560))],
+    [
+        (20, 1080, 1920, (560, 1008)),
+        (20, 480, 640, (476, 644)),
+        (768, 1080, 1920, (336, 644)),
+        (768, 480, 640, (420, 560)),
+    ],
 )
 def test_video_budget_spec(n, h, w, want):
     assert qwen2vl.video_budget(n, h, w) == want
 
 
-@given(st.integers(1, 1000), sides, sides, st.sampled_from([14, 16]),
-       st.one_of(st.none(), st.integers(1000, 500000)))
+@given(
+    st.integers(1, 1000),
+    sides,
+    sides,
+    st.sampled_from([14, 16]),
+    st.one_of(st.none(), st.integers(1000, 500000)),
+)
 def test_video_budget_matches_reference(n, h, w, patch, max_pixels):
     try:
         want = ref.video_budget(n, h, w, image_patch_size=patch, max_pixels=max_pixels)

@@ -5,18 +5,22 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from dynres_fast import AspectRatioError, BudgetError, DynresError, InvalidImageError, qwen2vl
 
+from conftest import DATA
+
 transformers = pytest.importorskip("transformers")
 INPUTS = np.load(DATA / "inputs.npz")
 SLOW = np.load(DATA / "image_slow.npz")
-CASES = {k: v for k, v in json.loads((DATA / "image_slow.json").read_text()).items()
-         if not k.startswith("_")}
+CASES = {
+    k: v
+    for k, v in json.loads((DATA / "image_slow.json").read_text()).items()
+    if not k.startswith("_")
+}
 
 
 def _oracle(images, **kw):
@@ -54,8 +58,9 @@ def test_normalize_tables_match_golden():
     np.testing.assert_array_equal(half[0], luts["slow_half"])
 
 
-images = st.tuples(st.integers(1, 300), st.integers(1, 300), st.sampled_from([1, 3, 4]),
-                   st.integers(0, 2**32 - 1))
+images = st.tuples(
+    st.integers(1, 300), st.integers(1, 300), st.sampled_from([1, 3, 4]), st.integers(0, 2**32 - 1)
+)
 budgets = st.sampled_from([(3136, 12845056), (3136, 1003520), (3136, 50176), (200704, 1003520)])
 
 
@@ -122,7 +127,9 @@ def test_dtypes(dtype):
     elif dtype == "bfloat16":
         ml_dtypes = pytest.importorskip("ml_dtypes")
         assert got.dtype == ml_dtypes.bfloat16
-        np.testing.assert_array_equal(got.view(np.uint16), f32.astype(ml_dtypes.bfloat16).view(np.uint16))
+        np.testing.assert_array_equal(
+            got.view(np.uint16), f32.astype(ml_dtypes.bfloat16).view(np.uint16)
+        )
     else:
         assert got.dtype == np.uint8
         from dynres_fast import _lut
@@ -165,16 +172,27 @@ def test_presets_and_config(tmp_path):
     assert (q3.patch_size, q3.min_pixels, q3.max_pixels) == (16, 65536, 16777216)
     img = INPUTS["img_h_smooth_100x150"]
     np.testing.assert_allclose(q3(img)["pixel_values"], SLOW["h_qwen3__pixel_values"], atol=1e-6)
-    cfg = {"min_pixels": 3136, "max_pixels": 12845056, "patch_size": 14, "merge_size": 2,
-           "temporal_patch_size": 2, "image_mean": list(qwen2vl.OPENAI_CLIP_MEAN),
-           "image_std": list(qwen2vl.OPENAI_CLIP_STD), "resample": 3,
-           "image_processor_type": "Qwen2VLImageProcessor"}
+    cfg = {
+        "min_pixels": 3136,
+        "max_pixels": 12845056,
+        "patch_size": 14,
+        "merge_size": 2,
+        "temporal_patch_size": 2,
+        "image_mean": list(qwen2vl.OPENAI_CLIP_MEAN),
+        "image_std": list(qwen2vl.OPENAI_CLIP_STD),
+        "resample": 3,
+        "image_processor_type": "Qwen2VLImageProcessor",
+    }
     path = tmp_path / "preprocessor_config.json"
     path.write_text(json.dumps(cfg))
     p = qwen2vl.ImageProcessor.from_pretrained_config(path)
     assert (p.min_pixels, p.max_pixels, p.resample) == (3136, 12845056, "bicubic")
-    q3cfg = {"size": {"shortest_edge": 65536, "longest_edge": 16777216}, "patch_size": 16,
-             "image_mean": [0.5] * 3, "image_std": [0.5] * 3}
+    q3cfg = {
+        "size": {"shortest_edge": 65536, "longest_edge": 16777216},
+        "patch_size": 16,
+        "image_mean": [0.5] * 3,
+        "image_std": [0.5] * 3,
+    }
     p3 = qwen2vl.ImageProcessor.from_pretrained_config(q3cfg)
     assert (p3.min_pixels, p3.max_pixels, p3.patch_size) == (65536, 16777216, 16)
 

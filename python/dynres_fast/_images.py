@@ -29,7 +29,8 @@ def as_image(image: Any, index: int = 0) -> np.ndarray:
         image = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     if not isinstance(image, np.ndarray):
         raise TypeError(
-            f"image {index}: expected a numpy uint8 array or a PIL image, got {type(image).__name__}"
+            f"image {index}: expected a numpy uint8 array or a PIL image, "
+            f"got {type(image).__name__}"
         )
     if image.dtype != np.uint8:
         raise TypeError(

@@ -48,8 +48,11 @@ def table(mean: Sequence[float], std: Sequence[float], dtype: str) -> np.ndarray
 
 def storage_dtype(dtype: str) -> np.dtype:
     """The NumPy dtype the kernel writes for ``dtype``."""
-    return np.dtype({"float32": np.float32, "float16": np.uint16, "bfloat16": np.uint16,
-                     "uint8": np.uint8}[dtype])
+    return np.dtype(
+        {"float32": np.float32, "float16": np.uint16, "bfloat16": np.uint16, "uint8": np.uint8}[
+            dtype
+        ]
+    )
 
 
 def present(values: np.ndarray, dtype: str) -> np.ndarray:

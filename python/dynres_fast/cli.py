@@ -50,7 +50,10 @@ def _median_ms(fn, repeat: int = 5) -> float:
 def demo(_args: argparse.Namespace) -> int:
     """Plans and pixels for the bundled samples, Qwen2.5-VL hub budget."""
     proc = qwen2vl.ImageProcessor.qwen2_5_vl()
-    print(f"dynres_fast {__version__}: Qwen2.5-VL (hub budget {proc.min_pixels:g}..{proc.max_pixels:g} px)\n")
+    print(
+        f"dynres_fast {__version__}: Qwen2.5-VL "
+        f"(hub budget {proc.min_pixels:g}..{proc.max_pixels:g} px)\n"
+    )
     rows = []
     for path in sample_images():
         img = _load(path)
@@ -58,10 +61,23 @@ def demo(_args: argparse.Namespace) -> int:
         out = proc(img)
         ms = _median_ms(lambda img=img: proc(img))
         grid = tuple(int(v) for v in out["image_grid_thw"][0])
-        rows.append((path.name, f"{h}x{w}", "x".join(map(str, proc.resized_size(h, w))), grid,
-                     proc.num_image_tokens(h, w), out["pixel_values"].shape, f"{ms:.2f}"))
-    print(_table(rows, ("image", "input HxW", "resized HxW", "grid_thw", "tokens",
-                        "pixel_values", "ms/image")))
+        rows.append(
+            (
+                path.name,
+                f"{h}x{w}",
+                "x".join(map(str, proc.resized_size(h, w))),
+                grid,
+                proc.num_image_tokens(h, w),
+                out["pixel_values"].shape,
+                f"{ms:.2f}",
+            )
+        )
+    print(
+        _table(
+            rows,
+            ("image", "input HxW", "resized HxW", "grid_thw", "tokens", "pixel_values", "ms/image"),
+        )
+    )
     return 0
 
 

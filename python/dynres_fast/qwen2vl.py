@@ -171,8 +171,14 @@ def video_budget(
     int(min_pixels · 1.05))`` with ``f = 2 · image_patch_size``; ``max_pixels`` can only
     lower it. Defaults: ``min_pixels = 128·f²``, ``total_pixels = model_seq_len·f²·0.9``.
     """
-    opt = [None if v is None else as_number(n, v) for n, v in
-           (("min_pixels", min_pixels), ("max_pixels", max_pixels), ("total_pixels", total_pixels))]
+    opt = [
+        None if v is None else as_number(n, v)
+        for n, v in (
+            ("min_pixels", min_pixels),
+            ("max_pixels", max_pixels),
+            ("total_pixels", total_pixels),
+        )
+    ]
     return _core.video_budget(
         as_int("num_frames", num_frames),
         as_int("height", height),
@@ -234,7 +240,9 @@ class ImageProcessor:
             raise DynresError(f"image_std must be non-zero, got {self.image_std}")
         if isinstance(resample, int) and not isinstance(resample, bool):
             if resample not in _RESAMPLE_CODES:
-                raise DynresError(f"resample code must be one of {sorted(_RESAMPLE_CODES)}, got {resample}")
+                raise DynresError(
+                    f"resample code must be one of {sorted(_RESAMPLE_CODES)}, got {resample}"
+                )
             resample = _RESAMPLE_CODES[resample]
         if resample not in _FILTERS:
             raise DynresError(f"resample must be one of {', '.join(_FILTERS)}, got {resample!r}")
@@ -252,27 +260,34 @@ class ImageProcessor:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(min_pixels={self.min_pixels:g}, max_pixels={self.max_pixels:g}, "
+            f"{type(self).__name__}(min_pixels={self.min_pixels:g}, "
+            f"max_pixels={self.max_pixels:g}, "
             f"patch_size={self.patch_size}, temporal_patch_size={self.temporal_patch_size}, "
             f"merge_size={self.merge_size}, resample={self.resample!r}, compat={self.compat!r}, "
             f"dtype={self.dtype!r})"
         )
 
     @classmethod
-    def qwen2_5_vl(cls, **overrides: Any) -> "ImageProcessor":
+    def qwen2_5_vl(cls, **overrides: Any) -> ImageProcessor:
         """The released Qwen2-VL / Qwen2.5-VL checkpoints' budget (3136 … 12,845,056 px)."""
         return cls(**{"min_pixels": 3136, "max_pixels": 12845056, **overrides})
 
     @classmethod
-    def qwen3_vl(cls, **overrides: Any) -> "ImageProcessor":
+    def qwen3_vl(cls, **overrides: Any) -> ImageProcessor:
         """Qwen3-VL: patch 16, mean/std 0.5, the hub budget (65,536 … 16,777,216 px)."""
-        defaults = {"min_pixels": 65536, "max_pixels": 16777216, "patch_size": 16,
-                    "image_mean": (0.5, 0.5, 0.5), "image_std": (0.5, 0.5, 0.5)}
+        defaults = {
+            "min_pixels": 65536,
+            "max_pixels": 16777216,
+            "patch_size": 16,
+            "image_mean": (0.5, 0.5, 0.5),
+            "image_std": (0.5, 0.5, 0.5),
+        }
         return cls(**{**defaults, **overrides})
 
     @classmethod
-    def from_pretrained_config(cls, config: Union[Mapping[str, Any], str, os.PathLike],
-                               **overrides: Any) -> "ImageProcessor":
+    def from_pretrained_config(
+        cls, config: Union[Mapping[str, Any], str, os.PathLike], **overrides: Any
+    ) -> ImageProcessor:
         """Builds a processor from a ``preprocessor_config.json`` (a dict or a path).
 
         ``min_pixels``/``max_pixels`` are taken from those keys, else from
@@ -289,16 +304,27 @@ class ImageProcessor:
                 kw[key] = config[key]
             elif alt in size:
                 kw[key] = size[alt]
-        for key in ("patch_size", "temporal_patch_size", "merge_size", "image_mean",
-                    "image_std", "resample"):
+        for key in (
+            "patch_size",
+            "temporal_patch_size",
+            "merge_size",
+            "image_mean",
+            "image_std",
+            "resample",
+        ):
             if config.get(key) is not None:
                 kw[key] = config[key]
         return cls(**{**kw, **overrides})
 
     def resized_size(self, height: int, width: int) -> Tuple[int, int]:
         """The ``(height, width)`` an image of this size is resized to."""
-        return smart_resize(height, width, factor=self.factor, min_pixels=self.min_pixels,
-                            max_pixels=self.max_pixels)
+        return smart_resize(
+            height,
+            width,
+            factor=self.factor,
+            min_pixels=self.min_pixels,
+            max_pixels=self.max_pixels,
+        )
 
     def num_image_tokens(self, height: int, width: int) -> int:
         """LLM tokens for one image: ``grid_h · grid_w / merge_size²``."""
@@ -315,13 +341,21 @@ class ImageProcessor:
         if out is not None:
             out = self._check_out(out, resized, len(arrays[0]) if arrays else 1, arrays)
         values, grid = _core.qwen2vl_pixel_values(
-            arrays, resized, self.patch_size, self.temporal_patch_size, self.merge_size,
-            self.resample, self.compat, self._table, out,
+            arrays,
+            resized,
+            self.patch_size,
+            self.temporal_patch_size,
+            self.merge_size,
+            self.resample,
+            self.compat,
+            self._table,
+            out,
         )
         return _lut.present(values, self.dtype), grid
 
-    def _check_out(self, out: Any, resized: List[Tuple[int, int]], _t: int,
-                   arrays: List[np.ndarray]) -> np.ndarray:
+    def _check_out(
+        self, out: Any, resized: List[Tuple[int, int]], _t: int, arrays: List[np.ndarray]
+    ) -> np.ndarray:
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
         want = np.dtype(_lut.present(np.zeros(1, _lut.storage_dtype(self.dtype)), self.dtype).dtype)
@@ -380,4 +414,3 @@ def _triple(name: str, values: Any) -> Tuple[float, float, float]:
     if len(vals) != 3:
         raise DynresError(f"{name} must have 3 values (one per RGB channel), got {len(vals)}")
     return vals  # type: ignore[return-value]
-

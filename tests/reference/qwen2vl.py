@@ -60,8 +60,16 @@ def sample_frames(total, video_fps, **kw):
     return linspace_f32(0, total - 1, smart_nframes(total, video_fps, **kw))
 
 
-def video_budget(num_frames, h, w, image_patch_size=14, min_pixels=None, max_pixels=None,
-                 total_pixels=None, model_seq_len=128000):
+def video_budget(
+    num_frames,
+    h,
+    w,
+    image_patch_size=14,
+    min_pixels=None,
+    max_pixels=None,
+    total_pixels=None,
+    model_seq_len=128000,
+):
     f = image_patch_size * 2
     min_pixels = 128 * f * f if min_pixels is None else min_pixels
     total_pixels = model_seq_len * f * f * 0.9 if total_pixels is None else total_pixels
