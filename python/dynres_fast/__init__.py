@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import qwen2vl
+from . import ops, qwen2vl
 from ._core import __version__
 from .errors import (
     AspectRatioError,
@@ -17,5 +17,6 @@ __all__ = [
     "GridMismatchError",
     "InvalidImageError",
     "__version__",
+    "ops",
     "qwen2vl",
 ]

@@ -8,3 +8,5 @@ pub mod image;
 pub mod video;
 
 pub use error::{Error, Result};
+pub mod ops;
+pub mod resize;
