@@ -212,7 +212,7 @@ unsafe fn horizontal_px<const C: usize>(src: &[u8], in_w: usize, c: &Coeffs, dst
     let shuffle = pair_shuffle::<C>();
     let hi_idx = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     let lo_idx = _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3);
-    let round = _mm_set1_epi32(ROUND_HALF);
+    let round = _mm256_set1_epi32(ROUND_HALF);
     // A window whose last 16-byte load stays inside the row needs no bounds checks.
     let fast: Vec<bool> = (0..out_w)
         .map(|x| (c.start[x] + 4 * table.groups[x] - 4) * C + 16 <= row_in)
@@ -243,19 +243,33 @@ unsafe fn horizontal_px<const C: usize>(src: &[u8], in_w: usize, c: &Coeffs, dst
                     acc_lo[r] = _mm256_add_epi32(acc_lo[r], _mm256_madd_epi16(v, lv));
                 }
             }
-            for r in 0..n {
-                let fold = |v: __m256i| {
-                    _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v))
-                };
-                let total = _mm_add_epi32(
-                    _mm_add_epi32(_mm_slli_epi32::<11>(fold(acc_hi[r])), fold(acc_lo[r])),
-                    round,
+            // Rows r and r + 1 reduce together: the 128-bit halves of their exact sums
+            // are regrouped as [r low | r+1 low] + [r high | r+1 high].
+            let t: [__m256i; 4] = std::array::from_fn(|r| {
+                _mm256_add_epi32(_mm256_slli_epi32::<11>(acc_hi[r]), acc_lo[r])
+            });
+            let pair_sum = |a: __m256i, b: __m256i| {
+                let sum = _mm256_add_epi32(
+                    _mm256_permute2x128_si256::<0x20>(a, b),
+                    _mm256_permute2x128_si256::<0x31>(a, b),
                 );
-                let s = _mm_srai_epi32::<22>(total);
-                let b = _mm_packus_epi16(_mm_packs_epi32(s, s), _mm_setzero_si128());
-                let px = _mm_cvtsi128_si32(b).to_le_bytes();
+                _mm256_srai_epi32::<22>(_mm256_add_epi32(sum, round))
+            };
+            let (s01, s23) = (pair_sum(t[0], t[1]), pair_sum(t[2], t[3]));
+            // Dwords 0, 4, 1, 5 now hold the clamped pixels of rows 0, 1, 2, 3.
+            let b = _mm256_packus_epi16(_mm256_packs_epi32(s01, s23), _mm256_setzero_si256());
+            let mut px = [0i32; 8];
+            _mm256_storeu_si256(px.as_mut_ptr().cast(), b);
+            for (r, &lane) in [0usize, 4, 1, 5].iter().enumerate().take(n) {
                 let o = (y + r) * row_out + x * C;
-                dst[o..o + C].copy_from_slice(&px[..C]);
+                let bytes = px[lane].to_le_bytes();
+                if C == 4 || x + 1 < out_w {
+                    // A 3-channel pixel's fourth byte lands on the next pixel of the same
+                    // row, which the next iteration of `x` overwrites.
+                    dst[o..o + 4].copy_from_slice(&bytes);
+                } else {
+                    dst[o..o + C].copy_from_slice(&bytes[..C]);
+                }
             }
         }
         y += n;
