@@ -171,20 +171,18 @@ def video_budget(
     int(min_pixels · 1.05))`` with ``f = 2 · image_patch_size``; ``max_pixels`` can only
     lower it. Defaults: ``min_pixels = 128·f²``, ``total_pixels = model_seq_len·f²·0.9``.
     """
-    opt = [
-        None if v is None else as_number(n, v)
-        for n, v in (
-            ("min_pixels", min_pixels),
-            ("max_pixels", max_pixels),
-            ("total_pixels", total_pixels),
-        )
-    ]
+
+    def opt(name: str, value: Optional[float]) -> Optional[float]:
+        return None if value is None else as_number(name, value)
+
     return _core.video_budget(
         as_int("num_frames", num_frames),
         as_int("height", height),
         as_int("width", width),
         as_int("image_patch_size", image_patch_size),
-        *opt,
+        opt("min_pixels", min_pixels),
+        opt("max_pixels", max_pixels),
+        opt("total_pixels", total_pixels),
         as_number("model_seq_len", model_seq_len),
     )
 
@@ -294,14 +292,16 @@ class ImageProcessor:
         ``size["shortest_edge"]``/``size["longest_edge"]``. (transformers' slow processor
         ignores ``size`` in its constructor — a known bug; we follow the checkpoint.)
         """
-        if not isinstance(config, Mapping):
+        if isinstance(config, Mapping):
+            cfg: Mapping[str, Any] = config
+        else:
             with open(config, encoding="utf-8") as f:
-                config = json.load(f)
-        size = config.get("size") or {}
+                cfg = json.load(f)
+        size = cfg.get("size") or {}
         kw: Dict[str, Any] = {}
         for key, alt in (("min_pixels", "shortest_edge"), ("max_pixels", "longest_edge")):
-            if config.get(key) is not None:
-                kw[key] = config[key]
+            if cfg.get(key) is not None:
+                kw[key] = cfg[key]
             elif alt in size:
                 kw[key] = size[alt]
         for key in (
@@ -312,8 +312,8 @@ class ImageProcessor:
             "image_std",
             "resample",
         ):
-            if config.get(key) is not None:
-                kw[key] = config[key]
+            if cfg.get(key) is not None:
+                kw[key] = cfg[key]
         return cls(**{**kw, **overrides})
 
     def resized_size(self, height: int, width: int) -> Tuple[int, int]:

@@ -6,6 +6,8 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod errors;
+mod ops;
+mod pixels;
 mod plans;
 mod threads;
 
@@ -16,5 +18,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     plans::register(m)?;
     threads::register(m)?;
+    ops::register(m)?;
+    pixels::register(m)?;
     Ok(())
 }
