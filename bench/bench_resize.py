@@ -15,8 +15,9 @@ import time
 from functools import partial
 
 import numpy as np
-from dynres_fast import _core, ops
 from PIL import Image
+
+from dynres_fast import _core, ops
 
 try:
     import cv2

@@ -13,11 +13,13 @@ import time
 
 import numpy as np
 import pytest
-from conftest import DATA
-from dynres_fast import DynresError, InvalidImageError, _core, ops
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
+
+from dynres_fast import DynresError, InvalidImageError, _core, ops
+
+from conftest import DATA
 from reference.pil_resize import resize as ref_resize
 
 FILTERS = ops.FILTERS
