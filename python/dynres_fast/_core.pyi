@@ -83,5 +83,5 @@ def qwen2vl_pixel_values(
     filter: str,
     compat: str,
     lut: npt.NDArray[Any],
-    out: Optional[npt.NDArray[Any]] = None,
-) -> Tuple[npt.NDArray[Any], npt.NDArray[np.int64]]: ...
+    out: npt.NDArray[Any],
+) -> npt.NDArray[np.int64]: ...
