@@ -15,11 +15,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import machine, median_seconds, table
 from PIL import Image
 
 import dynres_fast
 from dynres_fast import qwen2vl
+
+from _common import machine, median_seconds, table
 
 SAMPLES = Path(dynres_fast.__file__).parent / "samples"
 
