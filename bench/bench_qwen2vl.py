@@ -55,42 +55,45 @@ def two_thread_speedup(proc: qwen2vl.ImageProcessor, img: np.ndarray, n: int = 8
     return one / median_seconds(two, repeat=3)
 
 
+def bench_case(label: str, size: tuple, budget: tuple, repeat: int) -> tuple:
+    import transformers
+
+    (h, w), (lo, hi) = size, budget
+    img = photo(h, w)
+    ours = qwen2vl.ImageProcessor(min_pixels=lo, max_pixels=hi)
+    theirs = transformers.Qwen2VLImageProcessor(min_pixels=lo, max_pixels=hi)
+    pil = Image.fromarray(img)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = theirs(pil, return_tensors="np")["pixel_values"]
+        t_up = median_seconds(lambda: theirs(pil, return_tensors="np"), repeat=repeat)
+    got = ours(img)["pixel_values"]
+    err = float(np.abs(got - want).max())
+    t_ours = median_seconds(lambda: ours(img), repeat=repeat)
+    t_floor = median_seconds(lambda: np.ones(got.shape, np.float32), repeat=repeat)
+    rh, rw = ours.resized_size(h, w)
+    t_resize = median_seconds(lambda: dynres_fast.ops.resize(img, rh, rw), repeat=repeat)
+    t_pil = median_seconds(lambda: pil.resize((rw, rh), Image.BICUBIC), repeat=repeat)
+    return (
+        label,
+        f"{rh}x{rw}",
+        f"{t_ours * 1e3:.1f}",
+        f"{t_up * 1e3:.0f}",
+        f"**{t_up / t_ours:.0f}x**",
+        f"{t_ours / t_floor:.2f}x",
+        f"{t_resize * 1e3:.1f} / {t_pil * 1e3:.1f}",
+        f"{two_thread_speedup(ours, img):.2f}x",
+        f"{err:.0e}",
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     import transformers
 
-    rows = []
-    for label, (h, w), (lo, hi) in CASES:
-        img = photo(h, w)
-        ours = qwen2vl.ImageProcessor(min_pixels=lo, max_pixels=hi)
-        theirs = transformers.Qwen2VLImageProcessor(min_pixels=lo, max_pixels=hi)
-        pil = Image.fromarray(img)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            want = theirs(pil, return_tensors="np")["pixel_values"]
-            t_up = median_seconds(lambda: theirs(pil, return_tensors="np"), repeat=args.repeat)
-        got = ours(img)["pixel_values"]
-        err = float(np.abs(got - want).max())
-        t_ours = median_seconds(lambda: ours(img), repeat=args.repeat)
-        t_floor = median_seconds(lambda: np.ones(got.shape, np.float32), repeat=args.repeat)
-        rh, rw = ours.resized_size(h, w)
-        t_resize = median_seconds(lambda: dynres_fast.ops.resize(img, rh, rw), repeat=args.repeat)
-        t_pil = median_seconds(lambda: pil.resize((rw, rh), Image.BICUBIC), repeat=args.repeat)
-        rows.append(
-            (
-                label,
-                f"{rh}x{rw}",
-                f"{t_ours * 1e3:.1f}",
-                f"{t_up * 1e3:.0f}",
-                f"**{t_up / t_ours:.0f}x**",
-                f"{t_ours / t_floor:.2f}x",
-                f"{t_resize * 1e3:.1f} / {t_pil * 1e3:.1f}",
-                f"{two_thread_speedup(ours, img):.2f}x",
-                f"{err:.0e}",
-            )
-        )
+    rows = [bench_case(label, size, budget, args.repeat) for label, size, budget in CASES]
     print(
         f"machine: {machine()}; transformers {transformers.__version__}, "
         f"Pillow {Image.__version__}, numpy {np.__version__}\n"
