@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import qwen2vl
+from . import models, pack, qwen2vl
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -20,6 +20,8 @@ __all__ = [
     "InvalidImageError",
     "__version__",
     "get_num_threads",
+    "models",
+    "pack",
     "qwen2vl",
     "set_num_threads",
 ]

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod geometry;
 pub mod image;
+pub mod pack;
 pub mod par;
 pub mod patchify;
 pub mod video;

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod errors;
+mod pack;
 mod plans;
 mod threads;
 
@@ -16,5 +17,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     plans::register(m)?;
     threads::register(m)?;
+    pack::register(m)?;
     Ok(())
 }
