@@ -2,6 +2,8 @@
 //!
 //! Nothing in here knows about Python; every function takes slices and plain numbers.
 
+#[cfg(feature = "decode")]
+pub mod decode;
 pub mod error;
 pub mod geometry;
 pub mod image;

@@ -5,6 +5,8 @@
 use pyo3::prelude::*;
 
 mod arrays;
+#[cfg(feature = "decode")]
+mod decode;
 mod errors;
 mod pack;
 mod plans;
@@ -18,5 +20,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     plans::register(m)?;
     threads::register(m)?;
     pack::register(m)?;
+    #[cfg(feature = "decode")]
+    decode::register(m)?;
     Ok(())
 }
