@@ -204,7 +204,7 @@ def _print_plan_table(rows: List[Dict[str, Any]]) -> None:
 # -------------------------------------------------------------------------------- count
 
 
-def _stage(what: str, show: bool) -> Callable[[str], None]:
+def _stage(what: str, show: bool) -> Callable[..., None]:
     t0 = time.perf_counter()
     if show:
         print(f"dynres-fast: {what}...", file=sys.stderr, flush=True)
