@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import ops, qwen2vl
+from . import io, models, ops, pack, qwen2vl
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -20,7 +20,10 @@ __all__ = [
     "InvalidImageError",
     "__version__",
     "get_num_threads",
+    "io",
+    "models",
     "ops",
+    "pack",
     "qwen2vl",
     "set_num_threads",
 ]

@@ -83,16 +83,22 @@ def demo(_args: argparse.Namespace) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``dynres-fast`` console script."""
+    from . import _cli_tools
+
     parser = argparse.ArgumentParser(prog="dynres-fast", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run every planner and processor on the bundled sample images")
+    _cli_tools.add_subcommands(sub)
     args = parser.parse_args(argv)
     try:
-        return {"demo": demo}[args.command](args)
+        return {"demo": demo, **_cli_tools.COMMANDS}[args.command](args)
     except (DynresError, OSError) as e:
         print(f"dynres-fast: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("dynres-fast: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 //!
 //! Nothing in here knows about Python; every function takes slices and plain numbers.
 
+#[cfg(feature = "decode")]
+pub mod decode;
 pub mod error;
 pub mod geometry;
 pub mod image;
 pub mod ops;
+pub mod pack;
 pub mod par;
 pub mod patchify;
 pub mod qwen2vl;

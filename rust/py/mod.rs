@@ -5,8 +5,11 @@
 use pyo3::prelude::*;
 
 mod arrays;
+#[cfg(feature = "decode")]
+mod decode;
 mod errors;
 mod ops;
+mod pack;
 mod pixels;
 mod plans;
 mod threads;
@@ -20,5 +23,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     threads::register(m)?;
     ops::register(m)?;
     pixels::register(m)?;
+    pack::register(m)?;
+    #[cfg(feature = "decode")]
+    decode::register(m)?;
     Ok(())
 }

@@ -1,0 +1,344 @@
+"""``dynres-fast plan | count | show``: token planning for people at work.
+
+Every failure is a one-line message (never a traceback); ``plan`` keeps going after a bad
+file and exits with 2 at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from . import _manifest, models
+from .errors import DynresError
+
+VIDEO_SUFFIXES = {
+    ".mp4",
+    ".mov",
+    ".avi",
+    ".mkv",
+    ".webm",
+    ".m4v",
+    ".flv",
+    ".wmv",
+    ".mpg",
+    ".mpeg",
+    ".3gp",
+    ".ts",
+}
+
+
+def add_subcommands(sub: Any) -> None:
+    """Adds ``plan``, ``count`` and ``show`` to the CLI's subparsers."""
+    model_help = f"model name; one of: {', '.join(models.names())}"
+
+    def budget_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", "-m", required=True, help=model_help)
+        p.add_argument("--min-pixels", type=float, help="override the model's minimum pixels")
+        p.add_argument("--max-pixels", type=float, help="override the model's maximum pixels")
+
+    p = sub.add_parser("plan", help="resized size, grid and token count for image/video files")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    budget_flags(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    c = sub.add_parser("count", help="token counts for a CSV / JSONL / Parquet size manifest")
+    c.add_argument("manifest", type=Path, metavar="MANIFEST")
+    budget_flags(c)
+    c.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.csv")
+    c.add_argument("--budget", type=int, help="report how many rows exceed this many tokens")
+
+    s = sub.add_parser("show", help="draw the image as the model sees it, with its patch grid")
+    s.add_argument("file", type=Path, metavar="FILE")
+    budget_flags(s)
+    s.add_argument("-o", "--output", type=Path, required=True, metavar="out.png")
+    s.add_argument("--patches", action="store_true", help="also draw thin lines every patch")
+
+
+def _overrides(args: argparse.Namespace) -> Dict[str, Any]:
+    return {"min_pixels": args.min_pixels, "max_pixels": args.max_pixels}
+
+
+def _spec(args: argparse.Namespace) -> Tuple[models.ModelSpec, Dict[str, Any]]:
+    spec = models.get(args.model)
+    return spec, spec.check_options(_overrides(args))
+
+
+# --------------------------------------------------------------------------------- plan
+
+
+def image_size(path: Path) -> Tuple[int, int]:
+    """``(height, width)`` from the image header; InvalidImageError-style DynresError."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise DynresError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except UnidentifiedImageError:
+        raise DynresError(f"{path}: not an image Pillow can read") from None
+    except (OSError, ValueError, SyntaxError) as e:  # Pillow's header parsers raise these
+        raise DynresError(f"{path}: unreadable image ({e})") from None
+    return h, w
+
+
+def video_info(path: Path) -> Tuple[int, int, int, float]:
+    """``(total_frames, height, width, fps)`` of a video through PyAV, decord or OpenCV."""
+    if not path.is_file():
+        raise DynresError(f"{path}: no such file")
+    probes: List[Callable[[Path], Tuple[int, int, int, float]]] = []
+    for module, probe in (("av", _probe_av), ("decord", _probe_decord), ("cv2", _probe_cv2)):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        probes.append(probe)
+    if not probes:
+        raise DynresError(
+            f"{path}: cannot read video: no video decoder is installed (install one of av, "
+            "decord, opencv-python); or put its frames, fps, height and width in a manifest "
+            "for 'dynres-fast count'"
+        )
+    try:
+        return probes[0](path)
+    except Exception as e:  # decoders raise their own types
+        raise DynresError(f"{path}: unreadable video ({e})") from None
+
+
+def _probe_av(path: Path) -> Tuple[int, int, int, float]:
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return int(s.frames), int(s.height), int(s.width), float(s.average_rate)
+
+
+def _probe_decord(path: Path) -> Tuple[int, int, int, float]:
+    import decord
+
+    vr = decord.VideoReader(str(path))
+    h, w = vr[0].shape[:2]
+    return len(vr), int(h), int(w), float(vr.get_avg_fps())
+
+
+def _probe_cv2(path: Path) -> Tuple[int, int, int, float]:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise OSError("OpenCV cannot open it")
+    try:
+        return (
+            int(cap.get(cv2.CAP_PROP_FRAME_COUNT)),
+            int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            float(cap.get(cv2.CAP_PROP_FPS)),
+        )
+    finally:
+        cap.release()
+
+
+def plan_file(spec: models.ModelSpec, path: Path, overrides: Dict[str, Any]) -> Dict[str, Any]:
+    """The plan of one file as a JSON-ready dict (``file``, input size, plan fields)."""
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        frames, h, w, fps = video_info(path)
+        plan = spec.plan(h, w, frames=frames, fps=fps, **overrides)
+        extra: Dict[str, Any] = {"total_frames": frames, "video_fps": fps}
+    else:
+        h, w = image_size(path)
+        plan = spec.plan(h, w, **overrides)
+        extra = {}
+    fields = {k: v for k, v in vars(plan).items() if k not in ("height", "width")}
+    fields = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+    return {"file": str(path), "model": spec.name, "height": h, "width": w, **extra, **fields}
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """``dynres-fast plan FILE...``."""
+    spec, overrides = _spec(args)
+    rows, failed = [], 0
+    for path in args.files:
+        try:
+            rec = plan_file(spec, path, overrides)
+        except DynresError as e:
+            failed += 1
+            msg = str(e) if str(e).startswith(str(path)) else f"{path}: {e}"
+            print(f"dynres-fast: error: {msg}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps(rec), flush=True)
+        else:
+            rows.append(rec)
+    if rows:
+        _print_plan_table(rows)
+    return 2 if failed else 0
+
+
+def _print_plan_table(rows: List[Dict[str, Any]]) -> None:
+    from .cli import _table
+
+    def size(r: Dict[str, Any], a: str, b: str) -> str:
+        return f"{r[a]}x{r[b]}" if a in r else "-"
+
+    table = [
+        (
+            r["file"],
+            size(r, "height", "width"),
+            size(r, "resized_height", "resized_width"),
+            "x".join(map(str, r["grid_thw"])) if "grid_thw" in r else "-",
+            r.get("frames") or "-",
+            r["num_tokens"],
+        )
+        for r in rows
+    ]
+    print(_table(table, ("file", "input HxW", "resized HxW", "grid t x h x w", "frames", "tokens")))
+
+
+# -------------------------------------------------------------------------------- count
+
+
+def _stage(what: str, show: bool) -> Callable[..., None]:
+    t0 = time.perf_counter()
+    if show:
+        print(f"dynres-fast: {what}...", file=sys.stderr, flush=True)
+
+    def done(detail: str = "") -> None:
+        if show:
+            dt = time.perf_counter() - t0
+            print(
+                f"dynres-fast: {what}: done in {dt:.2f} s {detail}".rstrip(),
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return done
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    """``dynres-fast count MANIFEST -o OUT.csv``."""
+    spec, overrides = _spec(args)
+    if not args.manifest.is_file():
+        raise DynresError(f"{args.manifest}: no such file")
+    if args.budget is not None and args.budget < 1:
+        raise DynresError(f"--budget must be a positive number of tokens, got {args.budget}")
+    long_input = args.manifest.stat().st_size > 4 << 20
+    done = _stage(f"reading {args.manifest}", long_input)
+    m = _manifest.read(args.manifest, progress=long_input)
+    done(f"({len(m):,} rows)")
+    if len(m) == 0:
+        raise DynresError(f"{args.manifest}: no rows")
+    done = _stage(f"counting tokens ({spec.name})", long_input)
+    video = m.frames is not None and bool((m.frames > 0).any())
+    if video:
+        if m.fps is None:
+            raise DynresError(f"{args.manifest}: rows with frames need an fps column")
+        if "frames" not in spec.options:
+            raise DynresError(f"model {spec.name!r} does not plan videos; remove the frames column")
+        overrides = {**overrides, "frames": m.frames, "fps": m.fps}
+    tokens = spec.num_tokens_many(m.height, m.width, errors="mask", **overrides)
+    done()
+    done = _stage(f"writing {args.output}", long_input)
+    _write_csv(args.output, m, tokens)
+    done()
+    _summary(spec, m, tokens, overrides, args.budget)
+    return 0
+
+
+def _write_csv(path: Path, m: _manifest.Manifest, tokens: np.ndarray) -> None:
+    cols: List[Tuple[str, List[Any]]] = [("height", m.height.tolist()), ("width", m.width.tolist())]
+    if m.frames is not None:
+        cols.append(("frames", m.frames.tolist()))
+    if m.fps is not None:
+        cols.append(("fps", [repr(float(v)) for v in m.fps]))
+    cols.append(("num_tokens", tokens.tolist()))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(name for name, _ in cols) + "\n")
+        values = [v for _, v in cols]
+        chunk = 200_000
+        for start in range(0, len(m), chunk):
+            part = [v[start : start + chunk] for v in values]
+            f.write("\n".join(",".join(map(str, row)) for row in zip(*part)))
+            f.write("\n")
+
+
+def _summary(
+    spec: models.ModelSpec,
+    m: _manifest.Manifest,
+    tokens: np.ndarray,
+    overrides: Dict[str, Any],
+    budget: Optional[int],
+) -> None:
+    ok = tokens >= 0
+    good = tokens[ok]
+    n_video = int((m.frames > 0).sum()) if m.frames is not None else 0
+    lines = [
+        f"model      {spec.name}",
+        f"rows       {len(m):,} ({len(m) - n_video:,} images, {n_video:,} videos)",
+    ]
+    if good.size:
+        p50, p90, p99 = np.percentile(good, [50, 90, 99], method="nearest")
+        lines += [
+            f"tokens     total {int(good.sum()):,}, mean {good.mean():,.1f}",
+            f"           p50 {int(p50):,}  p90 {int(p90):,}  p99 {int(p99):,}  "
+            f"max {int(good.max()):,}  min {int(good.min()):,}",
+        ]
+    if budget is not None:
+        over = int((good > budget).sum())
+        lines.append(
+            f"over budget {over:,} rows exceed {budget:,} tokens "
+            f"({100.0 * over / max(len(m), 1):.2f} %)"
+        )
+    refused = np.flatnonzero(~ok)
+    if refused.size:
+        i = int(refused[0])
+        try:
+            kw = {k: v for k, v in overrides.items() if k not in ("frames", "fps")}
+            if m.frames is not None and m.frames[i] > 0:
+                kw.update(frames=int(m.frames[i]), fps=float(m.fps[i]))  # type: ignore[index]
+            spec.plan(int(m.height[i]), int(m.width[i]), **kw)
+            why = ""
+        except DynresError as e:
+            why = f": {e}"
+        lines.append(
+            f"refused    {refused.size:,} rows (num_tokens = -1), first is row {i} "
+            f"(0-based, {m.height[i]}x{m.width[i]}){why}"
+        )
+    print("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------- show
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``dynres-fast show FILE -o out.png``."""
+    from . import _show
+
+    spec, overrides = _spec(args)
+    if spec.geometry is None:
+        raise DynresError(f"model {spec.name!r} has no patch-grid drawing yet")
+    h, w = image_size(args.file)
+    plan = spec.plan(h, w, **overrides)
+    canvas = _show.render(args.file, plan, spec.name, patches=args.patches)
+    try:
+        canvas.save(args.output)
+    except (OSError, ValueError) as e:
+        raise DynresError(f"{args.output}: cannot write the picture ({e})") from None
+    print(
+        f"{args.output}: {plan.resized_width}x{plan.resized_height} canvas, "
+        f"{plan.num_tokens} tokens"
+    )
+    return 0
+
+
+COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
+    "plan": cmd_plan,
+    "count": cmd_count,
+    "show": cmd_show,
+}

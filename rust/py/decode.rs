@@ -1,0 +1,25 @@
+//! Bindings for image decoding (`core::decode`).
+
+use numpy::PyArray3;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use super::arrays::to_numpy;
+use super::errors::IntoPyResult;
+use crate::core::decode;
+
+/// JPEG/PNG bytes → `(H, W, 3)` uint8, decoded with the GIL released.
+#[pyfunction(name = "decode_image")]
+fn decode_image_py<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyBytes>,
+) -> PyResult<Bound<'py, PyArray3<u8>>> {
+    let bytes = data.as_bytes();
+    let img = py.detach(|| decode::decode(bytes)).py()?;
+    to_numpy(py, img.data, (img.height, img.width, 3))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(decode_image_py, m)?)?;
+    Ok(())
+}
