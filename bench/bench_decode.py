@@ -8,10 +8,12 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from _common import machine, median_seconds, table
+from PIL import Image
+
 from dynres_fast.cli import sample_images
 from dynres_fast.io import decode
-from PIL import Image
+
+from _common import machine, median_seconds, table
 
 
 def pillow(data: bytes) -> np.ndarray:

@@ -6,9 +6,11 @@ Run: PYTHONPATH=python python bench/bench_pack.py
 from __future__ import annotations
 
 import numpy as np
-from _common import machine, median_seconds, table
+
 from dynres_fast import _core, models
 from dynres_fast.pack import cu_seqlens, lower_bound, pack
+
+from _common import machine, median_seconds, table
 
 
 def main(n: int = 1_000_000) -> None:

@@ -8,8 +8,9 @@ import zlib
 from typing import Dict, List, Optional
 
 import numpy as np
-from dynres_fast.cli import sample_images
 from PIL import Image
+
+from dynres_fast.cli import sample_images
 
 SUBSAMPLING = {"444": 0, "422": 1, "420": 2}
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from dynres_fast import models, qwen2vl
 from dynres_fast.cli import sample_images
-from PIL import Image
 
 SAMPLES = sample_images()
 PYTHONPATH = str(Path(qwen2vl.__file__).parent.parent)

@@ -9,9 +9,10 @@ import time
 import numpy as np
 import pytest
 from decode_inputs import jpegs, pngs
+from PIL import Image
+
 from dynres_fast import InvalidImageError
 from dynres_fast.io import decode
-from PIL import Image
 
 JPEGS = jpegs()
 PNGS = pngs()

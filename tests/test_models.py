@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dynres_fast import DynresError, models, qwen2vl
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from dynres_fast import DynresError, models, qwen2vl
 
 QWEN = {
     "qwen2-vl": (14, 3136, 12845056),

@@ -6,10 +6,12 @@ import time
 
 import numpy as np
 import pytest
-from dynres_fast import BudgetError, DynresError, models
-from dynres_fast.pack import cu_seqlens, lower_bound, pack
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from dynres_fast import BudgetError, DynresError, models
+from dynres_fast.pack import cu_seqlens, lower_bound, pack
+
 from reference.pack import ffd
 
 
