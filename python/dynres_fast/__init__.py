@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import qwen2vl
+from . import qwen2vl, rope
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -21,6 +21,7 @@ __all__ = [
     "__version__",
     "get_num_threads",
     "qwen2vl",
+    "rope",
     "set_num_threads",
 ]
 

@@ -10,3 +10,4 @@ pub mod patchify;
 pub mod video;
 
 pub use error::{Error, Result};
+pub mod rope;

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 mod arrays;
 mod errors;
 mod plans;
+mod rope;
 mod threads;
 
 #[pymodule(gil_used = false)]
@@ -16,5 +17,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     plans::register(m)?;
     threads::register(m)?;
+    rope::register(m)?;
     Ok(())
 }
