@@ -122,7 +122,9 @@ def mrope_position_ids(
     Without any grid every row gets 1-D positions over its unmasked tokens: under
     ``"qwen"``/``"transformers4"`` padding holds 1 and the delta is the row maximum
     (padding's 1 included) + 1 - L (0 without a mask), as transformers 4's text-only
-    branch; under ``"transformers5"`` padding holds 0 and deltas are 0. A row whose mask
+    branch; under ``"transformers5"`` padding holds 0 and deltas are 0 (what 5.18's
+    ``get_rope_index`` returns without grids; the 5.18 model itself skips it for text-only
+    input and uses ``arange(L)``, which is what you get without a mask). A row whose mask
     is all 0 (upstream crashes) gets padding everywhere and the delta of an empty
     sequence (``-L``, or 0 for ``"transformers5"``).
 
