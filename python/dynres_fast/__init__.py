@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import io, models, ops, pack, qwen2vl
+from . import io, models, ops, pack, qwen2vl, rope
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -25,6 +25,7 @@ __all__ = [
     "ops",
     "pack",
     "qwen2vl",
+    "rope",
     "set_num_threads",
 ]
 

@@ -93,3 +93,25 @@ def pack_ffd(
 
 # --- decode (rust/py/decode.rs, feature "decode") ---
 def decode_image(data: bytes) -> npt.NDArray[np.uint8]: ...
+
+# position ids (rust/py/rope.rs)
+def mrope_position_ids(
+    input_ids: npt.NDArray[np.int64],
+    attention_mask: Optional[npt.NDArray[np.int64]],
+    image_grid_thw: Optional[npt.NDArray[np.int64]],
+    video_grid_thw: Optional[npt.NDArray[np.int64]],
+    second_per_grid_ts: Optional[npt.NDArray[np.float32]],
+    spatial_merge_size: int,
+    image_token_id: int,
+    video_token_id: int,
+    vision_start_token_id: int,
+    tokens_per_second: Optional[int],
+    convention: str,
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def vision_position_ids(
+    grid_thw: npt.NDArray[np.int64], spatial_merge_size: int
+) -> npt.NDArray[np.int64]: ...
+def cu_seqlens(grid_thw: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]: ...
+def window_index(
+    grid_thw: npt.NDArray[np.int64], window_size: int, patch_size: int, spatial_merge_size: int
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...

@@ -13,6 +13,7 @@ pub mod par;
 pub mod patchify;
 pub mod qwen2vl;
 pub mod resize;
+pub mod rope;
 pub mod video;
 
 pub use error::{Error, Result};

@@ -12,6 +12,7 @@ mod ops;
 mod pack;
 mod pixels;
 mod plans;
+mod rope;
 mod threads;
 
 #[pymodule(gil_used = false)]
@@ -26,5 +27,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pack::register(m)?;
     #[cfg(feature = "decode")]
     decode::register(m)?;
+    rope::register(m)?;
     Ok(())
 }
