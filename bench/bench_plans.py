@@ -44,6 +44,10 @@ def main() -> None:
     rows = bench_smart_resize()
     print(f"machine: {machine()}\n")
     print(table(rows, ("task", "dynres_fast", "upstream (transformers loop)", "speed-up")))
+    print("\nmrope_position_ids:\n")
+    import bench_rope
+
+    bench_rope.main()
 
 
 if __name__ == "__main__":
