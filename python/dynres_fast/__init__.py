@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import qwen2vl
+from . import internvl, llava_onevision, oryx, qwen2vl
 from ._core import __version__
 from .errors import (
     AspectRatioError,
@@ -18,4 +18,7 @@ __all__ = [
     "InvalidImageError",
     "__version__",
     "qwen2vl",
+    "internvl",
+    "llava_onevision",
+    "oryx",
 ]

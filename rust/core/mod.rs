@@ -8,3 +8,8 @@ pub mod image;
 pub mod video;
 
 pub use error::{Error, Result};
+pub mod internvl;
+pub mod llava_onevision;
+pub mod many;
+pub mod oryx;
+pub mod sampling;

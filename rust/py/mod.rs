@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod errors;
+mod families;
 mod plans;
 
 #[pymodule(gil_used = false)]
@@ -14,5 +15,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     plans::register(m)?;
+    families::register(m)?;
     Ok(())
 }
