@@ -1,7 +1,9 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
 from . import internvl, llava_onevision, oryx, qwen2vl
-from ._core import __version__
+from ._coerce import as_int as _as_int
+from ._core import __version__, get_num_threads
+from ._core import set_num_threads as _set_num_threads
 from .errors import (
     AspectRatioError,
     BudgetError,
@@ -17,8 +19,19 @@ __all__ = [
     "GridMismatchError",
     "InvalidImageError",
     "__version__",
+    "get_num_threads",
     "qwen2vl",
+    "set_num_threads",
     "internvl",
     "llava_onevision",
     "oryx",
 ]
+
+
+def set_num_threads(n: int) -> None:
+    """Lets one call use up to ``n`` threads of a private pool (default 1: no pool).
+
+    Also settable with the ``DYNRES_NUM_THREADS`` environment variable. The pool is rebuilt
+    in a forked child, so it is safe in DataLoader workers; there, 1 is usually right.
+    """
+    _set_num_threads(_as_int("n", n))

@@ -17,7 +17,9 @@ def as_int(name: str, value: Any, *, minimum: int = 1) -> int:
     try:
         v = operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
+        raise TypeError(
+            f"{name} must be an integer, got {type(value).__name__} {value!r}"
+        ) from None
     if v < minimum:
         raise DynresError(f"{name} must be >= {minimum}, got {v}")
     return v

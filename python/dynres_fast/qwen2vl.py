@@ -7,14 +7,19 @@ sampling and per-frame budgets reproduce qwen-vl-utils 0.0.14.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, _lut
 from ._coerce import as_int, as_int64_array, as_number
+from ._images import as_image_list, as_video
+from .errors import BudgetError, DynresError
 
 __all__ = [
+    "ImageProcessor",
     "OPENAI_CLIP_MEAN",
     "OPENAI_CLIP_STD",
     "sample_frames",
@@ -166,8 +171,14 @@ def video_budget(
     int(min_pixels · 1.05))`` with ``f = 2 · image_patch_size``; ``max_pixels`` can only
     lower it. Defaults: ``min_pixels = 128·f²``, ``total_pixels = model_seq_len·f²·0.9``.
     """
-    opt = [None if v is None else as_number(n, v) for n, v in
-           (("min_pixels", min_pixels), ("max_pixels", max_pixels), ("total_pixels", total_pixels))]
+    opt = [
+        None if v is None else as_number(n, v)
+        for n, v in (
+            ("min_pixels", min_pixels),
+            ("max_pixels", max_pixels),
+            ("total_pixels", total_pixels),
+        )
+    ]
     return _core.video_budget(
         as_int("num_frames", num_frames),
         as_int("height", height),
@@ -176,3 +187,230 @@ def video_budget(
         *opt,
         as_number("model_seq_len", model_seq_len),
     )
+
+
+_RESAMPLE_CODES = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
+_FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
+_COMPATS = ("pillow", "pillow12")
+
+
+class ImageProcessor:
+    """Qwen2-VL / Qwen2.5-VL / Qwen3-VL image and video preprocessing.
+
+    ``proc(images)`` equals ``transformers.Qwen2VLImageProcessor(min_pixels=...,
+    max_pixels=...)(images, return_tensors="np")`` (transformers 4.57.6, Pillow 13 for
+    ``compat="pillow"``) within 1e-6 — in practice bit for bit for float32.
+
+    Args:
+        min_pixels, max_pixels: the pixel budget per image.
+        patch_size, temporal_patch_size, merge_size: the vision tower's geometry.
+        image_mean, image_std: per-channel normalisation.
+        resample: the resize filter (Pillow name or PIL code); upstream uses bicubic.
+        compat: ``"pillow"`` (Pillow ≥ 13 pass order) or ``"pillow12"``.
+        dtype: ``"float32"`` (default), ``"float16"``, ``"bfloat16"`` (an
+            ``ml_dtypes.bfloat16`` array when ml_dtypes is installed, else its uint16 bits)
+            or ``"uint8"`` (raw patches in the same layout, to normalise on the GPU).
+    """
+
+    def __init__(
+        self,
+        min_pixels: int = 56 * 56,
+        max_pixels: int = 28 * 28 * 1280,
+        patch_size: int = 14,
+        temporal_patch_size: int = 2,
+        merge_size: int = 2,
+        image_mean: Sequence[float] = OPENAI_CLIP_MEAN,
+        image_std: Sequence[float] = OPENAI_CLIP_STD,
+        resample: Union[str, int] = "bicubic",
+        compat: str = "pillow",
+        dtype: str = "float32",
+    ) -> None:
+        self.patch_size = as_int("patch_size", patch_size)
+        self.temporal_patch_size = as_int("temporal_patch_size", temporal_patch_size)
+        self.merge_size = as_int("merge_size", merge_size)
+        self.min_pixels = as_number("min_pixels", min_pixels)
+        self.max_pixels = as_number("max_pixels", max_pixels)
+        if self.min_pixels > self.max_pixels:
+            raise BudgetError(
+                f"min_pixels ({min_pixels}) must not exceed max_pixels ({max_pixels})"
+            )
+        self.image_mean = _triple("image_mean", image_mean)
+        self.image_std = _triple("image_std", image_std)
+        if any(s == 0 for s in self.image_std):
+            raise DynresError(f"image_std must be non-zero, got {self.image_std}")
+        if isinstance(resample, int) and not isinstance(resample, bool):
+            if resample not in _RESAMPLE_CODES:
+                raise DynresError(
+                    f"resample code must be one of {sorted(_RESAMPLE_CODES)}, got {resample}"
+                )
+            resample = _RESAMPLE_CODES[resample]
+        if resample not in _FILTERS:
+            raise DynresError(f"resample must be one of {', '.join(_FILTERS)}, got {resample!r}")
+        if compat not in _COMPATS:
+            raise DynresError(f"compat must be one of {', '.join(_COMPATS)}, got {compat!r}")
+        if dtype not in _lut.DTYPES:
+            raise DynresError(f"dtype must be one of {', '.join(_lut.DTYPES)}, got {dtype!r}")
+        self.resample, self.compat, self.dtype = resample, compat, dtype
+        self._table = _lut.table(self.image_mean, self.image_std, dtype)
+
+    @property
+    def factor(self) -> int:
+        """Both resized sides are multiples of this (patch_size · merge_size)."""
+        return self.patch_size * self.merge_size
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(min_pixels={self.min_pixels:g}, "
+            f"max_pixels={self.max_pixels:g}, "
+            f"patch_size={self.patch_size}, temporal_patch_size={self.temporal_patch_size}, "
+            f"merge_size={self.merge_size}, resample={self.resample!r}, compat={self.compat!r}, "
+            f"dtype={self.dtype!r})"
+        )
+
+    @classmethod
+    def qwen2_5_vl(cls, **overrides: Any) -> ImageProcessor:
+        """The released Qwen2-VL / Qwen2.5-VL checkpoints' budget (3136 … 12,845,056 px)."""
+        return cls(**{"min_pixels": 3136, "max_pixels": 12845056, **overrides})
+
+    @classmethod
+    def qwen3_vl(cls, **overrides: Any) -> ImageProcessor:
+        """Qwen3-VL: patch 16, mean/std 0.5, the hub budget (65,536 … 16,777,216 px)."""
+        defaults = {
+            "min_pixels": 65536,
+            "max_pixels": 16777216,
+            "patch_size": 16,
+            "image_mean": (0.5, 0.5, 0.5),
+            "image_std": (0.5, 0.5, 0.5),
+        }
+        return cls(**{**defaults, **overrides})
+
+    @classmethod
+    def from_pretrained_config(
+        cls, config: Union[Mapping[str, Any], str, os.PathLike], **overrides: Any
+    ) -> ImageProcessor:
+        """Builds a processor from a ``preprocessor_config.json`` (a dict or a path).
+
+        ``min_pixels``/``max_pixels`` are taken from those keys, else from
+        ``size["shortest_edge"]``/``size["longest_edge"]``. (transformers' slow processor
+        ignores ``size`` in its constructor — a known bug; we follow the checkpoint.)
+        """
+        if not isinstance(config, Mapping):
+            with open(config, encoding="utf-8") as f:
+                config = json.load(f)
+        size = config.get("size") or {}
+        kw: Dict[str, Any] = {}
+        for key, alt in (("min_pixels", "shortest_edge"), ("max_pixels", "longest_edge")):
+            if config.get(key) is not None:
+                kw[key] = config[key]
+            elif alt in size:
+                kw[key] = size[alt]
+        for key in (
+            "patch_size",
+            "temporal_patch_size",
+            "merge_size",
+            "image_mean",
+            "image_std",
+            "resample",
+        ):
+            if config.get(key) is not None:
+                kw[key] = config[key]
+        return cls(**{**kw, **overrides})
+
+    def resized_size(self, height: int, width: int) -> Tuple[int, int]:
+        """The ``(height, width)`` an image of this size is resized to."""
+        return smart_resize(
+            height,
+            width,
+            factor=self.factor,
+            min_pixels=self.min_pixels,
+            max_pixels=self.max_pixels,
+        )
+
+    def num_image_tokens(self, height: int, width: int) -> int:
+        """LLM tokens for one image: ``grid_h · grid_w / merge_size²``."""
+        h, w = self.resized_size(height, width)
+        return (h // self.patch_size) * (w // self.patch_size) // self.merge_size**2
+
+    def _run(self, arrays: List[np.ndarray], out: Optional[np.ndarray]) -> Tuple[Any, np.ndarray]:
+        resized = []
+        for i, a in enumerate(arrays):
+            try:
+                resized.append(self.resized_size(a.shape[1], a.shape[2]))
+            except DynresError as e:
+                raise type(e)(f"image {i} of shape {a.shape[1:]}: {e}") from None
+        if out is not None:
+            out = self._check_out(out, resized, len(arrays[0]) if arrays else 1, arrays)
+        values, grid = _core.qwen2vl_pixel_values(
+            arrays,
+            resized,
+            self.patch_size,
+            self.temporal_patch_size,
+            self.merge_size,
+            self.resample,
+            self.compat,
+            self._table,
+            out,
+        )
+        return _lut.present(values, self.dtype), grid
+
+    def _check_out(
+        self, out: Any, resized: List[Tuple[int, int]], _t: int, arrays: List[np.ndarray]
+    ) -> np.ndarray:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+        want = np.dtype(_lut.present(np.zeros(1, _lut.storage_dtype(self.dtype)), self.dtype).dtype)
+        if out.dtype != want:
+            raise TypeError(f"out must have dtype {want} for dtype={self.dtype!r}, got {out.dtype}")
+        rows = sum(
+            -(-len(a) // self.temporal_patch_size) * (h // self.patch_size) * (w // self.patch_size)
+            for a, (h, w) in zip(arrays, resized)
+        )
+        shape = (rows, 3 * self.temporal_patch_size * self.patch_size**2)
+        if out.shape != shape:
+            raise DynresError(f"out must have shape {shape} for this batch, got {out.shape}")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise DynresError("out must be a writeable C-contiguous array")
+        return out.view(_lut.storage_dtype(self.dtype))
+
+    def __call__(self, images: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+        """Preprocesses one image or a list of images (arrays and/or PIL images).
+
+        Returns:
+            ``pixel_values`` ``(Σ t·h·w, 3·tp·p·p)`` and ``image_grid_thw`` ``(n, 3)`` int64.
+            With ``out=``, the values are written into that array (shape and dtype checked).
+        """
+        arrays = [a[None] for a in as_image_list(images)]
+        values, grid = self._run(arrays, out)
+        return {"pixel_values": values, "image_grid_thw": grid}
+
+    def videos(self, videos: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+        """Preprocesses one ``(T, H, W, C)`` video or a list of videos.
+
+        Each video in a list is a ``(T, H, W, C)``/``(T, H, W)`` uint8 array or a list of
+        frames (arrays or PIL images); one frame list alone must be wrapped: ``[frames]``.
+
+        Matches the slow processor's video path: every frame resized to the first frame's
+        plan, odd frame counts padded by repeating the last frame.
+
+        Returns:
+            ``pixel_values_videos`` and ``video_grid_thw`` ``(n, 3)`` int64.
+        """
+        if isinstance(videos, np.ndarray) and videos.ndim == 4:
+            videos = [videos]
+        if not isinstance(videos, (list, tuple)):
+            raise TypeError(
+                "expected a (T, H, W, C) uint8 array or a list of videos (arrays or frame "
+                f"lists), got {type(videos).__name__}"
+            )
+        arrays = [as_video(v, i) for i, v in enumerate(videos)]
+        values, grid = self._run(arrays, out)
+        return {"pixel_values_videos": values, "video_grid_thw": grid}
+
+
+def _triple(name: str, values: Any) -> Tuple[float, float, float]:
+    if isinstance(values, (int, float)):
+        values = (values,) * 3
+    vals = tuple(as_number(name, v) for v in values)
+    if len(vals) != 3:
+        raise DynresError(f"{name} must have 3 values (one per RGB channel), got {len(vals)}")
+    return vals  # type: ignore[return-value]

@@ -36,6 +36,21 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// The same error with `context: ` in front of its message (e.g. `"image 3"`).
+    #[must_use]
+    pub fn context(self, context: &str) -> Self {
+        let wrap = |m: String| format!("{context}: {m}");
+        match self {
+            Error::InvalidArgument(m) => Error::InvalidArgument(wrap(m)),
+            Error::InvalidImage(m) => Error::InvalidImage(wrap(m)),
+            Error::AspectRatio(m) => Error::AspectRatio(wrap(m)),
+            Error::Budget(m) => Error::Budget(wrap(m)),
+            Error::GridMismatch(m) => Error::GridMismatch(wrap(m)),
+        }
+    }
+}
+
 /// Shorthand for `Err(Error::InvalidArgument(format!(...)))`.
 macro_rules! invalid_arg {
     ($($t:tt)*) => { Err($crate::core::error::Error::InvalidArgument(format!($($t)*))) };

@@ -71,8 +71,10 @@ fn check_budget(factor: u64, min_pixels: f64, max_pixels: f64) -> Result<()> {
 }
 
 fn check_aspect(height: u64, width: u64) -> Result<()> {
-    let ratio = height.max(width) as f64 / height.min(width) as f64;
-    if ratio > MAX_ASPECT_RATIO {
+    // `max / min > 200` in f64 is the same test as this integer one: a true ratio above
+    // 200 is at least 1/min (>= 2^-24) above it, far more than f64 rounding can hide.
+    if height.max(width) > 200 * height.min(width) {
+        let ratio = height.max(width) as f64 / height.min(width) as f64;
         return Err(Error::AspectRatio(format!(
             "absolute aspect ratio must be smaller than 200, got {} (height={height}, width={width})",
             py_float(ratio)
@@ -81,16 +83,104 @@ fn check_aspect(height: u64, width: u64) -> Result<()> {
     Ok(())
 }
 
-fn round_by(v: u64, factor: u64) -> u64 {
-    (v as f64 / factor as f64).round_ties_even() as u64 * factor
+/// A validated budget with the factor's reciprocal precomputed for the per-row math.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    factor: u64,
+    inv_factor: f64,
+    min_pixels: f64,
+    max_pixels: f64,
+    rule: SmartResizeRule,
 }
 
+impl Budget {
+    fn new(factor: u64, min_pixels: f64, max_pixels: f64, rule: SmartResizeRule) -> Result<Self> {
+        check_budget(factor, min_pixels, max_pixels)?;
+        Ok(Self {
+            factor,
+            inv_factor: 1.0 / factor as f64,
+            min_pixels,
+            max_pixels,
+            rule,
+        })
+    }
+
+    /// `round(v / factor) * factor` with Python's half-to-even rounding, in integers (the
+    /// f64 quotient of two integers below 2^24 is never rounded across a half-way point).
+    /// The quotient comes from a reciprocal multiply, corrected by one step if it is off.
+    #[inline]
+    fn round_by(&self, v: u64) -> u64 {
+        let f = self.factor;
+        let mut q = (v as f64 * self.inv_factor) as u64;
+        if q * f > v {
+            q -= 1;
+        } else if (q + 1) * f <= v {
+            q += 1;
+        }
+        let r = v - q * f;
+        let up = match (2 * r).cmp(&f) {
+            std::cmp::Ordering::Greater => 1,
+            std::cmp::Ordering::Equal => q & 1,
+            std::cmp::Ordering::Less => 0,
+        };
+        (q + up) * f
+    }
+
+    /// Cheap form of every per-row check: sides in range, aspect ratio at most 200.
+    #[inline]
+    fn row_is_valid(height: u64, width: u64) -> bool {
+        (1..=MAX_SIDE).contains(&height)
+            && (1..=MAX_SIDE).contains(&width)
+            && height.max(width) <= 200 * height.min(width)
+    }
+
+    /// The resize for a row that passed [`Self::row_is_valid`]; may contain a zero side.
+    #[inline]
+    fn resize_valid(&self, height: u64, width: u64) -> (u64, u64) {
+        let factor = self.factor;
+        let (mut hb, mut wb) = (self.round_by(height), self.round_by(width));
+        if self.rule == SmartResizeRule::QwenVlUtils {
+            hb = hb.max(factor);
+            wb = wb.max(factor);
+        }
+        let planned = (hb * wb) as f64;
+        if planned > self.max_pixels {
+            let (h, w) = (height as f64, width as f64);
+            let beta = ((height * width) as f64 / self.max_pixels).sqrt();
+            hb = floor_by(h / beta, factor);
+            wb = floor_by(w / beta, factor);
+            if self.rule == SmartResizeRule::Transformers {
+                hb = hb.max(factor);
+                wb = wb.max(factor);
+            }
+        } else if planned < self.min_pixels {
+            let (h, w) = (height as f64, width as f64);
+            let beta = (self.min_pixels / (height * width) as f64).sqrt();
+            hb = ceil_by(h * beta, factor);
+            wb = ceil_by(w * beta, factor);
+        }
+        (hb, wb)
+    }
+
+    fn resize(&self, height: u64, width: u64) -> Result<(u64, u64)> {
+        check_side("height", height)?;
+        check_side("width", width)?;
+        check_aspect(height, width)?;
+        nonzero(height, width, self.resize_valid(height, width))
+    }
+}
+
+/// `floor(x / factor) * factor` for `x >= 0`. Truncation is floor here, and avoids a libm
+/// call on targets without SSE4.1.
 fn floor_by(x: f64, factor: u64) -> u64 {
-    (x / factor as f64).floor() as u64 * factor
+    (x / factor as f64) as u64 * factor
 }
 
+/// `ceil(x / factor) * factor` for `x >= 0`, without a libm call.
 fn ceil_by(x: f64, factor: u64) -> u64 {
-    (x / factor as f64).ceil() as u64 * factor
+    let q = x / factor as f64;
+    let t = q as u64;
+    (if (t as f64) < q { t + 1 } else { t }) * factor
 }
 
 fn nonzero(height: u64, width: u64, out: (u64, u64)) -> Result<(u64, u64)> {
@@ -117,31 +207,7 @@ pub fn smart_resize(
     max_pixels: f64,
     rule: SmartResizeRule,
 ) -> Result<(u64, u64)> {
-    check_side("height", height)?;
-    check_side("width", width)?;
-    check_budget(factor, min_pixels, max_pixels)?;
-    check_aspect(height, width)?;
-    let (mut hb, mut wb) = (round_by(height, factor), round_by(width, factor));
-    if rule == SmartResizeRule::QwenVlUtils {
-        hb = hb.max(factor);
-        wb = wb.max(factor);
-    }
-    let (h, w) = (height as f64, width as f64);
-    let area = (height * width) as f64;
-    if (hb * wb) as f64 > max_pixels {
-        let beta = (area / max_pixels).sqrt();
-        hb = floor_by(h / beta, factor);
-        wb = floor_by(w / beta, factor);
-        if rule == SmartResizeRule::Transformers {
-            hb = hb.max(factor);
-            wb = wb.max(factor);
-        }
-    } else if ((hb * wb) as f64) < min_pixels {
-        let beta = (min_pixels / area).sqrt();
-        hb = ceil_by(h * beta, factor);
-        wb = ceil_by(w * beta, factor);
-    }
-    nonzero(height, width, (hb, wb))
+    Budget::new(factor, min_pixels, max_pixels, rule)?.resize(height, width)
 }
 
 /// Qwen3-VL's video `smart_resize(num_frames, h, w)`: the budget covers the whole clip
@@ -180,8 +246,15 @@ pub fn video_smart_resize(
         )));
     }
     check_aspect(height, width)?;
-    let (mut hb, mut wb) = (round_by(height, factor), round_by(width, factor));
-    let tb = round_by(num_frames, temporal_factor);
+    let b = Budget::new(
+        factor,
+        min_pixels,
+        max_pixels,
+        SmartResizeRule::Transformers,
+    )?;
+    let (mut hb, mut wb) = (b.round_by(height), b.round_by(width));
+    let tb =
+        Budget::new(temporal_factor, 0.0, 1.0, SmartResizeRule::Transformers)?.round_by(num_frames);
     let (h, w) = (height as f64, width as f64);
     // t * h * w < 2^72 in the worst case; u128 keeps it exact before the one rounding.
     let volume = (u128::from(num_frames) * u128::from(height) * u128::from(width)) as f64;
@@ -232,38 +305,36 @@ pub fn smart_resize_many(
             widths.len()
         );
     }
-    check_budget(factor, min_pixels, max_pixels)?;
+    let budget = Budget::new(factor, min_pixels, max_pixels, rule)?;
     for i in 0..n {
-        let (h, w) = (heights[i], widths[i]);
-        let r = match (u64::try_from(h), u64::try_from(w)) {
-            (Ok(h), Ok(w)) => smart_resize(h, w, factor, min_pixels, max_pixels, rule),
-            _ => invalid_arg!("sides must be positive, got ({h}, {w})"),
-        };
-        match (r, on_error) {
-            (Ok((a, b)), _) => {
+        let (h, w) = (heights[i] as u64, widths[i] as u64); // negatives wrap and fail the check
+        if Budget::row_is_valid(h, w) {
+            let (a, b) = budget.resize_valid(h, w);
+            if a != 0 && b != 0 {
                 out_h[i] = a as i64;
                 out_w[i] = b as i64;
+                continue;
             }
-            (Err(_), RowErrors::Mask) => {
+        }
+        match on_error {
+            RowErrors::Mask => {
                 out_h[i] = -1;
                 out_w[i] = -1;
             }
-            (Err(e), RowErrors::Raise) => return Err(with_row(e, i)),
+            RowErrors::Raise => {
+                let e = match (u64::try_from(heights[i]), u64::try_from(widths[i])) {
+                    (Ok(h), Ok(w)) => budget.resize(h, w).err(),
+                    _ => Some(Error::InvalidArgument(format!(
+                        "sides must be positive, got ({}, {})",
+                        heights[i], widths[i]
+                    ))),
+                };
+                let e = e.unwrap_or_else(|| Error::InvalidArgument("inconsistent row".into()));
+                return Err(e.context(&format!("row {i}")));
+            }
         }
     }
     Ok(())
-}
-
-/// Prefixes an error message with the row it came from, keeping its kind.
-pub(crate) fn with_row(e: Error, row: usize) -> Error {
-    let prefix = |m: String| format!("row {row}: {m}");
-    match e {
-        Error::InvalidArgument(m) => Error::InvalidArgument(prefix(m)),
-        Error::InvalidImage(m) => Error::InvalidImage(prefix(m)),
-        Error::AspectRatio(m) => Error::AspectRatio(prefix(m)),
-        Error::Budget(m) => Error::Budget(prefix(m)),
-        Error::GridMismatch(m) => Error::GridMismatch(prefix(m)),
-    }
 }
 
 #[cfg(test)]
@@ -319,6 +390,17 @@ mod tests {
             Err(Error::Budget(_))
         ));
         assert!(smart_resize(MAX_SIDE + 1, 10, 28, 0.0, 1e6, T).is_err());
+    }
+
+    #[test]
+    fn integer_rounding_is_python_round() {
+        for f in [1u64, 2, 14, 28, 32, 56, 1000] {
+            for v in (0..5000u64).chain((1 << 24) - 3000..=(1 << 24)) {
+                let want = (v as f64 / f as f64).round_ties_even() as u64 * f;
+                let b = Budget::new(f, 0.0, 1.0, SmartResizeRule::Transformers).unwrap();
+                assert_eq!(b.round_by(v), want, "{v} / {f}");
+            }
+        }
     }
 
     #[test]

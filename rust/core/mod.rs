@@ -5,6 +5,8 @@
 pub mod error;
 pub mod geometry;
 pub mod image;
+pub mod par;
+pub mod patchify;
 pub mod video;
 
 pub use error::{Error, Result};

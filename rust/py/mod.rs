@@ -8,6 +8,7 @@ mod arrays;
 mod errors;
 mod families;
 mod plans;
+mod threads;
 
 #[pymodule(gil_used = false)]
 #[pyo3(name = "_core")]
@@ -15,6 +16,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     plans::register(m)?;
+    threads::register(m)?;
     families::register(m)?;
     Ok(())
 }

@@ -1,11 +1,10 @@
 //! Bindings for pixel-free planning: Qwen2-VL sizes and video frame sampling.
 
 use numpy::{PyArray1, PyReadonlyArray1};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use super::arrays::{contiguous, to_numpy};
-use super::errors::IntoPyResult;
+use super::errors::{DynresError, IntoPyResult};
 use crate::core::geometry::{self, RowErrors, SmartResizeRule};
 use crate::core::video::{self, FrameCount, VideoBudget};
 
@@ -15,7 +14,7 @@ fn parse_rule(rule: &str) -> PyResult<SmartResizeRule> {
     match rule {
         "transformers" => Ok(SmartResizeRule::Transformers),
         "qwen_vl_utils" => Ok(SmartResizeRule::QwenVlUtils),
-        other => Err(PyValueError::new_err(format!(
+        other => Err(DynresError::new_err(format!(
             "rule must be 'transformers' or 'qwen_vl_utils', got {other:?}"
         ))),
     }
@@ -58,7 +57,7 @@ fn smart_resize_many_py<'py>(
         "raise" => RowErrors::Raise,
         "mask" => RowErrors::Mask,
         other => {
-            return Err(PyValueError::new_err(format!(
+            return Err(DynresError::new_err(format!(
                 "errors must be 'raise' or 'mask', got {other:?}"
             )))
         }

@@ -1,0 +1,68 @@
+"""Per-channel lookup tables uint8 → normalised value, built with the reference's own dtypes.
+
+After resizing, rescale + normalise is a function of one byte and one channel, so the whole
+float pipeline collapses into a (C, 256) table computed here once with NumPy in exactly the
+reference's operation order; the Rust kernel then only gathers from it.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+DTYPES = ("float32", "float16", "bfloat16", "uint8")
+
+
+def _slow(mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
+    # transformers' slow processors: rescale in float64 then cast, normalise in float32.
+    v = (np.arange(256, dtype=np.float64) * (1 / 255)).astype(np.float32)
+    m = np.asarray(mean, dtype=np.float32)[:, None]
+    s = np.asarray(std, dtype=np.float32)[:, None]
+    return (v[None, :] - m) / s
+
+
+def _bf16_bits(x: np.ndarray) -> np.ndarray:
+    """float32 → bfloat16 bits, round to nearest even (finite inputs)."""
+    b = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    return ((b + 0x7FFF + ((b >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def table(mean: Sequence[float], std: Sequence[float], dtype: str) -> np.ndarray:
+    """A C-contiguous ``(3, 256)`` table in the storage type of ``dtype``.
+
+    float16 and bfloat16 tables are uint16 bit patterns (the output is viewed afterwards);
+    ``uint8`` is the identity (raw bytes, normalise later).
+    """
+    if dtype == "uint8":
+        return np.ascontiguousarray(np.tile(np.arange(256, dtype=np.uint8), (3, 1)))
+    t = _slow(mean, std)
+    if dtype == "float32":
+        return np.ascontiguousarray(t)
+    if dtype == "float16":
+        return np.ascontiguousarray(t.astype(np.float16).view(np.uint16))
+    if dtype == "bfloat16":
+        return np.ascontiguousarray(_bf16_bits(t))
+    raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
+def storage_dtype(dtype: str) -> np.dtype:
+    """The NumPy dtype the kernel writes for ``dtype``."""
+    return np.dtype(
+        {"float32": np.float32, "float16": np.uint16, "bfloat16": np.uint16, "uint8": np.uint8}[
+            dtype
+        ]
+    )
+
+
+def present(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Views kernel output as the user-facing dtype (no copy)."""
+    if dtype == "float16":
+        return values.view(np.float16)
+    if dtype == "bfloat16":
+        try:
+            import ml_dtypes
+        except ImportError:
+            return values
+        return values.view(ml_dtypes.bfloat16)
+    return values

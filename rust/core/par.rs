@@ -1,0 +1,121 @@
+//! The only place that knows about threads.
+//!
+//! Kernels run on the calling thread unless the user opts in with
+//! [`set_num_threads`] (or `DYNRES_NUM_THREADS`): DataLoader workers are already one
+//! process per core, and a pool per worker would oversubscribe. The opt-in pool is private
+//! (never rayon's global one) and rebuilt after `fork`, whose child has no pool threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+/// Upper bound on the pool size; more is a typo, not a machine.
+pub const MAX_THREADS: usize = 1024;
+
+/// 0 until first read: then the env var or 1.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// The pool and the process id that built it.
+static POOL: Mutex<Option<(u32, usize, Arc<ThreadPool>)>> = Mutex::new(None);
+
+/// Sets how many threads one call may use (1 = run on the calling thread).
+pub fn set_num_threads(n: usize) {
+    THREADS.store(n.clamp(1, MAX_THREADS), Ordering::Relaxed);
+}
+
+/// How many threads one call may use: [`set_num_threads`], else `DYNRES_NUM_THREADS`, else 1.
+#[must_use]
+pub fn num_threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => {
+            let n = std::env::var("DYNRES_NUM_THREADS")
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(1)
+                .clamp(1, MAX_THREADS);
+            THREADS.store(n, Ordering::Relaxed);
+            n
+        }
+        n => n,
+    }
+}
+
+/// The private pool for `n > 1` threads, built on first use in this process.
+fn pool(n: usize) -> Option<Arc<ThreadPool>> {
+    let pid = std::process::id();
+    let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((owner, size, p)) = slot.as_ref() {
+        if *owner == pid && *size == n {
+            return Some(Arc::clone(p));
+        }
+    }
+    if let Some((owner, _, stale)) = slot.take() {
+        if owner != pid {
+            // Forked child: the pool's threads do not exist here, so dropping it could wait
+            // on them forever. Leak the handle instead (a few bytes, once per fork).
+            std::mem::forget(stale);
+        }
+    }
+    let built = ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("dynres-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new)?;
+    *slot = Some((pid, n, Arc::clone(&built)));
+    Some(built)
+}
+
+/// Runs `f(index, item)` for every item, in parallel when more than one thread is allowed.
+/// Returns the first error, if any.
+///
+/// # Errors
+/// Whatever `f` returns.
+pub fn try_for_each<I, E, F>(items: Vec<I>, f: F) -> Result<(), E>
+where
+    I: Send,
+    E: Send,
+    F: Fn(usize, I) -> Result<(), E> + Sync + Send,
+{
+    let n = num_threads();
+    match (items.len() > 1 && n > 1).then(|| pool(n)).flatten() {
+        Some(p) => p.install(|| {
+            items
+                .into_par_iter()
+                .enumerate()
+                .try_for_each(|(i, item)| f(i, item))
+        }),
+        None => items
+            .into_iter()
+            .enumerate()
+            .try_for_each(|(i, item)| f(i, item)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_every_item_with_and_without_a_pool() {
+        for threads in [1, 3] {
+            set_num_threads(threads);
+            let hits: Vec<AtomicUsize> = (0..50).map(|_| AtomicUsize::new(0)).collect();
+            try_for_each::<_, (), _>((0..50).collect(), |i, v: usize| {
+                assert_eq!(i, v);
+                hits[v].fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            })
+            .unwrap();
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
+        }
+        let r = try_for_each(
+            (0..10).collect(),
+            |_, v: i32| if v == 7 { Err(v) } else { Ok(()) },
+        );
+        assert_eq!(r, Err(7));
+        set_num_threads(1);
+    }
+}

@@ -1,0 +1,106 @@
+"""The GIL is released around kernels, the opt-in pool agrees with one thread, fork is safe."""
+
+import multiprocessing as mp
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import dynres_fast
+from dynres_fast import qwen2vl
+
+
+def _progress_during(call) -> int:
+    """How many Python loop iterations the main thread completes while ``call`` runs."""
+    started, done = threading.Event(), threading.Event()
+
+    def worker():
+        started.set()
+        call()
+        done.set()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    started.wait()
+    count = 0
+    while not done.is_set():
+        count += 1
+    t.join()
+    return count
+
+
+def test_plans_release_the_gil():
+    hs = np.random.default_rng(0).integers(64, 4000, 3_000_000)
+
+    def call():
+        for _ in range(3):
+            qwen2vl.smart_resize_many(hs, hs[::-1].copy())
+
+    # With the GIL held for the whole call the main thread could not count at all.
+    assert _progress_during(call) > 10_000
+
+
+def test_pixels_release_the_gil():
+    img = np.random.default_rng(1).integers(0, 256, (2000, 3000, 3), dtype=np.uint8)
+    proc = qwen2vl.ImageProcessor.qwen2_5_vl()
+    assert _progress_during(lambda: [proc(img) for _ in range(3)]) > 10_000
+
+
+def test_threads_give_the_same_numbers():
+    rng = np.random.default_rng(2)
+    images = [
+        rng.integers(0, 256, (rng.integers(30, 400), rng.integers(30, 400), 3), np.uint8)
+        for _ in range(12)
+    ]
+    proc = qwen2vl.ImageProcessor()
+    one = proc(images)["pixel_values"]
+    try:
+        dynres_fast.set_num_threads(2)
+        assert dynres_fast.get_num_threads() == 2
+        np.testing.assert_array_equal(proc(images)["pixel_values"], one)
+        results = [None] * 4
+
+        def run(i):
+            results[i] = proc(images)["pixel_values"]
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for r in results:
+            np.testing.assert_array_equal(r, one)
+    finally:
+        dynres_fast.set_num_threads(1)
+
+
+def _child(queue):
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 256, (200, 300, 3), np.uint8) for _ in range(6)]
+    out = qwen2vl.ImageProcessor()(images)["pixel_values"]
+    queue.put(float(out.sum()))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_pool_survives_fork():
+    dynres_fast.set_num_threads(2)
+    try:
+        ctx = mp.get_context("fork")
+        queue = ctx.Queue()
+        _child(queue)  # builds the pool in the parent
+        want = queue.get(timeout=30)
+        p = ctx.Process(target=_child, args=(queue,))
+        p.start()
+        p.join(timeout=120)
+        assert p.exitcode == 0, "child hung or crashed after fork"
+        assert queue.get(timeout=30) == want
+    finally:
+        dynres_fast.set_num_threads(1)
+
+
+def test_set_num_threads_checks_its_argument():
+    with pytest.raises(TypeError):
+        dynres_fast.set_num_threads(1.5)
+    with pytest.raises(dynres_fast.DynresError):
+        dynres_fast.set_num_threads(0)
