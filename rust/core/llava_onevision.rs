@@ -285,6 +285,10 @@ pub trait Real:
     fn lit(c: f64) -> Self;
     /// Floor, truncated to an index (`floorf` then `int64_t`).
     fn floor_i64(self) -> i64;
+    /// `scale·(o + 0.5) - 0.5` rounded once: torch's CPU build contracts it into a fused
+    /// multiply-add for float32 (the golden 128→120 taps show it); the product of a float
+    /// and a half-integer is exact in f64, so f64 arithmetic then one rounding is the same.
+    fn source_index(scale: Self, o: usize) -> Self;
 }
 
 impl Real for f32 {
@@ -297,6 +301,9 @@ impl Real for f32 {
     fn floor_i64(self) -> i64 {
         self.floor() as i64
     }
+    fn source_index(scale: Self, o: usize) -> Self {
+        (f64::from(scale) * (o as f64 + 0.5) - 0.5) as f32
+    }
 }
 
 impl Real for f64 {
@@ -308,6 +315,9 @@ impl Real for f64 {
     }
     fn floor_i64(self) -> i64 {
         self.floor() as i64
+    }
+    fn source_index(scale: Self, o: usize) -> Self {
+        scale * (o as f64 + 0.5) - 0.5
     }
 }
 
@@ -325,8 +335,9 @@ pub struct Tap<T> {
 }
 
 /// `F.interpolate(mode="bilinear", align_corners=False)` weights along one axis:
-/// `scale = in / out`, `src = max(scale·(o + 0.5) - 0.5, 0)`, `i0 = min(floor(src), in-1)`,
-/// `w1 = clamp(src - i0, 0, 1)`, all in `T`; equal sizes copy.
+/// `scale = in / out`, `src = max(scale·(o + 0.5) - 0.5, 0)` (one rounding, see
+/// [`Real::source_index`]), `i0 = min(floor(src), in-1)`, `w1 = clamp(src - i0, 0, 1)`,
+/// `w0 = 1 - w1`, all in `T`; equal sizes copy.
 pub fn bilinear_taps<T: Real>(in_size: usize, out_size: usize) -> Vec<Tap<T>> {
     if in_size == out_size {
         return (0..out_size)
@@ -341,7 +352,7 @@ pub fn bilinear_taps<T: Real>(in_size: usize, out_size: usize) -> Vec<Tap<T>> {
     let scale = T::from_i64(in_size as i64) / T::from_i64(out_size as i64);
     (0..out_size)
         .map(|o| {
-            let mut src = scale * (T::from_i64(o as i64) + T::lit(0.5)) - T::lit(0.5);
+            let mut src = T::source_index(scale, o);
             if src < T::lit(0.0) {
                 src = T::lit(0.0);
             }
@@ -365,8 +376,9 @@ pub fn bilinear_taps<T: Real>(in_size: usize, out_size: usize) -> Vec<Tap<T>> {
 }
 
 /// Bilinear resize of `batch` feature maps laid out `(batch, h, w, c)` to `(oh, ow)`,
-/// evaluating `h0·(w0·x00 + w1·x01) + h1·(w0·x10 + w1·x11)` per channel as torch's CPU
-/// kernel does (no fused multiply-add).
+/// evaluating `h0·(w0·x00 + w1·x01) + h1·(w0·x10 + w1·x11)` per channel in torch's
+/// order. The weights are torch's exactly; torch's build may fuse the multiply-adds of the
+/// sum, so outputs can differ from it in the last bit (we never fuse).
 ///
 /// # Errors
 /// A zero input or output size, or `src.len() != batch·h·w·c`.
@@ -483,6 +495,9 @@ mod tests {
         assert_eq!(video_num_tokens(8), 8 * 196 + 1);
         let t32 = bilinear_taps::<f32>(128, 24);
         assert_eq!((t32[0].i0, t32[0].w0), (2, 0.833_333_25_f32));
+        // torch's fused rounding: 128→120 output 7 sits just past 7.5.
+        let t = bilinear_taps::<f32>(128, 120);
+        assert_eq!((t[7].i0, t[7].w1), (7, 0.500_000_5_f32));
     }
 
     #[test]

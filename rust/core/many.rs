@@ -1,7 +1,7 @@
 //! Running a per-size token rule over many sizes (the vectorised `num_tokens_many`).
 
 use super::error::{invalid_arg, Result};
-use super::geometry::{with_row, RowErrors};
+use super::geometry::RowErrors;
 
 /// Writes `rule(height, width)` for every row into `out`; refused rows either stop the
 /// run (naming the row) or get `-1`, as `on_error` says.
@@ -33,7 +33,7 @@ pub fn map_sizes(
         match (r, on_error) {
             (Ok(t), _) => out[i] = t as i64,
             (Err(_), RowErrors::Mask) => out[i] = -1,
-            (Err(e), RowErrors::Raise) => return Err(with_row(e, i)),
+            (Err(e), RowErrors::Raise) => return Err(e.context(&format!("row {i}"))),
         }
     }
     Ok(())

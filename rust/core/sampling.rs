@@ -55,7 +55,7 @@ pub fn stride_indices(
     if step < 1.0 {
         return invalid_arg!(
             "round(video_fps / fps) = round({avg_fps} / {fps}) is 0; the reference's \
-             range(0, N, 0) raises. Use fps <= 2 * video_fps"
+             range(0, N, 0) raises; fps must be below 2 * video_fps"
         );
     }
     if step >= (1u64 << 53) as f64 {
