@@ -27,7 +27,8 @@ def _oracle(images, **kw):
     proc = transformers.Qwen2VLImageProcessor(**kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return proc(images, return_tensors="np")
+        # tiny images such as (1, 1, 3) are otherwise taken for channels-first
+        return proc(images, return_tensors="np", input_data_format="channels_last")
 
 
 def _pil(name):
@@ -70,8 +71,10 @@ def _random_image(h, w, c, seed):
         y, x = np.mgrid[0:h, 0:w]
         base = (np.sin(x / 7.0 + seed % 5) + np.cos(y / 11.0)) * 60 + 128
         img = np.stack([base + 20 * k for k in range(c)], -1)
-        return np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8).squeeze()
-    return rng.integers(0, 256, (h, w, c), dtype=np.uint8).squeeze(-1 if c == 1 else ())
+        img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+    else:
+        img = rng.integers(0, 256, (h, w, c), dtype=np.uint8)
+    return img[..., 0] if c == 1 else img
 
 
 @settings(max_examples=60)

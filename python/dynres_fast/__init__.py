@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import internvl, llava_onevision, oryx, qwen2vl
+from . import internvl, llava_onevision, ops, oryx, qwen2vl
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -20,6 +20,7 @@ __all__ = [
     "InvalidImageError",
     "__version__",
     "get_num_threads",
+    "ops",
     "qwen2vl",
     "set_num_threads",
     "internvl",

@@ -1,6 +1,6 @@
 """Type stubs for the compiled extension ``dynres_fast._core`` (checked by mypy.stubtest)."""
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,34 @@ def video_budget(
 # threads (rust/py/threads.rs)
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
+
+# --- ops (resize, crop, to_rgb) ---
+def resize(
+    image: npt.NDArray[np.uint8],
+    height: int,
+    width: int,
+    filter: str,
+    compat: str,
+    kernel: str = "auto",
+) -> npt.NDArray[np.uint8]: ...
+def crop(
+    image: npt.NDArray[np.uint8], top: int, left: int, height: int, width: int
+) -> npt.NDArray[np.uint8]: ...
+def to_rgb(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]: ...
+def avx2_available() -> bool: ...
+
+# pixel pipelines (rust/py/pixels.rs)
+def qwen2vl_pixel_values(
+    visuals: List[npt.NDArray[np.uint8]],
+    resized: List[Tuple[int, int]],
+    patch_size: int,
+    temporal_patch_size: int,
+    merge_size: int,
+    filter: str,
+    compat: str,
+    lut: npt.NDArray[Any],
+    out: npt.NDArray[Any],
+) -> npt.NDArray[np.int64]: ...
 
 # InternVL / LLaVA-OneVision / Oryx plans (rust/py/families.rs)
 _Hw = Tuple[int, int]

@@ -171,20 +171,18 @@ def video_budget(
     int(min_pixels · 1.05))`` with ``f = 2 · image_patch_size``; ``max_pixels`` can only
     lower it. Defaults: ``min_pixels = 128·f²``, ``total_pixels = model_seq_len·f²·0.9``.
     """
-    opt = [
-        None if v is None else as_number(n, v)
-        for n, v in (
-            ("min_pixels", min_pixels),
-            ("max_pixels", max_pixels),
-            ("total_pixels", total_pixels),
-        )
-    ]
+
+    def opt(name: str, value: Optional[float]) -> Optional[float]:
+        return None if value is None else as_number(name, value)
+
     return _core.video_budget(
         as_int("num_frames", num_frames),
         as_int("height", height),
         as_int("width", width),
         as_int("image_patch_size", image_patch_size),
-        *opt,
+        opt("min_pixels", min_pixels),
+        opt("max_pixels", max_pixels),
+        opt("total_pixels", total_pixels),
         as_number("model_seq_len", model_seq_len),
     )
 
@@ -252,6 +250,7 @@ class ImageProcessor:
             raise DynresError(f"dtype must be one of {', '.join(_lut.DTYPES)}, got {dtype!r}")
         self.resample, self.compat, self.dtype = resample, compat, dtype
         self._table = _lut.table(self.image_mean, self.image_std, dtype)
+        self._storage = _lut.storage_dtype(dtype)
 
     @property
     def factor(self) -> int:
@@ -294,14 +293,16 @@ class ImageProcessor:
         ``size["shortest_edge"]``/``size["longest_edge"]``. (transformers' slow processor
         ignores ``size`` in its constructor — a known bug; we follow the checkpoint.)
         """
-        if not isinstance(config, Mapping):
+        if isinstance(config, Mapping):
+            cfg: Mapping[str, Any] = config
+        else:
             with open(config, encoding="utf-8") as f:
-                config = json.load(f)
-        size = config.get("size") or {}
+                cfg = json.load(f)
+        size = cfg.get("size") or {}
         kw: Dict[str, Any] = {}
         for key, alt in (("min_pixels", "shortest_edge"), ("max_pixels", "longest_edge")):
-            if config.get(key) is not None:
-                kw[key] = config[key]
+            if cfg.get(key) is not None:
+                kw[key] = cfg[key]
             elif alt in size:
                 kw[key] = size[alt]
         for key in (
@@ -312,8 +313,8 @@ class ImageProcessor:
             "image_std",
             "resample",
         ):
-            if config.get(key) is not None:
-                kw[key] = config[key]
+            if cfg.get(key) is not None:
+                kw[key] = cfg[key]
         return cls(**{**kw, **overrides})
 
     def resized_size(self, height: int, width: int) -> Tuple[int, int]:
@@ -338,9 +339,13 @@ class ImageProcessor:
                 resized.append(self.resized_size(a.shape[1], a.shape[2]))
             except DynresError as e:
                 raise type(e)(f"image {i} of shape {a.shape[1:]}: {e}") from None
-        if out is not None:
-            out = self._check_out(out, resized, len(arrays[0]) if arrays else 1, arrays)
-        values, grid = _core.qwen2vl_pixel_values(
+        rows = sum(
+            -(-len(a) // self.temporal_patch_size) * (h // self.patch_size) * (w // self.patch_size)
+            for a, (h, w) in zip(arrays, resized)
+        )
+        shape = (rows, 3 * self.temporal_patch_size * self.patch_size**2)
+        buf = self._check_out(out, shape) if out is not None else np.empty(shape, self._storage)
+        grid = _core.qwen2vl_pixel_values(
             arrays,
             resized,
             self.patch_size,
@@ -349,28 +354,21 @@ class ImageProcessor:
             self.resample,
             self.compat,
             self._table,
-            out,
+            buf,
         )
-        return _lut.present(values, self.dtype), grid
+        return _lut.present(buf, self.dtype), grid
 
-    def _check_out(
-        self, out: Any, resized: List[Tuple[int, int]], _t: int, arrays: List[np.ndarray]
-    ) -> np.ndarray:
+    def _check_out(self, out: Any, shape: Tuple[int, int]) -> np.ndarray:
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
-        want = np.dtype(_lut.present(np.zeros(1, _lut.storage_dtype(self.dtype)), self.dtype).dtype)
+        want = _lut.present(np.empty(0, self._storage), self.dtype).dtype
         if out.dtype != want:
             raise TypeError(f"out must have dtype {want} for dtype={self.dtype!r}, got {out.dtype}")
-        rows = sum(
-            -(-len(a) // self.temporal_patch_size) * (h // self.patch_size) * (w // self.patch_size)
-            for a, (h, w) in zip(arrays, resized)
-        )
-        shape = (rows, 3 * self.temporal_patch_size * self.patch_size**2)
         if out.shape != shape:
             raise DynresError(f"out must have shape {shape} for this batch, got {out.shape}")
         if not out.flags.c_contiguous or not out.flags.writeable:
             raise DynresError("out must be a writeable C-contiguous array")
-        return out.view(_lut.storage_dtype(self.dtype))
+        return out.view(self._storage)
 
     def __call__(self, images: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
         """Preprocesses one image or a list of images (arrays and/or PIL images).

@@ -5,8 +5,11 @@
 pub mod error;
 pub mod geometry;
 pub mod image;
+pub mod ops;
 pub mod par;
 pub mod patchify;
+pub mod qwen2vl;
+pub mod resize;
 pub mod video;
 
 pub use error::{Error, Result};

@@ -5,9 +5,10 @@
 
 use super::error::{Error, Result};
 use super::image::{ImageBuf, ImageRef};
+use super::ops::to_rgb;
 use super::par;
 use super::patchify::{patchify_into, PatchLayout};
-use super::resize::{resize, to_rgb, Compat, Filter};
+use super::resize::{resize, Compat, Filter};
 
 /// One image (one frame) or one video (several frames of one size) and its target size.
 #[derive(Debug, Clone)]

@@ -7,6 +7,8 @@ use pyo3::prelude::*;
 mod arrays;
 mod errors;
 mod families;
+mod ops;
+mod pixels;
 mod plans;
 mod threads;
 
@@ -17,6 +19,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     plans::register(m)?;
     threads::register(m)?;
+    ops::register(m)?;
+    pixels::register(m)?;
     families::register(m)?;
     Ok(())
 }

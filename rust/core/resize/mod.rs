@@ -1,0 +1,324 @@
+//! Pillow-exact 8-bit resize: NEAREST plus the five convolution filters.
+//!
+//! Structure: [`coeffs`] builds one fixed-point weight table per axis; a pass
+//! implementation ([`scalar`] reference, `avx2` fast path) applies it along rows or
+//! columns with a uint8 intermediate; [`Compat`] decides the pass order; RGBA is
+//! premultiplied around the passes like `Image.resize` does ([`alpha`]).
+//!
+//! Pass kernels are chosen at run time ([`Kernel::Auto`]: AVX2 when the CPU has it);
+//! [`resize_with`] forces one so tests can prove the paths agree byte for byte.
+
+pub mod alpha;
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+pub mod coeffs;
+pub mod nearest;
+pub mod scalar;
+
+use super::error::{invalid_arg, Error, Result};
+use super::image::{ImageBuf, ImageRef, MAX_IMAGE_SIDE};
+use coeffs::Coeffs;
+
+/// A resampling filter, named as in `PIL.Image.Resampling`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Filter {
+    /// Pick the nearest source pixel (an affine scale in Pillow, no convolution).
+    Nearest,
+    /// Box (area average), support 0.5.
+    Box,
+    /// Triangle, support 1.
+    Bilinear,
+    /// Hamming-windowed sinc, support 1.
+    Hamming,
+    /// Keys cubic with a = -0.5, support 2 (Pillow's default).
+    Bicubic,
+    /// Lanczos-3 windowed sinc, support 3.
+    Lanczos,
+}
+
+impl Filter {
+    /// Every filter, in Pillow's enum order.
+    pub const ALL: [Filter; 6] = [
+        Filter::Nearest,
+        Filter::Lanczos,
+        Filter::Bilinear,
+        Filter::Bicubic,
+        Filter::Box,
+        Filter::Hamming,
+    ];
+
+    /// The lower-case name used by the Python API.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Filter::Nearest => "nearest",
+            Filter::Box => "box",
+            Filter::Bilinear => "bilinear",
+            Filter::Hamming => "hamming",
+            Filter::Bicubic => "bicubic",
+            Filter::Lanczos => "lanczos",
+        }
+    }
+
+    /// Parses a lower-case filter name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] listing the accepted names.
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "unknown filter {name:?}; accepted: nearest, box, bilinear, hamming, bicubic, lanczos"
+                ))
+            })
+    }
+}
+
+/// Which implementation's rounding and pass order to reproduce.
+///
+/// To add a target (e.g. torchvision), add a variant, its pass-order rule in
+/// [`Compat::vertical_first`] and, if its weights differ, a coefficient builder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compat {
+    /// Pillow >= 13: vertical pass first when the height shrinks much more than the width.
+    Pillow,
+    /// Pillow <= 12: always horizontal first.
+    Pillow12,
+}
+
+impl Compat {
+    /// Parses `"pillow"` or `"pillow12"`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] listing the accepted names.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "pillow" => Ok(Compat::Pillow),
+            "pillow12" => Ok(Compat::Pillow12),
+            other => invalid_arg!("unknown compat {other:?}; accepted: pillow, pillow12"),
+        }
+    }
+
+    /// Whether the vertical pass runs before the horizontal one for this size change.
+    ///
+    /// Pillow 13.0.0 (checked against the installed build): vertical first iff
+    /// `dh > 0 && dh > 2 * dw` with `dh = in_h - out_h`, `dw = in_w - out_w`.
+    #[must_use]
+    pub fn vertical_first(self, in_h: usize, in_w: usize, out_h: usize, out_w: usize) -> bool {
+        match self {
+            Compat::Pillow12 => false,
+            Compat::Pillow => {
+                let dh = in_h as i64 - out_h as i64;
+                let dw = in_w as i64 - out_w as i64;
+                dh > 0 && dh > 2 * dw
+            }
+        }
+    }
+}
+
+/// Which pass implementation to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// AVX2 when the CPU supports it, else scalar.
+    Auto,
+    /// The portable reference loops.
+    Scalar,
+    /// The AVX2 passes; refused on CPUs without AVX2.
+    Avx2,
+}
+
+impl Kernel {
+    /// Parses `"auto"`, `"scalar"` or `"avx2"`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] listing the accepted names.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "auto" => Ok(Kernel::Auto),
+            "scalar" => Ok(Kernel::Scalar),
+            "avx2" => Ok(Kernel::Avx2),
+            other => invalid_arg!("unknown kernel {other:?}; accepted: auto, scalar, avx2"),
+        }
+    }
+
+    /// Whether this machine can run the AVX2 passes.
+    #[must_use]
+    pub fn avx2_available() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            is_x86_feature_detected!("avx2")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
+    fn passes(self) -> Result<Passes> {
+        let scalar = Passes {
+            horizontal: scalar::horizontal,
+            vertical: scalar::vertical,
+        };
+        match self {
+            Kernel::Scalar => Ok(scalar),
+            Kernel::Auto if !Self::avx2_available() => Ok(scalar),
+            Kernel::Avx2 if !Self::avx2_available() => {
+                invalid_arg!("kernel 'avx2' requested but this CPU has no AVX2")
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Auto | Kernel::Avx2 => Ok(Passes {
+                horizontal: avx2::horizontal,
+                vertical: avx2::vertical,
+            }),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Auto | Kernel::Avx2 => Ok(scalar),
+        }
+    }
+}
+
+/// One implementation of the two passes (same signatures as [`scalar`]).
+struct Passes {
+    horizontal: fn(&[u8], usize, usize, &Coeffs, &mut [u8]),
+    vertical: fn(&[u8], usize, usize, &Coeffs, &mut [u8]),
+}
+
+/// Checks a requested output size before anything is allocated for it.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for sides outside `1..=65536`.
+pub fn check_output_size(out_height: usize, out_width: usize) -> Result<()> {
+    for (name, v) in [("height", out_height), ("width", out_width)] {
+        if v == 0 || v > MAX_IMAGE_SIDE {
+            return invalid_arg!("output {name} must be in 1..={MAX_IMAGE_SIDE}, got {v}");
+        }
+    }
+    Ok(())
+}
+
+/// `Image.fromarray(src).resize((out_width, out_height), filter)`, bit for bit.
+///
+/// # Errors
+/// [`Error::InvalidImage`] for 2-channel images, [`Error::InvalidArgument`] for output
+/// sizes outside `1..=65536`.
+pub fn resize(
+    src: &ImageRef<'_>,
+    out_height: usize,
+    out_width: usize,
+    filter: Filter,
+    compat: Compat,
+) -> Result<ImageBuf> {
+    check_output_size(out_height, out_width)?;
+    let mut out = ImageBuf::zeros(out_height, out_width, src.channels)?;
+    resize_with(
+        src,
+        out_height,
+        out_width,
+        filter,
+        compat,
+        Kernel::Auto,
+        &mut out.data,
+    )?;
+    Ok(out)
+}
+
+/// [`resize`] into a caller-provided buffer of `out_height * out_width * channels` bytes.
+///
+/// # Errors
+/// As [`resize`], plus [`Error::InvalidArgument`] for a wrongly sized `out`.
+pub fn resize_into(
+    src: &ImageRef<'_>,
+    out_height: usize,
+    out_width: usize,
+    filter: Filter,
+    compat: Compat,
+    out: &mut [u8],
+) -> Result<()> {
+    resize_with(
+        src,
+        out_height,
+        out_width,
+        filter,
+        compat,
+        Kernel::Auto,
+        out,
+    )
+}
+
+/// [`resize_into`] with an explicit pass implementation (tests and benchmarks).
+///
+/// # Errors
+/// As [`resize_into`], plus [`Error::InvalidArgument`] for `Kernel::Avx2` without AVX2.
+pub fn resize_with(
+    src: &ImageRef<'_>,
+    out_height: usize,
+    out_width: usize,
+    filter: Filter,
+    compat: Compat,
+    kernel: Kernel,
+    out: &mut [u8],
+) -> Result<()> {
+    let (in_h, in_w, ch) = (src.height, src.width, src.channels);
+    if ch == 2 {
+        return Err(Error::InvalidImage(format!(
+            "image of shape ({in_h}, {in_w}, 2) has 2 channels; resize accepts 1, 3 or 4"
+        )));
+    }
+    check_output_size(out_height, out_width)?;
+    let need = out_height * out_width * ch;
+    if out.len() != need {
+        return invalid_arg!(
+            "output buffer holds {} bytes; a ({out_height}, {out_width}, {ch}) image needs {need}",
+            out.len()
+        );
+    }
+    let passes = kernel.passes()?;
+    if (in_h, in_w) == (out_height, out_width) {
+        out.copy_from_slice(src.data);
+        return Ok(());
+    }
+    let Some(kern) = coeffs::kernel_for(filter) else {
+        nearest::resize(src.data, in_h, in_w, ch, out_height, out_width, out);
+        return Ok(());
+    };
+
+    let premultiplied;
+    let data: &[u8] = if ch == 4 {
+        let mut p = src.data.to_vec();
+        alpha::premultiply(&mut p);
+        premultiplied = p;
+        &premultiplied
+    } else {
+        src.data
+    };
+    let (need_h, need_v) = (in_w != out_width, in_h != out_height);
+    let cv = need_v.then(|| Coeffs::new(in_h, out_height, kern));
+    let ch_ = need_h.then(|| Coeffs::new(in_w, out_width, kern));
+    match (ch_, cv) {
+        (Some(chz), None) => (passes.horizontal)(data, in_w, ch, &chz, out),
+        (None, Some(cv)) => (passes.vertical)(data, in_w * ch, 0, &cv, out),
+        (Some(chz), Some(cv)) => {
+            if compat.vertical_first(in_h, in_w, out_height, out_width) {
+                let mut tmp = vec![0u8; out_height * in_w * ch];
+                (passes.vertical)(data, in_w * ch, 0, &cv, &mut tmp);
+                (passes.horizontal)(&tmp, in_w, ch, &chz, out);
+            } else {
+                // Only the rows the vertical pass reads are resampled horizontally.
+                let (first, last) = cv.input_span();
+                let mut tmp = vec![0u8; (last - first) * out_width * ch];
+                let band = &data[first * in_w * ch..last * in_w * ch];
+                (passes.horizontal)(band, in_w, ch, &chz, &mut tmp);
+                (passes.vertical)(&tmp, out_width * ch, first, &cv, out);
+            }
+        }
+        (None, None) => unreachable!("same-size resize returned above"),
+    }
+    if ch == 4 {
+        alpha::unpremultiply(out);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

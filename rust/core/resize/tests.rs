@@ -1,0 +1,235 @@
+//! Core tests: hand-checked cases, the pass-order rule, errors, and scalar == AVX2.
+
+use super::*;
+
+/// A small deterministic generator (no external crates in the core's tests).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> usize {
+        (self.next() % n) as usize
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+fn run(
+    data: &[u8],
+    (h, w, c): (usize, usize, usize),
+    (oh, ow): (usize, usize),
+    filter: Filter,
+    compat: Compat,
+    kernel: Kernel,
+) -> Vec<u8> {
+    let src = ImageRef::new(data, h, w, c).unwrap();
+    let mut out = vec![0u8; oh * ow * c];
+    resize_with(&src, oh, ow, filter, compat, kernel, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn constant_images_stay_constant() {
+    for f in Filter::ALL {
+        for (h, w, oh, ow) in [(5, 7, 3, 11), (1, 1, 9, 4), (40, 3, 2, 2), (8, 8, 1, 1)] {
+            let data = vec![77u8; h * w * 3];
+            let out = run(
+                &data,
+                (h, w, 3),
+                (oh, ow),
+                f,
+                Compat::Pillow,
+                Kernel::Scalar,
+            );
+            assert!(out.iter().all(|&v| v == 77), "{f:?} {h}x{w}->{oh}x{ow}");
+        }
+    }
+}
+
+#[test]
+fn hand_checked_gray_cases() {
+    // 1x4 -> 1x2 bilinear: outputs (3a + 3b + c) / 7 and (b + 3c + 3d) / 7, rounded.
+    let data = [0u8, 70, 140, 210];
+    let out = run(
+        &data,
+        (1, 4, 1),
+        (1, 2),
+        Filter::Bilinear,
+        Compat::Pillow,
+        Kernel::Scalar,
+    );
+    assert_eq!(out, vec![50, 160]);
+    // Box 2x2 -> 1x1: rows first (15, 35.5 -> 36, uint8 in between), then 25.5 -> 26.
+    let out = run(
+        &[10, 20, 30, 41],
+        (2, 2, 1),
+        (1, 1),
+        Filter::Box,
+        Compat::Pillow,
+        Kernel::Scalar,
+    );
+    assert_eq!(out, vec![26]);
+    // Nearest 1x4 -> 1x2 takes pixels 1 and 3.
+    let out = run(
+        &data,
+        (1, 4, 1),
+        (1, 2),
+        Filter::Nearest,
+        Compat::Pillow,
+        Kernel::Scalar,
+    );
+    assert_eq!(out, vec![70, 210]);
+}
+
+#[test]
+fn same_size_is_a_copy() {
+    let data: Vec<u8> = (0..60).collect();
+    for f in Filter::ALL {
+        let out = run(&data, (4, 5, 3), (4, 5), f, Compat::Pillow, Kernel::Auto);
+        assert_eq!(out, data);
+    }
+}
+
+#[test]
+fn pass_order_rule() {
+    assert!(Compat::Pillow.vertical_first(480, 640, 476, 644));
+    assert!(Compat::Pillow.vertical_first(900, 300, 364, 112));
+    assert!(Compat::Pillow.vertical_first(100, 100, 80, 91));
+    assert!(!Compat::Pillow.vertical_first(100, 100, 80, 90)); // dh == 2 * dw
+    assert!(!Compat::Pillow.vertical_first(1080, 1920, 728, 1316));
+    assert!(!Compat::Pillow.vertical_first(10, 10, 20, 5));
+    assert!(!Compat::Pillow12.vertical_first(900, 300, 364, 112));
+}
+
+#[test]
+fn pass_order_changes_bytes_only_when_the_rule_says_so() {
+    let mut g = Lcg(7);
+    let data = g.bytes(48 * 64 * 3);
+    let one = |shape, compat| {
+        run(
+            &data,
+            (48, 64, 3),
+            shape,
+            Filter::Bicubic,
+            compat,
+            Kernel::Scalar,
+        )
+    };
+    assert_ne!(
+        one((44, 66), Compat::Pillow),
+        one((44, 66), Compat::Pillow12)
+    );
+    assert_eq!(
+        one((30, 20), Compat::Pillow),
+        one((30, 20), Compat::Pillow12)
+    );
+}
+
+#[test]
+fn rgba_alpha_zero_pixels_do_not_bleed_colour() {
+    // Premultiplication: a transparent red pixel next to opaque blue adds no red.
+    let data = [255u8, 0, 0, 0, 0, 0, 255, 255];
+    let out = run(
+        &data,
+        (1, 2, 4),
+        (1, 1),
+        Filter::Bilinear,
+        Compat::Pillow,
+        Kernel::Scalar,
+    );
+    assert_eq!(out, vec![0, 0, 255, 128]);
+}
+
+#[test]
+fn errors_are_reported_not_panicked() {
+    let data = vec![0u8; 12];
+    let src = ImageRef::new(&data, 2, 3, 2).unwrap();
+    assert!(matches!(
+        resize(&src, 1, 1, Filter::Box, Compat::Pillow),
+        Err(Error::InvalidImage(_))
+    ));
+    let src = ImageRef::new(&data, 2, 2, 3).unwrap();
+    assert!(matches!(
+        resize(&src, 0, 1, Filter::Box, Compat::Pillow),
+        Err(Error::InvalidArgument(_))
+    ));
+    let mut small = vec![0u8; 5];
+    assert!(matches!(
+        resize_into(&src, 1, 2, Filter::Box, Compat::Pillow, &mut small),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        Filter::parse("cubic"),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        Compat::parse("pillow11"),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        Kernel::parse("sse"),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn scalar_and_avx2_agree_on_random_sizes() {
+    if !Kernel::avx2_available() {
+        return;
+    }
+    let mut g = Lcg(42);
+    for case in 0..600 {
+        let big = case % 10 == 0;
+        let side = |g: &mut Lcg| 1 + g.below(if big { 300 } else { 48 });
+        let (h, w, oh, ow) = (side(&mut g), side(&mut g), side(&mut g), side(&mut g));
+        let c = [1, 3, 4][case % 3];
+        let f = Filter::ALL[case % 6];
+        let compat = if case % 5 == 0 {
+            Compat::Pillow12
+        } else {
+            Compat::Pillow
+        };
+        let data = g.bytes(h * w * c);
+        let a = run(&data, (h, w, c), (oh, ow), f, compat, Kernel::Scalar);
+        let b = run(&data, (h, w, c), (oh, ow), f, compat, Kernel::Avx2);
+        assert_eq!(a, b, "{f:?} {compat:?} ({h},{w},{c}) -> ({oh},{ow})");
+    }
+}
+
+#[test]
+fn scalar_and_avx2_agree_on_extreme_ratios() {
+    if !Kernel::avx2_available() {
+        return;
+    }
+    let mut g = Lcg(3);
+    for (h, w, oh, ow) in [
+        (1, 2000, 1, 3),
+        (2000, 1, 5, 1),
+        (3, 1500, 700, 2),
+        (1, 1, 300, 200),
+        (600, 700, 1, 1),
+    ] {
+        for c in [1, 3, 4] {
+            let data = g.bytes(h * w * c);
+            for f in [Filter::Lanczos, Filter::Bicubic, Filter::Box] {
+                let a = run(
+                    &data,
+                    (h, w, c),
+                    (oh, ow),
+                    f,
+                    Compat::Pillow,
+                    Kernel::Scalar,
+                );
+                let b = run(&data, (h, w, c), (oh, ow), f, Compat::Pillow, Kernel::Avx2);
+                assert_eq!(a, b, "{f:?} ({h},{w},{c}) -> ({oh},{ow})");
+            }
+        }
+    }
+}
