@@ -314,6 +314,9 @@ impl TilePlan {
 pub struct Tiler {
     params: TilingParams,
     candidates: Vec<(u64, u64)>,
+    /// Per candidate: `i / j` and the tie threshold `0.5·S·S·i·j`, the very f64 values
+    /// [`closest_grid`] computes, hoisted out of the per-image loop.
+    scan: Vec<(f64, f64)>,
 }
 
 impl Tiler {
@@ -324,7 +327,34 @@ impl Tiler {
     pub fn new(params: TilingParams) -> Result<Self> {
         params.validate()?;
         let candidates = candidate_grids(params.min_num, params.max_num, params.order)?;
-        Ok(Self { params, candidates })
+        let half_tile_area = 0.5 * params.image_size as f64 * params.image_size as f64;
+        let scan = candidates
+            .iter()
+            .map(|&(i, j)| (i as f64 / j as f64, half_tile_area * i as f64 * j as f64))
+            .collect();
+        Ok(Self {
+            params,
+            candidates,
+            scan,
+        })
+    }
+
+    /// [`closest_grid`] over the precomputed candidate ratios and thresholds.
+    fn grid(&self, height: u64, width: u64) -> (u64, u64) {
+        let aspect = width as f64 / height as f64;
+        let area = (width * height) as f64;
+        let mut best_diff = f64::INFINITY;
+        let mut best = 0;
+        for (k, &(ratio, threshold)) in self.scan.iter().enumerate() {
+            let diff = (aspect - ratio).abs();
+            if diff < best_diff {
+                best_diff = diff;
+                best = k;
+            } else if diff == best_diff && area > threshold {
+                best = k;
+            }
+        }
+        self.candidates[best]
     }
 
     /// The candidates in scan order.
@@ -340,7 +370,7 @@ impl Tiler {
         check_side("height", height)?;
         check_side("width", width)?;
         let p = &self.params;
-        let (cols, rows) = closest_grid(height, width, p.image_size, &self.candidates);
+        let (cols, rows) = self.grid(height, width);
         let has_thumbnail = p.use_thumbnail && cols * rows != 1;
         Ok(TilePlan {
             cols,
@@ -566,6 +596,18 @@ mod tests {
         assert_eq!(grid(&hf, 200, 500), (2, 2));
         assert_eq!(grid(&orig, 2000, 5000), (2, 2));
         assert_eq!(grid(&hf, 2000, 5000), (4, 1));
+    }
+
+    #[test]
+    fn hoisted_scan_equals_closest_grid() {
+        for (lo, hi) in [(1, 12), (4, 12), (1, 40)] {
+            let t = Tiler::new(params(lo, hi)).unwrap();
+            for h in (1..3000).step_by(37) {
+                for w in (1..3000).step_by(41) {
+                    assert_eq!(t.grid(h, w), closest_grid(h, w, 448, t.candidates()));
+                }
+            }
+        }
     }
 
     #[test]

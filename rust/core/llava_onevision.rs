@@ -182,6 +182,12 @@ impl AnyresPlan {
 pub struct AnyresPlanner {
     pinpoints: Vec<(u64, u64)>,
     convention: Convention,
+    /// Canvas heights and widths occurring in the list (`Wc/W` and `Hc/H` are computed
+    /// once per distinct side, not per pinpoint: 12 divisions instead of 72 for the default).
+    heights: Vec<u64>,
+    widths: Vec<u64>,
+    /// Per pinpoint in scan order: indices into `heights` and `widths`.
+    scan: Vec<(usize, usize)>,
 }
 
 impl AnyresPlanner {
@@ -199,10 +205,60 @@ impl AnyresPlanner {
                 "pinpoints must be multiples of the {CROP_SIZE}-pixel crop, got ({a}, {b})"
             );
         }
+        let (mut heights, mut widths, mut scan) = (Vec::new(), Vec::new(), Vec::new());
+        let index = |v: &mut Vec<u64>, x: u64| match v.iter().position(|&y| y == x) {
+            Some(i) => i,
+            None => {
+                v.push(x);
+                v.len() - 1
+            }
+        };
+        for &(a, b) in pinpoints {
+            let (ch, cw) = match convention {
+                Convention::Transformers => (a, b),
+                Convention::Original => (b, a),
+            };
+            scan.push((index(&mut heights, ch), index(&mut widths, cw)));
+        }
         Ok(Self {
             pinpoints: pinpoints.to_vec(),
             convention,
+            heights,
+            widths,
+            scan,
         })
+    }
+
+    /// [`select_best_resolution`] with the per-side divisions shared between pinpoints
+    /// (the same f64 values, so the same choice).
+    fn best(&self, height: u64, width: u64) -> (u64, u64) {
+        let (oh, ow) = (height as f64, width as f64);
+        let mut sh = [0f64; 64];
+        let mut sw = [0f64; 64];
+        if self.heights.len() > sh.len() || self.widths.len() > sw.len() {
+            return best_resolution(height, width, &self.pinpoints, self.convention);
+        }
+        for (s, &c) in sh.iter_mut().zip(&self.heights) {
+            *s = c as f64 / oh;
+        }
+        for (s, &c) in sw.iter_mut().zip(&self.widths) {
+            *s = c as f64 / ow;
+        }
+        let area = height * width;
+        let (mut best, mut max_eff, mut min_waste) = ((0, 0), 0u64, u64::MAX);
+        for &(ih, iw) in &self.scan {
+            let scale = sw[iw].min(sh[ih]);
+            let (dw, dh) = ((ow * scale) as u64, (oh * scale) as u64);
+            let eff = (dw * dh).min(area);
+            let (ch, cw) = (self.heights[ih], self.widths[iw]);
+            let waste = ch * cw - eff;
+            if eff > max_eff || (eff == max_eff && waste < min_waste) {
+                max_eff = eff;
+                min_waste = waste;
+                best = (ch, cw);
+            }
+        }
+        best
     }
 
     /// The plan for a `height × width` image.
@@ -212,7 +268,7 @@ impl AnyresPlanner {
     pub fn plan(&self, height: u64, width: u64) -> Result<AnyresPlan> {
         check_side("height", height)?;
         check_side("width", width)?;
-        let (hc, wc) = best_resolution(height, width, &self.pinpoints, self.convention);
+        let (hc, wc) = self.best(height, width);
         let (oh, ow) = (height as f64, width as f64);
         // resize_and_pad_image / get_patch_output_size: ceil, tie goes to the else branch.
         let (sw, sh) = (wc as f64 / ow, hc as f64 / oh);
@@ -464,6 +520,27 @@ mod tests {
         assert_eq!(plan(47, 423, Convention::Transformers).num_tokens, 1161);
         assert_eq!(plan(7938, 5488, Convention::Original).num_tokens, 7295);
         assert_eq!(plan(7938, 5488, Convention::Transformers).num_tokens, 7228);
+    }
+
+    #[test]
+    fn shared_divisions_choose_the_same_canvas() {
+        let pins = [
+            (384, 768),
+            (1152, 384),
+            (768, 768),
+            (384, 384),
+            (2304, 1152),
+        ];
+        for conv in [Convention::Original, Convention::Transformers] {
+            for list in [&anyres_max_9()[..], &pins[..]] {
+                let p = AnyresPlanner::new(list, conv).unwrap();
+                for h in (1..5000).step_by(53) {
+                    for w in (1..5000).step_by(47) {
+                        assert_eq!(p.best(h, w), best_resolution(h, w, list, conv));
+                    }
+                }
+            }
+        }
     }
 
     #[test]
