@@ -63,7 +63,9 @@ class InternVLPlan:
     num_tokens: int
 
 
-def _params(min_num: Any, max_num: Any, image_size: Any, use_thumbnail: Any, order: Any):
+def _params(
+    min_num: Any, max_num: Any, image_size: Any, use_thumbnail: Any, order: Any
+) -> Tuple[int, int, int, bool, str]:
     return (
         as_int("min_num", min_num),
         as_int("max_num", max_num),

@@ -59,7 +59,9 @@ class OryxPlan:
     num_tokens: int
 
 
-def _params(max_res: Any, min_res: Any, lowres_base: Any, lowres_patch: Any, highres_patch: Any):
+def _params(
+    max_res: Any, min_res: Any, lowres_base: Any, lowres_patch: Any, highres_patch: Any
+) -> Tuple[int, int, int, int, int]:
     return (
         as_int("max_res", max_res),
         as_int("min_res", min_res, minimum=0),
@@ -125,7 +127,9 @@ def num_tokens_many(
     )
 
 
-def _video(height, width, long, max_res, min_res, patch):
+def _video(
+    height: Any, width: Any, long: Any, max_res: Any, min_res: Any, patch: Any
+) -> Tuple[Tuple[int, int], int]:
     return _core.oryx_video_frame_size(
         as_int("height", height),
         as_int("width", width),
