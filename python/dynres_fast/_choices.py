@@ -53,3 +53,37 @@ def as_pinpoints(value: Any) -> list:
     if not out:
         raise DynresError("pinpoints must hold at least one pair, got none")
     return out
+
+
+def as_triple(name: str, values: Any) -> Tuple[float, float, float]:
+    """Three per-channel numbers (a single number is repeated)."""
+    if isinstance(values, (int, float)) and not isinstance(values, bool):
+        values = (values,) * 3
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be 3 numbers, got {values!r}")
+    vals = tuple(as_number(name, v) for v in values)
+    if len(vals) != 3:
+        raise DynresError(f"{name} must have 3 values (one per RGB channel), got {len(vals)}")
+    return vals  # type: ignore[return-value]
+
+
+class Normalisation:
+    """Mean/std, output dtype and resize compat shared by the family image processors."""
+
+    def __init__(self, image_mean: Any, image_std: Any, compat: Any, dtype: Any) -> None:
+        from . import _lut
+
+        self.image_mean = as_triple("image_mean", image_mean)
+        self.image_std = as_triple("image_std", image_std)
+        if any(s == 0 for s in self.image_std):
+            raise DynresError(f"image_std must be non-zero, got {self.image_std}")
+        self.compat = as_choice("compat", compat, ("pillow", "pillow12"))
+        self.dtype = as_choice("dtype", dtype, _lut.DTYPES)
+        self.table = _lut.table(self.image_mean, self.image_std, self.dtype)
+        self.storage = _lut.storage_dtype(self.dtype)
+
+    def present(self, values: np.ndarray) -> np.ndarray:
+        """Views kernel output as the user-facing dtype."""
+        from . import _lut
+
+        return _lut.present(values, self.dtype)

@@ -162,3 +162,35 @@ def oryx_num_tokens_many(
 def oryx_video_frame_size(
     height: int, width: int, max_res: int, min_res: int, patch: int, long: bool
 ) -> Tuple[_Hw, int]: ...
+
+# InternVL / LLaVA-OneVision / Oryx pixels (rust/py/family_pixels.rs)
+def internvl_pixel_values(
+    images: List[npt.NDArray[np.uint8]],
+    min_num: int,
+    max_num: int,
+    image_size: int,
+    use_thumbnail: bool,
+    order_name: str,
+    compat: str,
+    lut: npt.NDArray[Any],
+    out: npt.NDArray[Any],
+) -> None: ...
+def llava_ov_pixel_values(
+    images: List[npt.NDArray[np.uint8]],
+    pinpoints: Sequence[_Hw],
+    convention: str,
+    max_crops: int,
+    compat: str,
+    lut: npt.NDArray[Any],
+    out: npt.NDArray[Any],
+) -> None: ...
+def oryx_pixel_values(
+    image: npt.NDArray[np.uint8],
+    max_res: int,
+    min_res: int,
+    lowres_base: int,
+    lowres_patch: int,
+    highres_patch: int,
+    compat: str,
+    lut: npt.NDArray[Any],
+) -> Tuple[npt.NDArray[Any], npt.NDArray[Any]]: ...

@@ -11,16 +11,19 @@ orders equal-area candidates width-major; only ``min_num > 1`` can tell them apa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
-from ._choices import as_bool, as_bound, as_choice, as_optional_number
+from ._choices import Normalisation, as_bool, as_bound, as_choice, as_optional_number
 from ._coerce import as_int, as_int64_array
+from ._images import as_image_list
+from .errors import DynresError
 
 __all__ = [
     "IMAGENET_MEAN",
+    "ImageProcessor",
     "IMAGENET_STD",
     "InternVLPlan",
     "candidate_grids",
@@ -193,3 +196,79 @@ def frame_indices(
         as_int("first_idx", first_idx, minimum=0),
         as_choice("convention", convention, _ORDERS),
     )
+
+
+class ImageProcessor:
+    """InternVL image preprocessing: dynamic tiles plus thumbnail, normalised, ``(3, S, S)``.
+
+    ``proc(images)`` equals transformers' slow ``GotOcr2ImageProcessor(crop_to_patches=True,
+    min_patches=min_num, max_patches=max_num, size={"height": S, "width": S},
+    image_mean=..., image_std=...)`` (and OpenGVLab's ``load_image``) within 1e-6 — bit for
+    bit for float32 — with ``compat="pillow"`` against Pillow >= 13 and ``"pillow12"``
+    against Pillow <= 12.
+
+    Args:
+        image_size: tile side ``S`` (a multiple of 28).
+        min_num, max_num, use_thumbnail, order: as :func:`plan`.
+        image_mean, image_std: per-channel normalisation (ImageNet by default).
+        compat: ``"pillow"`` or ``"pillow12"`` (the bicubic pass-order rule).
+        dtype: ``"float32"``, ``"float16"``, ``"bfloat16"`` or ``"uint8"`` (raw tiles).
+    """
+
+    def __init__(
+        self,
+        image_size: int = 448,
+        min_num: int = 1,
+        max_num: int = 12,
+        use_thumbnail: bool = True,
+        image_mean: Sequence[float] = IMAGENET_MEAN,
+        image_std: Sequence[float] = IMAGENET_STD,
+        order: str = "original",
+        compat: str = "pillow",
+        dtype: str = "float32",
+    ) -> None:
+        self._params = _params(min_num, max_num, image_size, use_thumbnail, order)
+        self.min_num, self.max_num, self.image_size, self.use_thumbnail, self.order = self._params
+        _core.internvl_plan(1, 1, *self._params)  # validates every parameter
+        self._norm = Normalisation(image_mean, image_std, compat, dtype)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(image_size={self.image_size}, min_num={self.min_num}, "
+            f"max_num={self.max_num}, use_thumbnail={self.use_thumbnail}, order={self.order!r}, "
+            f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r})"
+        )
+
+    def plan(self, height: int, width: int) -> InternVLPlan:
+        """The tiling of one image under this processor's parameters."""
+        return plan(
+            height,
+            width,
+            min_num=self.min_num,
+            max_num=self.max_num,
+            image_size=self.image_size,
+            use_thumbnail=self.use_thumbnail,
+            order=self.order,
+        )
+
+    def __call__(self, images: Any) -> Dict[str, np.ndarray]:
+        """Preprocesses one image or a list of images (uint8 arrays and/or PIL images).
+
+        Returns:
+            ``pixel_values`` ``(Σ tiles, 3, S, S)`` (each image's tiles row-major, then its
+            thumbnail) and ``num_patches`` ``(n,)`` int64 tiles per image.
+        """
+        arrays = as_image_list(images)
+        counts = []
+        for i, a in enumerate(arrays):
+            try:
+                counts.append(self.plan(a.shape[0], a.shape[1]).num_tiles)
+            except DynresError as e:
+                raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
+        s = self.image_size
+        out = np.empty((sum(counts), 3, s, s), self._norm.storage)
+        _core.internvl_pixel_values(arrays, *self._params, self._norm.compat, self._norm.table, out)
+        return {
+            "pixel_values": self._norm.present(out),
+            "num_patches": np.asarray(counts, dtype=np.int64),
+        }

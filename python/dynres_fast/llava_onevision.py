@@ -10,19 +10,21 @@ handful of sizes (e.g. 423×47: 1161 vs 1053 tokens). Sizes are ``(height, width
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
-from ._choices import as_bool, as_choice, as_optional_number, as_pinpoints
+from ._choices import Normalisation, as_bool, as_choice, as_optional_number, as_pinpoints
 from ._coerce import as_int, as_int64_array, as_number
+from ._images import as_image_list
 from .errors import DynresError
 
 __all__ = [
     "ANYRES_MAX_9",
     "BASE_TOKENS",
     "CROP_SIZE",
+    "ImageProcessor",
     "MULTI_IMAGE_TOKENS",
     "SIGLIP_MEAN",
     "SIGLIP_STD",
@@ -244,3 +246,79 @@ def frame_indices(
     return _core.stride_frame_indices(
         n_total, vfps, as_number("fps", fps), n, as_bool("force_sample", force_sample)
     )
+
+
+class ImageProcessor:
+    """LLaVA-OneVision single-image (anyres_max_9) preprocessing.
+
+    ``proc(images)`` equals transformers' slow ``LlavaOnevisionImageProcessor()(images,
+    return_tensors="np")`` for a flat list of images (each gets the full anyres treatment,
+    as there) within 1e-6 — bit for bit for float32 — with ``compat="pillow"`` against
+    Pillow >= 13 (``"pillow12"`` for Pillow <= 12, as the original LLaVA-NeXT ran).
+
+    Args:
+        image_grid_pinpoints: the canvas list (config order; see
+            :func:`select_best_resolution`).
+        image_mean, image_std: per-channel normalisation (SigLIP 0.5 by default).
+        convention: token-count convention (``"transformers"`` or ``"original"``); pixels
+            are the same for both.
+        compat, dtype: as for the other processors.
+    """
+
+    def __init__(
+        self,
+        image_grid_pinpoints: Sequence[Sequence[int]] = ANYRES_MAX_9,
+        image_mean: Sequence[float] = SIGLIP_MEAN,
+        image_std: Sequence[float] = SIGLIP_STD,
+        convention: str = "transformers",
+        compat: str = "pillow",
+        dtype: str = "float32",
+    ) -> None:
+        self.pinpoints = as_pinpoints(image_grid_pinpoints)
+        self.convention = as_choice("convention", convention, _CONVENTIONS)
+        self._norm = Normalisation(image_mean, image_std, compat, dtype)
+        plan(CROP_SIZE, CROP_SIZE, pinpoints=self.pinpoints)  # validates the pinpoints
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(pinpoints={len(self.pinpoints)} canvases, "
+            f"convention={self.convention!r}, compat={self._norm.compat!r}, "
+            f"dtype={self._norm.dtype!r})"
+        )
+
+    def __call__(self, images: Any) -> Dict[str, np.ndarray]:
+        """Preprocesses one image or a list of images (uint8 arrays and/or PIL images).
+
+        Returns:
+            ``pixel_values`` ``(n, max_crops, 3, 384, 384)`` (base crop first, then the
+            canvas crops row-major; zero-padded to the batch's largest crop count),
+            ``image_sizes`` ``(n, 2)`` int64 ``(height, width)``, and
+            ``num_image_tokens`` ``(n,)`` int64 (single-image prompt counts).
+        """
+        arrays = as_image_list(images)
+        plans = []
+        for i, a in enumerate(arrays):
+            try:
+                plans.append(
+                    plan(
+                        a.shape[0], a.shape[1], pinpoints=self.pinpoints, convention=self.convention
+                    )
+                )
+            except DynresError as e:
+                raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
+        max_crops = max(p.num_crops for p in plans)
+        out = np.empty((len(arrays), max_crops, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
+        _core.llava_ov_pixel_values(
+            arrays,
+            self.pinpoints,
+            self.convention,
+            max_crops,
+            self._norm.compat,
+            self._norm.table,
+            out,
+        )
+        return {
+            "pixel_values": self._norm.present(out),
+            "image_sizes": np.asarray([a.shape[:2] for a in arrays], dtype=np.int64),
+            "num_image_tokens": np.asarray([p.num_tokens for p in plans], dtype=np.int64),
+        }

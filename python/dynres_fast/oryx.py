@@ -11,18 +11,20 @@ raises for sides that floor to 0, which we refuse with :class:`AspectRatioError`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
-from ._choices import as_bool, as_choice, as_optional_number
+from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int, as_int64_array, as_number
+from ._images import as_image_list
 from .errors import DynresError
 
 __all__ = [
     "ORYX_MEAN",
     "ORYX_STD",
+    "ImageProcessor",
     "OryxPlan",
     "frame_indices",
     "num_tokens_many",
@@ -198,3 +200,69 @@ def frame_indices(
     return _core.stride_frame_indices(
         n_total, vfps, as_number("fps", fps), n, as_bool("force_sample", force_sample)
     )
+
+
+class ImageProcessor:
+    """Oryx image preprocessing: the native-resolution image and its ~384² companion.
+
+    Equals ``process_anyres_highres_image_genli`` followed by the CLIP processor with
+    ``do_resize=False, do_center_crop=False`` and mean = std = 0.5 (Oryx's callers), under
+    the official environment; ``compat="pillow"`` matches Pillow >= 13, ``"pillow12"``
+    Pillow <= 12 (what Oryx ran on).
+
+    Args:
+        max_res, min_res, lowres_base, lowres_patch, highres_patch: as :func:`plan`.
+        image_mean, image_std, compat, dtype: as for the other processors.
+    """
+
+    def __init__(
+        self,
+        max_res: int = 1536,
+        min_res: int = 0,
+        lowres_base: int = 384,
+        lowres_patch: int = 32,
+        highres_patch: int = 32,
+        image_mean: Sequence[float] = ORYX_MEAN,
+        image_std: Sequence[float] = ORYX_STD,
+        compat: str = "pillow",
+        dtype: str = "float32",
+    ) -> None:
+        self._params = _params(max_res, min_res, lowres_base, lowres_patch, highres_patch)
+        _core.oryx_plan(64, 64, *self._params)  # validates the parameters
+        self._norm = Normalisation(image_mean, image_std, compat, dtype)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{n}={v}" for n, v in self._kwargs().items())
+        norm = f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r}"
+        return f"{type(self).__name__}({args}, {norm})"
+
+    def __call__(self, images: Any) -> Dict[str, Any]:
+        """Preprocesses one image or a list of images (uint8 arrays and/or PIL images).
+
+        Returns:
+            ``pixel_values_highres`` and ``pixel_values_lowres``: lists with one
+            ``(3, h, w)`` array per image (sizes differ per image), and
+            ``num_image_tokens`` ``(n,)`` int64.
+        """
+        highres: List[np.ndarray] = []
+        lowres: List[np.ndarray] = []
+        tokens = []
+        for i, a in enumerate(as_image_list(images)):
+            try:
+                hi, lo = _core.oryx_pixel_values(
+                    a, *self._params, self._norm.compat, self._norm.table
+                )
+                tokens.append(plan(a.shape[0], a.shape[1], **self._kwargs()).num_tokens)
+            except DynresError as e:
+                raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
+            highres.append(self._norm.present(hi))
+            lowres.append(self._norm.present(lo))
+        return {
+            "pixel_values_highres": highres,
+            "pixel_values_lowres": lowres,
+            "num_image_tokens": np.asarray(tokens, dtype=np.int64),
+        }
+
+    def _kwargs(self) -> Dict[str, int]:
+        names = ("max_res", "min_res", "lowres_base", "lowres_patch", "highres_patch")
+        return dict(zip(names, self._params))

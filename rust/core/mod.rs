@@ -13,6 +13,7 @@ pub mod resize;
 pub mod video;
 
 pub use error::{Error, Result};
+pub mod family_pixels;
 pub mod internvl;
 pub mod llava_onevision;
 pub mod many;

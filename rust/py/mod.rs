@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 mod arrays;
 mod errors;
 mod families;
+mod family_pixels;
 mod ops;
 mod pixels;
 mod plans;
@@ -22,5 +23,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ops::register(m)?;
     pixels::register(m)?;
     families::register(m)?;
+    family_pixels::register(m)?;
     Ok(())
 }
