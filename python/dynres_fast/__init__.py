@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import io, models, ops, pack, qwen2vl, rope
+from . import internvl, io, llava_onevision, models, ops, oryx, pack, qwen2vl, rope
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -20,9 +20,12 @@ __all__ = [
     "InvalidImageError",
     "__version__",
     "get_num_threads",
+    "internvl",
     "io",
+    "llava_onevision",
     "models",
     "ops",
+    "oryx",
     "pack",
     "qwen2vl",
     "rope",

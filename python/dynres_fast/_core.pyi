@@ -1,6 +1,6 @@
 """Type stubs for the compiled extension ``dynres_fast._core`` (checked by mypy.stubtest)."""
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -115,3 +115,112 @@ def cu_seqlens(grid_thw: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]: ...
 def window_index(
     grid_thw: npt.NDArray[np.int64], window_size: int, patch_size: int, spatial_merge_size: int
 ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+# InternVL / LLaVA-OneVision / Oryx plans (rust/py/families.rs)
+_Hw = Tuple[int, int]
+
+def internvl_plan(
+    height: int,
+    width: int,
+    min_num: int,
+    max_num: int,
+    image_size: int,
+    use_thumbnail: bool,
+    order: str,
+) -> Tuple[int, int, int, int, int, bool, int]: ...
+def internvl_candidates(min_num: int, max_num: int, order: str) -> List[_Hw]: ...
+def internvl_num_tokens_many(
+    heights: npt.NDArray[np.int64],
+    widths: npt.NDArray[np.int64],
+    min_num: int,
+    max_num: int,
+    image_size: int,
+    use_thumbnail: bool,
+    order: str,
+    errors: str,
+) -> npt.NDArray[np.int64]: ...
+def internvl_frame_indices(
+    num_frames: int,
+    num_segments: int,
+    fps: Optional[float],
+    bound: Optional[Tuple[float, float]],
+    first_idx: int,
+    convention: str,
+) -> npt.NDArray[np.int64]: ...
+def llava_ov_select_best_resolution(
+    height: int, width: int, pinpoints: Sequence[_Hw], convention: str
+) -> _Hw: ...
+def llava_ov_plan(
+    height: int, width: int, pinpoints: Sequence[_Hw], convention: str
+) -> Tuple[_Hw, _Hw, _Hw, _Hw, _Hw, float, _Hw, int]: ...
+def llava_ov_num_tokens_many(
+    heights: npt.NDArray[np.int64],
+    widths: npt.NDArray[np.int64],
+    pinpoints: Sequence[_Hw],
+    convention: str,
+    errors: str,
+) -> npt.NDArray[np.int64]: ...
+def pool_features_f32(
+    features: npt.NDArray[np.float32], out_h: int, out_w: int
+) -> npt.NDArray[np.float32]: ...
+def pool_features_f64(
+    features: npt.NDArray[np.float64], out_h: int, out_w: int
+) -> npt.NDArray[np.float64]: ...
+def linspace_frame_indices(total_frames: int, num_frames: int) -> npt.NDArray[np.int64]: ...
+def stride_frame_indices(
+    total_frames: int, video_fps: float, fps: float, max_frames: int, force_sample: bool
+) -> npt.NDArray[np.int64]: ...
+def oryx_plan(
+    height: int,
+    width: int,
+    max_res: int,
+    min_res: int,
+    lowres_base: int,
+    lowres_patch: int,
+    highres_patch: int,
+) -> Tuple[_Hw, _Hw, _Hw, int]: ...
+def oryx_num_tokens_many(
+    heights: npt.NDArray[np.int64],
+    widths: npt.NDArray[np.int64],
+    max_res: int,
+    min_res: int,
+    lowres_base: int,
+    lowres_patch: int,
+    highres_patch: int,
+    errors: str,
+) -> npt.NDArray[np.int64]: ...
+def oryx_video_frame_size(
+    height: int, width: int, max_res: int, min_res: int, patch: int, long: bool
+) -> Tuple[_Hw, int]: ...
+
+# InternVL / LLaVA-OneVision / Oryx pixels (rust/py/family_pixels.rs)
+def internvl_pixel_values(
+    images: List[npt.NDArray[np.uint8]],
+    min_num: int,
+    max_num: int,
+    image_size: int,
+    use_thumbnail: bool,
+    order_name: str,
+    compat: str,
+    lut: npt.NDArray[Any],
+    out: npt.NDArray[Any],
+) -> None: ...
+def llava_ov_pixel_values(
+    images: List[npt.NDArray[np.uint8]],
+    pinpoints: Sequence[_Hw],
+    convention: str,
+    max_crops: int,
+    compat: str,
+    lut: npt.NDArray[Any],
+    out: npt.NDArray[Any],
+) -> None: ...
+def oryx_pixel_values(
+    image: npt.NDArray[np.uint8],
+    max_res: int,
+    min_res: int,
+    lowres_base: int,
+    lowres_patch: int,
+    highres_patch: int,
+    compat: str,
+    lut: npt.NDArray[Any],
+) -> Tuple[npt.NDArray[Any], npt.NDArray[Any]]: ...

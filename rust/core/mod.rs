@@ -5,15 +5,21 @@
 #[cfg(feature = "decode")]
 pub mod decode;
 pub mod error;
+pub mod family_pixels;
 pub mod geometry;
 pub mod image;
+pub mod internvl;
+pub mod llava_onevision;
+pub mod many;
 pub mod ops;
+pub mod oryx;
 pub mod pack;
 pub mod par;
 pub mod patchify;
 pub mod qwen2vl;
 pub mod resize;
 pub mod rope;
+pub mod sampling;
 pub mod video;
 
 pub use error::{Error, Result};

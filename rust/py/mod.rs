@@ -8,6 +8,8 @@ mod arrays;
 #[cfg(feature = "decode")]
 mod decode;
 mod errors;
+mod families;
+mod family_pixels;
 mod ops;
 mod pack;
 mod pixels;
@@ -28,5 +30,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "decode")]
     decode::register(m)?;
     rope::register(m)?;
+    families::register(m)?;
+    family_pixels::register(m)?;
     Ok(())
 }

@@ -1,0 +1,67 @@
+"""Readable Oryx reference written from spec/internvl_llava_oryx.md §3 (official env)."""
+
+from __future__ import annotations
+
+import math
+
+
+def _resize(w, h, patch, scale):
+    """resize_images: int(side·scale / patch)·patch for (width, height); None if a side is 0."""
+    s = 1.0 if scale is None else scale
+    nw, nh = int(w * s / patch) * patch, int(h * s / patch) * patch
+    return None if nw == 0 or nh == 0 else (nw, nh)
+
+
+def plan(height, width, max_res=1536, min_res=0, base=384, low_patch=32, high_patch=32):
+    """Returns (highres (h, w), lowres (h, w), tokens) or None where the reference raises."""
+    w, h = width, height
+    if w < 32 and h < 32:
+        r = 64 / min(w, h)
+        w, h = int(w * r), int(h * r)
+    elif w < 32:
+        r = 64 / w
+        w, h = int(w * r), int(h * r)
+    elif h < 32:
+        r = 64 / h
+        w, h = int(w * r), int(h * r)
+    if w * h > max_res * max_res:
+        scale = math.sqrt(max_res * max_res / (w * h))
+    elif w * h < min_res * min_res:
+        scale = math.sqrt(min_res * min_res / (w * h))
+    else:
+        scale = None
+    high = _resize(w, h, high_patch, scale)
+    if high is None:
+        return None
+    low = _resize(*high, low_patch, math.sqrt(base * base / (high[0] * high[1])))
+    if low is None:
+        return None
+    (hw, hh), (lw, lh) = high, low
+    tokens = (lh // 16) * (lw // 16 + 1) + (hh // 16) * (hw // 16 + 1) + 3
+    return (hh, hw), (lh, lw), tokens
+
+
+def video_frame(height, width, long=False, max_res=480, min_res=288, patch=64):
+    """Returns ((h, w), tokens per frame) or None where the reference raises."""
+    patch = patch * 2 if long else patch
+    if width * height > max_res * max_res:
+        scale = math.sqrt(max_res * max_res / (width * height))
+    elif width * height < min_res * min_res:
+        scale = math.sqrt(min_res * min_res / (width * height))
+    else:
+        scale = None
+    size = _resize(width, height, patch, scale)
+    if size is None:
+        return None
+    fw, fh = size
+    cell = 16 * (4 if long else 2)
+    return (fh, fw), (fh // cell) * (fw // cell + 1) + 1
+
+
+def fps_indices(total, avg_fps, fps=1.0, max_frames=64, force_sample=False):
+    import numpy as np
+
+    idx = list(range(0, total, round(avg_fps / fps)))
+    if len(idx) > max_frames or force_sample:
+        idx = np.linspace(0, total - 1, max_frames, dtype=int).tolist()
+    return idx
