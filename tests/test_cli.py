@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dynres_fast import models, qwen2vl
+from dynres_fast import internvl, llava_onevision, models, oryx, qwen2vl
 from dynres_fast.cli import sample_images
 
 SAMPLES = sample_images()
@@ -225,3 +225,46 @@ def test_count_one_million_rows(tmp_path: Path, capsys: pytest.CaptureFixture) -
         assert got[i, 2] == (h // 14) * (w // 14) // 4
     with capsys.disabled():
         print(f"\n[count] 1,000,000-row CSV end to end (subprocess): {elapsed:.2f} s")
+
+
+FAMILIES = {
+    "internvl": internvl.plan,
+    "llava-onevision": llava_onevision.plan,
+    "oryx": oryx.plan,
+}
+
+
+@pytest.mark.parametrize("model", sorted(FAMILIES))
+def test_family_plans_and_counts(model: str, tmp_path: Path) -> None:
+    r = run("plan", *SAMPLES, "--model", model, "--json")
+    recs = [json.loads(line) for line in r.stdout.splitlines()]
+    for rec in recs:
+        assert rec["num_tokens"] == FAMILIES[model](rec["height"], rec["width"]).num_tokens
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("height,width\n480,640\n1080,1920\n30,4000\n")
+    out = tmp_path / "out.csv"
+    run("count", manifest, "--model", model, "-o", out)
+    got = [int(row["num_tokens"]) for row in csv.DictReader(out.open())]
+    spec = models.get(model)
+    assert got == spec.num_tokens_many([480, 1080, 30], [640, 1920, 4000], errors="mask").tolist()
+
+
+@pytest.mark.parametrize("model", sorted(FAMILIES))
+def test_family_show(model: str, tmp_path: Path) -> None:
+    out = tmp_path / f"{model}.png"
+    r = run("show", SAMPLES[2], "--model", model, "-o", out)
+    plan = FAMILIES[model](*Image.open(SAMPLES[2]).size[::-1])
+    assert f"{plan.num_tokens} tokens" in r.stdout
+    with Image.open(out) as im:
+        assert im.width > 300 and im.height > 300
+
+
+def test_family_model_refuses_qwen_flags_and_videos(tmp_path: Path) -> None:
+    r = run("plan", SAMPLES[0], "--model", "internvl", "--max-pixels", "1000", ok=False)
+    assert r.returncode == 2 and "max_pixels" in r.stderr
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00" * 64)
+    r = run("plan", clip, "--model", "oryx", ok=False)
+    assert r.returncode == 2 and "video" in r.stderr
+    r = run("plan", SAMPLES[0], "--model", "internvl", "--max-num", "6", "--json")
+    assert json.loads(r.stdout)["num_tokens"] > 0

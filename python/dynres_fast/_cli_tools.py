@@ -42,6 +42,7 @@ def add_subcommands(sub: Any) -> None:
         p.add_argument("--model", "-m", required=True, help=model_help)
         p.add_argument("--min-pixels", type=float, help="override the model's minimum pixels")
         p.add_argument("--max-pixels", type=float, help="override the model's maximum pixels")
+        p.add_argument("--max-num", type=int, help="InternVL: override the maximum tile count")
 
     p = sub.add_parser("plan", help="resized size, grid and token count for image/video files")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -62,7 +63,7 @@ def add_subcommands(sub: Any) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> Dict[str, Any]:
-    return {"min_pixels": args.min_pixels, "max_pixels": args.max_pixels}
+    return {"min_pixels": args.min_pixels, "max_pixels": args.max_pixels, "max_num": args.max_num}
 
 
 def _spec(args: argparse.Namespace) -> Tuple[models.ModelSpec, Dict[str, Any]]:
@@ -148,6 +149,8 @@ def _probe_cv2(path: Path) -> Tuple[int, int, int, float]:
 def plan_file(spec: models.ModelSpec, path: Path, overrides: Dict[str, Any]) -> Dict[str, Any]:
     """The plan of one file as a JSON-ready dict (``file``, input size, plan fields)."""
     if path.suffix.lower() in VIDEO_SUFFIXES:
+        if "frames" not in spec.options:
+            raise DynresError(f"{path}: model {spec.name!r} does not plan video files here")
         frames, h, w, fps = video_info(path)
         plan = spec.plan(h, w, frames=frames, fps=fps, **overrides)
         extra: Dict[str, Any] = {"total_frames": frames, "video_fps": fps}
@@ -184,21 +187,32 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def _print_plan_table(rows: List[Dict[str, Any]]) -> None:
     from .cli import _table
 
-    def size(r: Dict[str, Any], a: str, b: str) -> str:
-        return f"{r[a]}x{r[b]}" if a in r else "-"
+    def resized(r: Dict[str, Any]) -> str:
+        if "resized_height" in r:
+            return f"{r['resized_height']}x{r['resized_width']}"
+        for key in ("resized", "highres"):  # InternVL / LLaVA-OV canvas, Oryx native size
+            if key in r:
+                return "x".join(map(str, r[key]))
+        return "-"
+
+    def grid(r: Dict[str, Any]) -> str:
+        for key in ("grid_thw", "grid", "highres_grid"):
+            if key in r:
+                return "x".join(map(str, r[key]))
+        return "-"
 
     table = [
         (
             r["file"],
-            size(r, "height", "width"),
-            size(r, "resized_height", "resized_width"),
-            "x".join(map(str, r["grid_thw"])) if "grid_thw" in r else "-",
+            f"{r['height']}x{r['width']}",
+            resized(r),
+            grid(r),
             r.get("frames") or "-",
             r["num_tokens"],
         )
         for r in rows
     ]
-    print(_table(table, ("file", "input HxW", "resized HxW", "grid t x h x w", "frames", "tokens")))
+    print(_table(table, ("file", "input HxW", "resized HxW", "grid", "frames", "tokens")))
 
 
 # -------------------------------------------------------------------------------- count
@@ -321,8 +335,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     from . import _show
 
     spec, overrides = _spec(args)
-    if spec.geometry is None:
-        raise DynresError(f"model {spec.name!r} has no patch-grid drawing yet")
     h, w = image_size(args.file)
     plan = spec.plan(h, w, **overrides)
     canvas = _show.render(args.file, plan, spec.name, patches=args.patches)
@@ -330,10 +342,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         canvas.save(args.output)
     except (OSError, ValueError) as e:
         raise DynresError(f"{args.output}: cannot write the picture ({e})") from None
-    print(
-        f"{args.output}: {plan.resized_width}x{plan.resized_height} canvas, "
-        f"{plan.num_tokens} tokens"
-    )
+    print(f"{args.output}: {canvas.width}x{canvas.height} picture, {plan.num_tokens} tokens")
     return 0
 
 

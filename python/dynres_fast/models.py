@@ -304,3 +304,38 @@ _register_qwen(
     "Qwen2VLImageProcessor() class defaults: patch 14, 3,136..1,003,520 px",
     QwenVL(14, 3136, 1003520),
 )
+
+
+def _register_families() -> None:
+    # Imported here: the family modules import nothing from this one, and the registry
+    # stays the single place that names every model.
+    from . import internvl, llava_onevision, oryx
+
+    register(
+        ModelSpec(
+            "internvl",
+            "InternVL 1.5/2/2.5: 448-px tiles, 1..12 of them, plus a thumbnail",
+            internvl.plan,
+            internvl.num_tokens_many,
+            ("max_num", "min_num"),
+        )
+    )
+    register(
+        ModelSpec(
+            "llava-onevision",
+            "LLaVA-OneVision: anyres_max_9 canvas of 384-px crops, transformers token count",
+            llava_onevision.plan,
+            llava_onevision.num_tokens_many,
+        )
+    )
+    register(
+        ModelSpec(
+            "oryx",
+            "Oryx / Oryx-1.5: native resolution up to 1536 px plus a ~384² low-res view",
+            oryx.plan,
+            oryx.num_tokens_many,
+        )
+    )
+
+
+_register_families()
