@@ -268,3 +268,17 @@ def test_family_model_refuses_qwen_flags_and_videos(tmp_path: Path) -> None:
     assert r.returncode == 2 and "video" in r.stderr
     r = run("plan", SAMPLES[0], "--model", "internvl", "--max-num", "6", "--json")
     assert json.loads(r.stdout)["num_tokens"] > 0
+
+
+def test_demo_runs_every_family_and_writes_pictures(tmp_path: Path) -> None:
+    r = run("demo", "--out", tmp_path)
+    for name in ("Qwen2.5-VL", "InternVL", "LLaVA-OV", "Oryx", "M-RoPE"):
+        assert name in r.stdout
+    for path in SAMPLES:
+        assert path.name in r.stdout
+    pictures = sorted(tmp_path.glob("*.png"))
+    assert len(pictures) == 4
+    for p in pictures:
+        assert str(p) in r.stdout
+        with Image.open(p) as im:
+            assert im.width > 300

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import __version__, qwen2vl
+from . import __version__, models, qwen2vl
 from .errors import DynresError
-
-_SAMPLE_PROMPT_TEXT = 4  # text tokens before the image in the demo prompt
 
 
 def sample_images() -> List[Path]:
@@ -47,37 +46,111 @@ def _median_ms(fn, repeat: int = 5) -> float:
     return float(np.median(times))
 
 
-def demo(_args: argparse.Namespace) -> int:
-    """Plans and pixels for the bundled samples, Qwen2.5-VL hub budget."""
-    proc = qwen2vl.ImageProcessor.qwen2_5_vl()
-    print(
-        f"dynres_fast {__version__}: Qwen2.5-VL "
-        f"(hub budget {proc.min_pixels:g}..{proc.max_pixels:g} px)\n"
+def _families() -> List[Tuple[str, Any, Any]]:
+    """(name, plan function, processor) for every family, at its reference defaults."""
+    from . import internvl, llava_onevision, oryx
+
+    return [
+        ("Qwen2.5-VL", models.get("qwen2.5-vl").plan, qwen2vl.ImageProcessor.qwen2_5_vl()),
+        ("InternVL", internvl.plan, internvl.ImageProcessor()),
+        ("LLaVA-OV", llava_onevision.plan, llava_onevision.ImageProcessor()),
+        ("Oryx", oryx.plan, oryx.ImageProcessor()),
+    ]
+
+
+def _describe(plan: Any) -> Tuple[str, str]:
+    """(what the image becomes, how it is cut) for any family's plan."""
+    kind = type(plan).__name__
+    if kind == "QwenPlan":
+        t, gh, gw = plan.grid_thw
+        return f"{plan.resized_height}x{plan.resized_width}", f"{gh // 2}x{gw // 2} windows"
+    if kind == "InternVLPlan":
+        cols, rows = plan.grid
+        thumb = " + thumb" if plan.has_thumbnail else ""
+        return "x".join(map(str, plan.resized)), f"{cols}x{rows} tiles{thumb}"
+    if kind == "LlavaOnevisionPlan":
+        cols, rows = plan.grid
+        return f"{'x'.join(map(str, plan.canvas))} canvas", f"base + {cols}x{rows} crops"
+    return (
+        f"{'x'.join(map(str, plan.highres))} + {'x'.join(map(str, plan.lowres))}",
+        "native + low-res",
     )
+
+
+def _demo_prompt(image_tokens: int) -> np.ndarray:
+    """Token ids of 4 text tokens, one image of ``image_tokens`` pads, 3 text tokens."""
+    text, vs, ve, pad = 100, 151652, 151653, 151655
+    return np.array([[text] * 4 + [vs] + [pad] * image_tokens + [ve] + [text] * 3])
+
+
+def _shape(values: Any) -> str:
+    if hasattr(values, "shape"):
+        return str(values.shape)
+    return " + ".join(str(v.shape) for v in values)  # Oryx: one array per image
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Every family's plan and pixels for the bundled samples, M-RoPE ids, pictures."""
+    from . import _show, rope
+
+    families = _families()
+    images = [(p, _load(p)) for p in sample_images()]
+    print(f"dynres_fast {__version__} on {len(images)} bundled sample photos\n")
+
     rows = []
-    for path in sample_images():
-        img = _load(path)
+    for path, img in images:
         h, w = img.shape[:2]
-        out = proc(img)
-        ms = _median_ms(lambda img=img: proc(img))
-        grid = tuple(int(v) for v in out["image_grid_thw"][0])
-        rows.append(
-            (
-                path.name,
-                f"{h}x{w}",
-                "x".join(map(str, proc.resized_size(h, w))),
-                grid,
-                proc.num_image_tokens(h, w),
-                out["pixel_values"].shape,
-                f"{ms:.2f}",
+        for name, plan_fn, proc in families:
+            plan = plan_fn(h, w)
+            size, cut = _describe(plan)
+            out = proc(img)
+            if "pixel_values" in out:
+                shape = _shape(out["pixel_values"])
+            else:
+                shape = _shape(out["pixel_values_highres"] + out["pixel_values_lowres"])
+            ms = _median_ms(lambda proc=proc, img=img: proc(img))
+            rows.append(
+                (path.name, f"{h}x{w}", name, size, cut, plan.num_tokens, shape, f"{ms:.2f}")
             )
-        )
     print(
         _table(
             rows,
-            ("image", "input HxW", "resized HxW", "grid_thw", "tokens", "pixel_values", "ms/image"),
+            (
+                "image",
+                "input",
+                "model",
+                "resized",
+                "cut into",
+                "tokens",
+                "pixel_values",
+                "ms/image",
+            ),
         )
     )
+
+    path, img = images[0]
+    qplan = families[0][1](*img.shape[:2])
+    grid = np.array([qplan.grid_thw])
+    ids = _demo_prompt(qplan.num_tokens)
+    n = ids.shape[1]
+    pos, delta = rope.mrope_position_ids(ids, image_grid_thw=grid, tokens_per_second=2)
+    print(
+        f"\nM-RoPE ids (Qwen2.5-VL) for 4 text tokens, {path.name} "
+        f"({qplan.num_tokens} image tokens), 3 text tokens; delta = {int(delta[0, 0])}"
+    )
+    keep = list(range(7)) + ["..."] + list(range(n - 5, n))
+    for axis, row in zip("thw", pos[:, 0]):
+        cells = [str(c) if c == "..." else str(int(row[c])) for c in keep]
+        print(f"  {axis}: {' '.join(cells)}")
+
+    out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="dynres-fast-demo-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"\npictures of {path.name} as each model sees it:")
+    for model in ("qwen2.5-vl", "internvl", "llava-onevision", "oryx"):
+        picture = _show.render(path, models.get(model).plan(*img.shape[:2]), model)
+        target = out_dir / f"{path.stem}_{model}.png"
+        picture.save(target)
+        print(f"  {target}")
     return 0
 
 
@@ -88,7 +161,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="dynres-fast", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="run every planner and processor on the bundled sample images")
+    d = sub.add_parser("demo", help="run every planner and processor on the bundled sample images")
+    d.add_argument("--out", metavar="DIR", help="where to write the pictures (default: a temp dir)")
     _cli_tools.add_subcommands(sub)
     args = parser.parse_args(argv)
     try:
