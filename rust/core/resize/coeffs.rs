@@ -107,8 +107,27 @@ pub struct Coeffs {
     pub k: Vec<i32>,
 }
 
-impl Coeffs {
-    /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for `n_in -> n_out` samples.
+/// Normalised floating-point weights for one axis, before any fixed-point rounding.
+///
+/// Pillow (`precompute_coeffs`) and torch (`_compute_indices_min_size_weights_aa`, the
+/// antialiased path pillow-simd's code was ported to) compute these with the same f64
+/// operations in the same order; only the conversion to integers differs.
+#[derive(Debug, Clone)]
+pub struct FloatWeights {
+    /// First input index of each output's window.
+    pub start: Vec<usize>,
+    /// Window length of each output.
+    pub len: Vec<usize>,
+    /// Row length of `w`: `2 * ceil(support) + 1`.
+    pub ksize: usize,
+    /// Weights divided by their row sum (left as is when the sum is 0); zero past `len`.
+    pub w: Vec<f64>,
+    /// Whether each row's sum was non-zero (torch's `wt_max` ignores the other rows).
+    pub normalised: Vec<bool>,
+}
+
+impl FloatWeights {
+    /// The weights of `n_in -> n_out` samples for `kernel`, antialiased on downscale.
     #[must_use]
     pub fn new(n_in: usize, n_out: usize, kernel: Kernel1d) -> Self {
         let scale = n_in as f64 / n_out as f64;
@@ -118,36 +137,59 @@ impl Coeffs {
         let inv_filterscale = 1.0 / filterscale;
         let mut start = Vec::with_capacity(n_out);
         let mut len = Vec::with_capacity(n_out);
-        let mut k = vec![0i32; n_out * ksize];
-        let mut w = vec![0f64; ksize];
-        for i in 0..n_out {
+        let mut normalised = Vec::with_capacity(n_out);
+        let mut w = vec![0f64; n_out * ksize];
+        for (i, row) in w.chunks_exact_mut(ksize).enumerate() {
             let center = (i as f64 + 0.5) * scale;
             // C's `(int)` truncates toward zero; negatives clamp to 0 either way.
             let lo = (center - support + 0.5).max(0.0) as usize;
             let hi = ((center + support + 0.5) as usize).min(n_in);
-            let n = hi - lo;
+            // Never more than `ksize` in f64 (torch clamps it anyway, Pillow cannot need it).
+            let n = (hi - lo).min(ksize);
             let mut total = 0.0;
-            for (j, wj) in w[..n].iter_mut().enumerate() {
+            for (j, wj) in row[..n].iter_mut().enumerate() {
                 *wj = (kernel.eval)(((j + lo) as f64 - center + 0.5) * inv_filterscale);
                 total += *wj;
             }
-            let row = &mut k[i * ksize..i * ksize + n];
-            for (kj, &wj) in row.iter_mut().zip(&w[..n]) {
-                let wj = if total != 0.0 { wj / total } else { wj };
-                let scaled = wj * f64::from(1u32 << PRECISION_BITS);
-                *kj = if wj < 0.0 {
-                    (scaled - 0.5) as i32
-                } else {
-                    (scaled + 0.5) as i32
-                };
+            if total != 0.0 {
+                for wj in &mut row[..n] {
+                    *wj /= total;
+                }
             }
             start.push(lo);
             len.push(n);
+            normalised.push(total != 0.0);
         }
         Self {
             start,
             len,
             ksize,
+            w,
+            normalised,
+        }
+    }
+}
+
+impl Coeffs {
+    /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for `n_in -> n_out` samples.
+    #[must_use]
+    pub fn new(n_in: usize, n_out: usize, kernel: Kernel1d) -> Self {
+        let f = FloatWeights::new(n_in, n_out, kernel);
+        let k =
+            f.w.iter()
+                .map(|&wj| {
+                    let scaled = wj * f64::from(1u32 << PRECISION_BITS);
+                    if wj < 0.0 {
+                        (scaled - 0.5) as i32
+                    } else {
+                        (scaled + 0.5) as i32
+                    }
+                })
+                .collect();
+        Self {
+            start: f.start,
+            len: f.len,
+            ksize: f.ksize,
             k,
         }
     }
