@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import os
-import sys
 from functools import partial
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(__file__))
-from dynres_fast import ops, qwen2vl  # noqa: E402
+from dynres_fast import ops, qwen2vl
 
-from _common import machine, median_seconds, table  # noqa: E402
+from _common import machine, median_seconds, table
 
 RESIZES = [((1080, 1920), (1092, 1932)), ((1080, 1920), (728, 1316)), ((3024, 4032), (840, 1148))]
 # (input size, max_pixels): the resized sizes are the three above.

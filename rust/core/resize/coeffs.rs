@@ -95,6 +95,8 @@ pub fn kernel_for(filter: Filter) -> Option<Kernel1d> {
 
 /// Fixed-point weights for one axis: output `i` reads inputs `start[i] .. start[i] + len[i]`
 /// with weights `k[i * ksize .. i * ksize + len[i]]` (the rest of each row is zero).
+///
+/// A pass computes `clamp((2^(precision-1) + sum(px * k)) >> precision, 0, 255)`.
 #[derive(Debug, Clone)]
 pub struct Coeffs {
     /// First input index of each output's window.
@@ -103,8 +105,10 @@ pub struct Coeffs {
     pub len: Vec<usize>,
     /// Row length of `k`: Pillow's maximum window size for this scale.
     pub ksize: usize,
-    /// Weights scaled by `2^22`, rounded half away from zero.
+    /// Weights scaled by `2^precision`, rounded half away from zero.
     pub k: Vec<i32>,
+    /// Fraction bits of `k`: 22 for Pillow, 1..=22 for torchvision (int16 weights).
+    pub precision: u32,
 }
 
 /// Normalised floating-point weights for one axis, before any fixed-point rounding.
@@ -191,7 +195,20 @@ impl Coeffs {
             len: f.len,
             ksize: f.ksize,
             k,
+            precision: PRECISION_BITS,
         }
+    }
+
+    /// The accumulator's starting value: one half in the table's fixed point.
+    #[must_use]
+    pub fn round(&self) -> i32 {
+        1 << (self.precision - 1)
+    }
+
+    /// Whether every weight fits an i16 (one `vpmaddwd` per tap instead of two).
+    #[must_use]
+    pub fn fits_i16(&self) -> bool {
+        self.k.iter().all(|&v| i16::try_from(v).is_ok())
     }
 
     /// Number of outputs.
@@ -214,11 +231,12 @@ impl Coeffs {
     }
 }
 
-/// Pillow's `clip8`: the accumulator's integer part clamped to a byte.
+/// Pillow's `clip8`: the accumulator's integer part (`precision` fraction bits) clamped
+/// to a byte.
 #[inline(always)]
 #[must_use]
-pub fn clip8(acc: i32) -> u8 {
-    (acc >> PRECISION_BITS).clamp(0, 255) as u8
+pub fn clip8(acc: i32, precision: u32) -> u8 {
+    (acc >> precision).clamp(0, 255) as u8
 }
 
 #[cfg(test)]
@@ -276,8 +294,9 @@ mod tests {
 
     #[test]
     fn clip8_floors_and_clamps() {
-        assert_eq!(clip8(ROUND_HALF + (5 << 22)), 5);
-        assert_eq!(clip8(-1), 0);
-        assert_eq!(clip8(300 << 22), 255);
+        assert_eq!(clip8(ROUND_HALF + (5 << 22), 22), 5);
+        assert_eq!(clip8(-1, 22), 0);
+        assert_eq!(clip8(300 << 22, 22), 255);
+        assert_eq!(clip8((1 << 13) + (7 << 14), 14), 7);
     }
 }

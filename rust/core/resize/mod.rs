@@ -2,7 +2,7 @@
 //! torchvision's uint8 antialiased bilinear / bicubic ([`Compat::Torchvision`]).
 //!
 //! Structure: [`coeffs`] builds one fixed-point weight table per axis ([`torchvision`]
-//! builds torch's int16 table and widens it to the same layout); a pass
+//! builds torch's int16 table with its own precision); a pass
 //! implementation ([`scalar`] reference, `avx2` fast path) applies it along rows or
 //! columns with a uint8 intermediate; [`Compat`] decides the pass order; RGBA is
 //! premultiplied around the passes like `Image.resize` does ([`alpha`]).
@@ -155,7 +155,7 @@ impl Compat {
     pub fn coeffs(self, n_in: usize, n_out: usize, kernel: coeffs::Kernel1d) -> Coeffs {
         match self {
             Compat::Pillow | Compat::Pillow12 => Coeffs::new(n_in, n_out, kernel),
-            Compat::Torchvision => torchvision::Int16Coeffs::new(n_in, n_out, kernel).widen(),
+            Compat::Torchvision => torchvision::Int16Coeffs::new(n_in, n_out, kernel).into_coeffs(),
         }
     }
 

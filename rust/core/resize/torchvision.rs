@@ -5,15 +5,12 @@
 //! and pillow-simd (`normalize_coeffs_8bpc`) take the same normalised f64 weights as Pillow
 //! ([`FloatWeights`]) but store them as i16 scaled by `2^p`, where `p` is the largest
 //! precision (at most 22) at which the axis' biggest weight, scaled by `2^(p+1)`, would still
-//! round below `2^15`. A pass then computes `clamp((2^(p-1) + sum(px * k)) >> p, 0, 255)`.
-//!
-//! That is the same arithmetic as Pillow's 22-bit passes once every weight is shifted left
-//! by `22 - p`: `(2^21 + 2^(22-p) * s) >> 22 == (2^(p-1) + s) >> p` for every integer `s`
-//! (both are `floor((s + 2^(p-1)) / 2^p)`), and the shifted sums stay inside i32 like
-//! Pillow's. So [`Int16Coeffs::widen`] feeds the existing scalar and AVX2 passes, and the
-//! results are the bytes torch's AVX2 kernels produce.
+//! round below `2^15`. A pass then computes `clamp((2^(p-1) + sum(px * k)) >> p, 0, 255)`:
+//! the shared passes with [`Coeffs::precision`] = `p` (the AVX2 ones need a single
+//! `vpmaddwd` per tap for such tables). Every sum is exact in i32, so the order of the
+//! additions (torch's AVX2 kernels, ours, the scalar loop) cannot change a byte.
 
-use super::coeffs::{Coeffs, FloatWeights, Kernel1d, PRECISION_BITS};
+use super::coeffs::{Coeffs, FloatWeights, Kernel1d};
 
 /// The largest precision torch and pillow-simd try (`PRECISION_BITS` in pillow-simd).
 pub const MAX_PRECISION: u32 = 22;
@@ -90,16 +87,15 @@ impl Int16Coeffs {
         &self.k[i * self.ksize..i * self.ksize + self.len[i]]
     }
 
-    /// The same table in Pillow's 22-bit layout (each weight times `2^(22 - precision)`),
-    /// which the shared passes turn into exactly torch's bytes (see the module doc).
+    /// The table in the layout the shared passes read (same values and precision).
     #[must_use]
-    pub fn widen(&self) -> Coeffs {
-        let shift = PRECISION_BITS - self.precision;
+    pub fn into_coeffs(self) -> Coeffs {
         Coeffs {
-            start: self.start.clone(),
-            len: self.len.clone(),
+            start: self.start,
+            len: self.len,
             ksize: self.ksize,
-            k: self.k.iter().map(|&v| i32::from(v) << shift).collect(),
+            k: self.k.iter().map(|&v| i32::from(v)).collect(),
+            precision: self.precision,
         }
     }
 }
@@ -148,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn widened_weights_keep_their_value() {
+    fn weights_sum_to_one_and_fit_i16() {
         for (a, b) in [
             (100, 7),
             (7, 100),
@@ -158,36 +154,16 @@ mod tests {
             (4032, 1148),
         ] {
             let c = Int16Coeffs::new(a, b, bicubic());
-            let w = c.widen();
             for i in 0..b {
-                for (&k16, &k32) in c.weights(i).iter().zip(w.weights(i)) {
-                    assert_eq!(i64::from(k32), i64::from(k16) << (22 - c.precision));
-                }
                 let s: i64 = c.weights(i).iter().map(|&v| i64::from(v)).sum();
-                assert!((s - (1 << c.precision)).abs() <= c.len[i] as i64);
+                assert!(
+                    (s - (1 << c.precision)).abs() <= c.len[i] as i64,
+                    "{a}->{b} {i}"
+                );
             }
-        }
-    }
-
-    #[test]
-    fn widened_rounding_equals_the_narrow_formula() {
-        // floor((2^21 + 2^(22-p) s) / 2^22) == floor((2^(p-1) + s) / 2^p) for all s.
-        for p in 1..=22u32 {
-            for s in [
-                -70_000_000i64,
-                -5,
-                -1,
-                0,
-                1,
-                7,
-                1 << p,
-                (1 << p) - 1,
-                123_456_789,
-            ] {
-                let wide = ((1i64 << 21) + (s << (22 - p))) >> 22;
-                let narrow = ((1i64 << (p - 1)) + s) >> p;
-                assert_eq!(wide, narrow, "p={p} s={s}");
-            }
+            let t = c.clone().into_coeffs();
+            assert!(t.fits_i16() && t.precision == c.precision);
+            assert_eq!(t.weights(b - 1).len(), c.weights(b - 1).len());
         }
     }
 }
