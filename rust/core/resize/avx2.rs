@@ -14,7 +14,7 @@
 
 use std::arch::x86_64::*;
 
-use super::coeffs::{clip8, Coeffs};
+use super::coeffs::{clip8, Coeffs, PRECISION_BITS};
 use super::scalar;
 
 const SPLIT: u32 = 11;
@@ -27,6 +27,29 @@ fn split<const NARROW: bool>(k: i32) -> (i16, i16) {
         (k as i16, 0)
     } else {
         ((k >> SPLIT) as i16, (k & ((1 << SPLIT) - 1)) as i16)
+    }
+}
+
+/// Which instantiation runs a table: `Some(true)` narrow (any precision), `Some(false)`
+/// wide (Pillow's 22 bits, shifted by an immediate), `None` for anything else (scalar).
+fn narrow(c: &Coeffs) -> Option<bool> {
+    if c.fits_i16() {
+        Some(true)
+    } else if c.precision == PRECISION_BITS {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// `v >> precision`: an immediate shift for wide (22-bit) tables, a register shift for
+/// narrow ones (torchvision's precision varies per axis).
+#[inline(always)]
+unsafe fn shift_out<const NARROW: bool>(v: __m256i, count: __m128i) -> __m256i {
+    if NARROW {
+        _mm256_sra_epi32(v, count)
+    } else {
+        _mm256_srai_epi32::<22>(v)
     }
 }
 
@@ -55,10 +78,10 @@ pub fn vertical(src: &[u8], row_bytes: usize, first_row: usize, c: &Coeffs, dst:
     // SAFETY: the dispatcher selects this pass only when AVX2 is present; the asserts
     // above bound every row the kernel reads and writes.
     unsafe {
-        if c.fits_i16() {
-            vertical_avx2::<true>(src, row_bytes, first_row, c, dst);
-        } else {
-            vertical_avx2::<false>(src, row_bytes, first_row, c, dst);
+        match narrow(c) {
+            Some(true) => vertical_avx2::<true>(src, row_bytes, first_row, c, dst),
+            Some(false) => vertical_avx2::<false>(src, row_bytes, first_row, c, dst),
+            None => scalar::vertical(src, row_bytes, first_row, c, dst),
         }
     }
 }
@@ -116,7 +139,7 @@ unsafe fn vertical_avx2<const NARROW: bool>(
             let mut s = [zero; 4];
             for i in 0..4 {
                 let total = _mm256_add_epi32(combine::<NARROW>(acc_hi[i], acc_lo[i]), round);
-                s[i] = _mm256_sra_epi32(total, shift);
+                s[i] = shift_out::<NARROW>(total, shift);
             }
             // Per lane, packs restores bytes 0-7 | 16-23 and 8-15 | 24-31 and packus
             // joins them to 0-15 | 16-31: the stored order is the source order.
@@ -180,16 +203,15 @@ pub fn horizontal(src: &[u8], in_w: usize, channels: usize, c: &Coeffs, dst: &mu
     for x in 0..c.n_out() {
         assert!(c.start[x] + c.len[x] <= in_w);
     }
-    let narrow = c.fits_i16();
-    match (channels, narrow) {
+    match (channels, narrow(c)) {
         // SAFETY (all six): AVX2 is present (dispatcher) and the asserts above bound
         // every window; the kernels check each load against the row end.
-        (1, false) => unsafe { horizontal_gray::<false>(src, in_w, c, dst) },
-        (1, true) => unsafe { horizontal_gray::<true>(src, in_w, c, dst) },
-        (3, false) => unsafe { horizontal_px::<3, false>(src, in_w, c, dst) },
-        (3, true) => unsafe { horizontal_px::<3, true>(src, in_w, c, dst) },
-        (4, false) => unsafe { horizontal_px::<4, false>(src, in_w, c, dst) },
-        (4, true) => unsafe { horizontal_px::<4, true>(src, in_w, c, dst) },
+        (1, Some(false)) => unsafe { horizontal_gray::<false>(src, in_w, c, dst) },
+        (1, Some(true)) => unsafe { horizontal_gray::<true>(src, in_w, c, dst) },
+        (3, Some(false)) => unsafe { horizontal_px::<3, false>(src, in_w, c, dst) },
+        (3, Some(true)) => unsafe { horizontal_px::<3, true>(src, in_w, c, dst) },
+        (4, Some(false)) => unsafe { horizontal_px::<4, false>(src, in_w, c, dst) },
+        (4, Some(true)) => unsafe { horizontal_px::<4, true>(src, in_w, c, dst) },
         _ => scalar::horizontal(src, in_w, channels, c, dst),
     }
 }
@@ -286,7 +308,7 @@ unsafe fn horizontal_px<const C: usize, const NARROW: bool>(
                     _mm256_permute2x128_si256::<0x20>(a, b),
                     _mm256_permute2x128_si256::<0x31>(a, b),
                 );
-                _mm256_sra_epi32(_mm256_add_epi32(sum, round), shift)
+                shift_out::<NARROW>(_mm256_add_epi32(sum, round), shift)
             };
             let (s01, s23) = (pair_sum(t[0], t[1]), pair_sum(t[2], t[3]));
             // Dwords 0, 4, 1, 5 now hold the clamped pixels of rows 0, 1, 2, 3.
@@ -361,4 +383,4 @@ unsafe fn horizontal_gray<const NARROW: bool>(src: &[u8], in_w: usize, c: &Coeff
 }
 
 // `hi = k >> 11` fits i16 for |k| < 2^26: 22-bit weights up to 16 in magnitude.
-const _: () = assert!(super::coeffs::PRECISION_BITS + 4 <= 15 + SPLIT);
+const _: () = assert!(PRECISION_BITS + 4 <= 15 + SPLIT && PRECISION_BITS == 22);
