@@ -3,6 +3,14 @@
 After resizing, rescale + normalise is a function of one byte and one channel, so the whole
 float pipeline collapses into a (C, 256) table computed here once with NumPy in exactly the
 reference's operation order; the Rust kernel then only gathers from it.
+
+Two orders exist in transformers 4.57.6:
+- slow processors (``compat="pillow"`` / ``"pillow12"``): ``f32(v * (1/255) in f64)``, then
+  ``(x - f32(mean)) / f32(std)`` in f32;
+- fast (torchvision) processors (``compat="torchvision"``) fuse the two:
+  ``_fuse_mean_std_and_rescale_factor`` turns mean and std into ``f32(mean) * f32(255)`` and
+  ``f32(std) * f32(255)`` (float32 tensors times ``1 / rescale_factor``), then
+  ``F.normalize`` computes ``(f32(v) - mean255) / std255`` in f32.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 DTYPES = ("float32", "float16", "bfloat16", "uint8")
+COMPATS = ("pillow", "pillow12", "torchvision")
 
 
 def _slow(mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
@@ -22,21 +31,38 @@ def _slow(mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
     return (v[None, :] - m) / s
 
 
+def _fast(mean: Sequence[float], std: Sequence[float], rescale_factor: float) -> np.ndarray:
+    # transformers' fast processors: mean and std pre-multiplied by 1/rescale_factor in
+    # float32 (the double scalar becomes a float32 operand), then one fused normalise.
+    inv = np.float32(1.0 / rescale_factor)
+    m = (np.asarray(mean, dtype=np.float32) * inv)[:, None]
+    s = (np.asarray(std, dtype=np.float32) * inv)[:, None]
+    v = np.arange(256, dtype=np.float32)
+    return (v[None, :] - m) / s
+
+
 def _bf16_bits(x: np.ndarray) -> np.ndarray:
     """float32 → bfloat16 bits, round to nearest even (finite inputs)."""
     b = x.astype(np.float32).view(np.uint32).astype(np.uint64)
     return ((b + 0x7FFF + ((b >> 16) & 1)) >> 16).astype(np.uint16)
 
 
-def table(mean: Sequence[float], std: Sequence[float], dtype: str) -> np.ndarray:
-    """A C-contiguous ``(3, 256)`` table in the storage type of ``dtype``.
+def table(
+    mean: Sequence[float], std: Sequence[float], dtype: str, compat: str = "pillow"
+) -> np.ndarray:
+    """A C-contiguous ``(len(mean), 256)`` table in the storage type of ``dtype``.
 
-    float16 and bfloat16 tables are uint16 bit patterns (the output is viewed afterwards);
-    ``uint8`` is the identity (raw bytes, normalise later).
+    ``compat`` picks the reference's operation order: ``"pillow"`` / ``"pillow12"`` (slow
+    processors) or ``"torchvision"`` (fast processors' fused normalise; see the module doc).
+    float16 and bfloat16 tables are the float32 values rounded to nearest even, as uint16
+    bit patterns (the output is viewed afterwards); ``uint8`` is the identity (raw bytes,
+    normalise later).
     """
+    if compat not in COMPATS:
+        raise ValueError(f"compat must be one of {', '.join(COMPATS)}, got {compat!r}")
     if dtype == "uint8":
-        return np.ascontiguousarray(np.tile(np.arange(256, dtype=np.uint8), (3, 1)))
-    t = _slow(mean, std)
+        return np.ascontiguousarray(np.tile(np.arange(256, dtype=np.uint8), (len(mean), 1)))
+    t = _fast(mean, std, 1 / 255) if compat == "torchvision" else _slow(mean, std)
     if dtype == "float32":
         return np.ascontiguousarray(t)
     if dtype == "float16":

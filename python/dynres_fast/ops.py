@@ -4,7 +4,10 @@
 FILTER)`` for 8-bit gray, RGB and RGBA images and every size, with Pillow's own pass
 order: ``compat="pillow"`` follows Pillow >= 13 (vertical pass first when the height
 shrinks by more than twice the width's shrink), ``compat="pillow12"`` Pillow <= 12
-(always horizontal first). Every kernel runs in Rust without the GIL.
+(always horizontal first). ``compat="torchvision"`` is a second exactness target:
+``torchvision.transforms.v2.functional.resize(uint8 CHW tensor, [h, w], BILINEAR | BICUBIC,
+antialias=True)`` on CPU (torch's uint8 kernel, the same bytes as pillow-simd), which the
+Hugging Face *fast* image processors use. Every kernel runs in Rust without the GIL.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from . import _core
 from ._coerce import as_int
 from .errors import DynresError, InvalidImageError
 
-__all__ = ["COMPATS", "FILTERS", "crop", "resize", "to_rgb"]
+__all__ = ["COMPATS", "FILTERS", "TORCHVISION_FILTERS", "crop", "resize", "to_rgb"]
 
 FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
-COMPATS = ("pillow", "pillow12")
+COMPATS = ("pillow", "pillow12", "torchvision")
+TORCHVISION_FILTERS = ("bilinear", "bicubic")
 
 
 def _as_image(image: Any, name: str = "image") -> np.ndarray:
@@ -62,16 +66,19 @@ def resize(
     filter: str = "bicubic",
     compat: str = "pillow",
 ) -> np.ndarray:
-    """Resizes an 8-bit image exactly like Pillow's ``Image.resize``.
+    """Resizes an 8-bit image exactly like Pillow's ``Image.resize`` (or torchvision's).
 
     Args:
         image: uint8 ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` array (RGBA is
-            premultiplied around the resize, as Pillow does), or a PIL image (taken with
-            ``np.asarray``).
+            premultiplied around the resize, as Pillow does; with ``compat="torchvision"``
+            the four channels are resized independently, as torch does), or a PIL image
+            (taken with ``np.asarray``).
         height, width: the output size in pixels (1 to 65536).
         filter: ``"nearest"``, ``"box"``, ``"bilinear"``, ``"hamming"``, ``"bicubic"``
-            (default, Pillow's default too) or ``"lanczos"``.
-        compat: ``"pillow"`` (Pillow >= 13 pass order) or ``"pillow12"`` (Pillow <= 12).
+            (default, Pillow's default too) or ``"lanczos"``; ``compat="torchvision"``
+            accepts ``"bilinear"`` and ``"bicubic"`` only.
+        compat: ``"pillow"`` (Pillow >= 13 pass order), ``"pillow12"`` (Pillow <= 12) or
+            ``"torchvision"`` (torchvision's uint8 antialiased resize = pillow-simd).
 
     Returns:
         A new uint8 array with the same number of dimensions and channels as the input.
@@ -80,13 +87,16 @@ def resize(
     Raises:
         TypeError: not an array / PIL image, a dtype other than uint8, non-integer sizes.
         InvalidImageError: wrong number of dimensions or channels, empty image.
-        DynresError: sizes out of range, unknown filter or compat.
+        DynresError: sizes out of range, unknown filter or compat, or a filter that
+            ``compat="torchvision"`` has no exact equivalent for.
     """
     arr = _as_image(image)
     h = as_int("height", height)
     w = as_int("width", width)
     f = _choice("filter", filter, FILTERS)
     c = _choice("compat", compat, COMPATS)
+    if c == "torchvision":
+        f = _choice("filter (compat='torchvision')", f, TORCHVISION_FILTERS)
     return _core.resize(arr, h, w, f, c)
 
 

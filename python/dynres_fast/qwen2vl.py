@@ -189,7 +189,8 @@ def video_budget(
 
 _RESAMPLE_CODES = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
 _FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
-_COMPATS = ("pillow", "pillow12")
+_COMPATS = ("pillow", "pillow12", "torchvision")
+_TORCHVISION_FILTERS = ("bilinear", "bicubic")
 
 
 class ImageProcessor:
@@ -197,14 +198,19 @@ class ImageProcessor:
 
     ``proc(images)`` equals ``transformers.Qwen2VLImageProcessor(min_pixels=...,
     max_pixels=...)(images, return_tensors="np")`` (transformers 4.57.6, Pillow 13 for
-    ``compat="pillow"``) within 1e-6 — in practice bit for bit for float32.
+    ``compat="pillow"``) within 1e-6 — in practice bit for bit for float32. With
+    ``compat="torchvision"`` it equals the *fast* processor that ``AutoProcessor`` picks
+    when torchvision is installed, ``Qwen2VLImageProcessorFast`` (torchvision's uint8
+    antialiased resize on CPU and its fused ``(v - 255·mean) / (255·std)`` normalise).
 
     Args:
         min_pixels, max_pixels: the pixel budget per image.
         patch_size, temporal_patch_size, merge_size: the vision tower's geometry.
         image_mean, image_std: per-channel normalisation.
         resample: the resize filter (Pillow name or PIL code); upstream uses bicubic.
-        compat: ``"pillow"`` (Pillow ≥ 13 pass order) or ``"pillow12"``.
+        compat: ``"pillow"`` (slow processor, Pillow ≥ 13 pass order), ``"pillow12"``
+            (slow processor, Pillow ≤ 12) or ``"torchvision"`` (fast processor; resample
+            must then be bilinear or bicubic).
         dtype: ``"float32"`` (default), ``"float16"``, ``"bfloat16"`` (an
             ``ml_dtypes.bfloat16`` array when ml_dtypes is installed, else its uint16 bits)
             or ``"uint8"`` (raw patches in the same layout, to normalise on the GPU).
@@ -246,10 +252,15 @@ class ImageProcessor:
             raise DynresError(f"resample must be one of {', '.join(_FILTERS)}, got {resample!r}")
         if compat not in _COMPATS:
             raise DynresError(f"compat must be one of {', '.join(_COMPATS)}, got {compat!r}")
+        if compat == "torchvision" and resample not in _TORCHVISION_FILTERS:
+            raise DynresError(
+                f"compat 'torchvision' supports resample {' and '.join(_TORCHVISION_FILTERS)} "
+                f"(torchvision's uint8 antialiased resize), got {resample!r}"
+            )
         if dtype not in _lut.DTYPES:
             raise DynresError(f"dtype must be one of {', '.join(_lut.DTYPES)}, got {dtype!r}")
         self.resample, self.compat, self.dtype = resample, compat, dtype
-        self._table = _lut.table(self.image_mean, self.image_std, dtype)
+        self._table = _lut.table(self.image_mean, self.image_std, dtype, compat)
         self._storage = _lut.storage_dtype(dtype)
 
     @property

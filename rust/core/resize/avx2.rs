@@ -5,22 +5,62 @@
 //! i16). Two multiply-adds give `sum(p * hi)` and `sum(p * lo)`, and
 //! `(sum_hi << 11) + sum_lo` is the exact accumulator: all arithmetic wraps modulo 2^32
 //! and the true value fits an i32 (Pillow relies on that too), so the order of the
-//! additions does not matter.
+//! additions does not matter. Tables whose weights fit i16 (torchvision's) take the
+//! `NARROW` instantiation: the weight itself is the `hi` operand and `lo` is skipped, so
+//! one multiply-add per tap.
 //!
 //! Both public functions may only be called after `is_x86_feature_detected!("avx2")`;
 //! [`super::Kernel`] guarantees that.
 
 use std::arch::x86_64::*;
 
-use super::coeffs::{clip8, Coeffs, PRECISION_BITS, ROUND_HALF};
+use super::coeffs::{clip8, Coeffs, PRECISION_BITS};
 use super::scalar;
 
 const SPLIT: u32 = 11;
 
-/// Splits a weight into `(hi, lo)` with `k == hi * 2^11 + lo`.
+/// Splits a weight into `(hi, lo)` with `k == hi * 2^11 + lo`; a narrow weight (known to
+/// fit i16) is its own `hi`, with `lo = 0`.
 #[inline(always)]
-fn split(k: i32) -> (i16, i16) {
-    ((k >> SPLIT) as i16, (k & ((1 << SPLIT) - 1)) as i16)
+fn split<const NARROW: bool>(k: i32) -> (i16, i16) {
+    if NARROW {
+        (k as i16, 0)
+    } else {
+        ((k >> SPLIT) as i16, (k & ((1 << SPLIT) - 1)) as i16)
+    }
+}
+
+/// Which instantiation runs a table: `Some(true)` narrow (any precision), `Some(false)`
+/// wide (Pillow's 22 bits, shifted by an immediate), `None` for anything else (scalar).
+fn narrow(c: &Coeffs) -> Option<bool> {
+    if c.fits_i16() {
+        Some(true)
+    } else if c.precision == PRECISION_BITS {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// `v >> precision`: an immediate shift for wide (22-bit) tables, a register shift for
+/// narrow ones (torchvision's precision varies per axis).
+#[inline(always)]
+unsafe fn shift_out<const NARROW: bool>(v: __m256i, count: __m128i) -> __m256i {
+    if NARROW {
+        _mm256_sra_epi32(v, count)
+    } else {
+        _mm256_srai_epi32::<22>(v)
+    }
+}
+
+/// The exact accumulators `(sum_hi << 11) + sum_lo` (or `sum_hi` alone when narrow).
+#[inline(always)]
+unsafe fn combine<const NARROW: bool>(hi: __m256i, lo: __m256i) -> __m256i {
+    if NARROW {
+        hi
+    } else {
+        _mm256_add_epi32(_mm256_slli_epi32::<11>(hi), lo)
+    }
 }
 
 /// Packs two i16 into the i32 pattern `vpmaddwd` pairs with interleaved samples.
@@ -37,11 +77,17 @@ pub fn vertical(src: &[u8], row_bytes: usize, first_row: usize, c: &Coeffs, dst:
     }
     // SAFETY: the dispatcher selects this pass only when AVX2 is present; the asserts
     // above bound every row the kernel reads and writes.
-    unsafe { vertical_avx2(src, row_bytes, first_row, c, dst) }
+    unsafe {
+        match narrow(c) {
+            Some(true) => vertical_avx2::<true>(src, row_bytes, first_row, c, dst),
+            Some(false) => vertical_avx2::<false>(src, row_bytes, first_row, c, dst),
+            None => scalar::vertical(src, row_bytes, first_row, c, dst),
+        }
+    }
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn vertical_avx2(
+unsafe fn vertical_avx2<const NARROW: bool>(
     src: &[u8],
     row_bytes: usize,
     first_row: usize,
@@ -51,15 +97,16 @@ unsafe fn vertical_avx2(
     let mut hi_pairs = Vec::with_capacity(c.ksize / 2 + 1);
     let mut lo_pairs = Vec::with_capacity(c.ksize / 2 + 1);
     let zero = _mm256_setzero_si256();
-    let round = _mm256_set1_epi32(ROUND_HALF);
+    let round = _mm256_set1_epi32(c.round());
+    let shift = _mm_cvtsi32_si128(c.precision as i32);
     for y in 0..c.n_out() {
         let w = c.weights(y);
         let top = c.start[y] - first_row;
         hi_pairs.clear();
         lo_pairs.clear();
         for t in (0..w.len()).step_by(2) {
-            let (h0, l0) = split(w[t]);
-            let (h1, l1) = split(w.get(t + 1).copied().unwrap_or(0));
+            let (h0, l0) = split::<NARROW>(w[t]);
+            let (h1, l1) = split::<NARROW>(w.get(t + 1).copied().unwrap_or(0));
             hi_pairs.push(_mm256_set1_epi32(pair(h0, h1)));
             lo_pairs.push(_mm256_set1_epi32(pair(l0, l1)));
         }
@@ -84,16 +131,15 @@ unsafe fn vertical_avx2(
                 ];
                 for i in 0..4 {
                     acc_hi[i] = _mm256_add_epi32(acc_hi[i], _mm256_madd_epi16(v[i], hv));
-                    acc_lo[i] = _mm256_add_epi32(acc_lo[i], _mm256_madd_epi16(v[i], lv));
+                    if !NARROW {
+                        acc_lo[i] = _mm256_add_epi32(acc_lo[i], _mm256_madd_epi16(v[i], lv));
+                    }
                 }
             }
             let mut s = [zero; 4];
             for i in 0..4 {
-                let total = _mm256_add_epi32(
-                    _mm256_add_epi32(_mm256_slli_epi32::<11>(acc_hi[i]), acc_lo[i]),
-                    round,
-                );
-                s[i] = _mm256_srai_epi32::<22>(total);
+                let total = _mm256_add_epi32(combine::<NARROW>(acc_hi[i], acc_lo[i]), round);
+                s[i] = shift_out::<NARROW>(total, shift);
             }
             // Per lane, packs restores bytes 0-7 | 16-23 and 8-15 | 24-31 and packus
             // joins them to 0-15 | 16-31: the stored order is the source order.
@@ -105,11 +151,11 @@ unsafe fn vertical_avx2(
         }
         // Tail bytes: the reference loop.
         for b in x..row_bytes {
-            let mut acc = ROUND_HALF;
+            let mut acc = c.round();
             for (t, &k) in w.iter().enumerate() {
                 acc = acc.wrapping_add(i32::from(*row(t).add(b)).wrapping_mul(k));
             }
-            *out.add(b) = clip8(acc);
+            *out.add(b) = clip8(acc, c.precision);
         }
     }
 }
@@ -123,7 +169,7 @@ struct GroupTable {
 }
 
 impl GroupTable {
-    fn new(c: &Coeffs) -> Self {
+    fn new<const NARROW: bool>(c: &Coeffs) -> Self {
         let mut groups = Vec::with_capacity(c.n_out());
         let mut offset = Vec::with_capacity(c.n_out());
         let mut data = Vec::new();
@@ -135,7 +181,7 @@ impl GroupTable {
             for q in 0..g {
                 let mut rec = [0i16; 8];
                 for j in 0..4 {
-                    let (h, l) = split(w.get(4 * q + j).copied().unwrap_or(0));
+                    let (h, l) = split::<NARROW>(w.get(4 * q + j).copied().unwrap_or(0));
                     rec[j] = h;
                     rec[4 + j] = l;
                 }
@@ -157,12 +203,15 @@ pub fn horizontal(src: &[u8], in_w: usize, channels: usize, c: &Coeffs, dst: &mu
     for x in 0..c.n_out() {
         assert!(c.start[x] + c.len[x] <= in_w);
     }
-    match channels {
-        // SAFETY (all three): AVX2 is present (dispatcher) and the asserts above bound
+    match (channels, narrow(c)) {
+        // SAFETY (all six): AVX2 is present (dispatcher) and the asserts above bound
         // every window; the kernels check each load against the row end.
-        1 => unsafe { horizontal_gray(src, in_w, c, dst) },
-        3 => unsafe { horizontal_px::<3>(src, in_w, c, dst) },
-        4 => unsafe { horizontal_px::<4>(src, in_w, c, dst) },
+        (1, Some(false)) => unsafe { horizontal_gray::<false>(src, in_w, c, dst) },
+        (1, Some(true)) => unsafe { horizontal_gray::<true>(src, in_w, c, dst) },
+        (3, Some(false)) => unsafe { horizontal_px::<3, false>(src, in_w, c, dst) },
+        (3, Some(true)) => unsafe { horizontal_px::<3, true>(src, in_w, c, dst) },
+        (4, Some(false)) => unsafe { horizontal_px::<4, false>(src, in_w, c, dst) },
+        (4, Some(true)) => unsafe { horizontal_px::<4, true>(src, in_w, c, dst) },
         _ => scalar::horizontal(src, in_w, channels, c, dst),
     }
 }
@@ -204,15 +253,21 @@ unsafe fn pair_shuffle<const C: usize>() -> __m256i {
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn horizontal_px<const C: usize>(src: &[u8], in_w: usize, c: &Coeffs, dst: &mut [u8]) {
-    let table = GroupTable::new(c);
+unsafe fn horizontal_px<const C: usize, const NARROW: bool>(
+    src: &[u8],
+    in_w: usize,
+    c: &Coeffs,
+    dst: &mut [u8],
+) {
+    let table = GroupTable::new::<NARROW>(c);
     let out_w = c.n_out();
     let (row_in, row_out) = (in_w * C, out_w * C);
     let rows = src.len() / row_in;
     let shuffle = pair_shuffle::<C>();
     let hi_idx = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     let lo_idx = _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3);
-    let round = _mm256_set1_epi32(ROUND_HALF);
+    let round = _mm256_set1_epi32(c.round());
+    let shift = _mm_cvtsi32_si128(c.precision as i32);
     // A window whose last 16-byte load stays inside the row needs no bounds checks.
     let fast: Vec<bool> = (0..out_w)
         .map(|x| (c.start[x] + 4 * table.groups[x] - 4) * C + 16 <= row_in)
@@ -240,20 +295,20 @@ unsafe fn horizontal_px<const C: usize>(src: &[u8], in_w: usize, c: &Coeffs, dst
                     };
                     let v = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(px), shuffle);
                     acc_hi[r] = _mm256_add_epi32(acc_hi[r], _mm256_madd_epi16(v, hv));
-                    acc_lo[r] = _mm256_add_epi32(acc_lo[r], _mm256_madd_epi16(v, lv));
+                    if !NARROW {
+                        acc_lo[r] = _mm256_add_epi32(acc_lo[r], _mm256_madd_epi16(v, lv));
+                    }
                 }
             }
             // Rows r and r + 1 reduce together: the 128-bit halves of their exact sums
             // are regrouped as [r low | r+1 low] + [r high | r+1 high].
-            let t: [__m256i; 4] = std::array::from_fn(|r| {
-                _mm256_add_epi32(_mm256_slli_epi32::<11>(acc_hi[r]), acc_lo[r])
-            });
+            let t: [__m256i; 4] = std::array::from_fn(|r| combine::<NARROW>(acc_hi[r], acc_lo[r]));
             let pair_sum = |a: __m256i, b: __m256i| {
                 let sum = _mm256_add_epi32(
                     _mm256_permute2x128_si256::<0x20>(a, b),
                     _mm256_permute2x128_si256::<0x31>(a, b),
                 );
-                _mm256_srai_epi32::<22>(_mm256_add_epi32(sum, round))
+                shift_out::<NARROW>(_mm256_add_epi32(sum, round), shift)
             };
             let (s01, s23) = (pair_sum(t[0], t[1]), pair_sum(t[2], t[3]));
             // Dwords 0, 4, 1, 5 now hold the clamped pixels of rows 0, 1, 2, 3.
@@ -277,8 +332,8 @@ unsafe fn horizontal_px<const C: usize>(src: &[u8], in_w: usize, c: &Coeffs, dst
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn horizontal_gray(src: &[u8], in_w: usize, c: &Coeffs, dst: &mut [u8]) {
-    let table = GroupTable::new(c);
+unsafe fn horizontal_gray<const NARROW: bool>(src: &[u8], in_w: usize, c: &Coeffs, dst: &mut [u8]) {
+    let table = GroupTable::new::<NARROW>(c);
     let out_w = c.n_out();
     let rows = src.len() / in_w;
     // (hi0, hi1), (hi2, hi3) repeated for the four rows; likewise lo.
@@ -307,21 +362,25 @@ unsafe fn horizontal_gray(src: &[u8], in_w: usize, c: &Coeffs, dst: &mut [u8]) {
                 };
                 let v = _mm256_cvtepu8_epi16(px);
                 acc_hi = _mm256_add_epi32(acc_hi, _mm256_madd_epi16(v, hv));
-                acc_lo = _mm256_add_epi32(acc_lo, _mm256_madd_epi16(v, lv));
+                if !NARROW {
+                    acc_lo = _mm256_add_epi32(acc_lo, _mm256_madd_epi16(v, lv));
+                }
             }
             // Lanes hold (row r: taps 0-1, taps 2-3) for r = 0, 1 | 2, 3.
-            let total = _mm256_add_epi32(_mm256_slli_epi32::<11>(acc_hi), acc_lo);
+            let total = combine::<NARROW>(acc_hi, acc_lo);
             let mut lanes = [0i32; 8];
             _mm256_storeu_si256(lanes.as_mut_ptr().cast(), total);
             for r in 0..n {
-                let acc = ROUND_HALF
+                let acc = c
+                    .round()
                     .wrapping_add(lanes[2 * r])
                     .wrapping_add(lanes[2 * r + 1]);
-                dst[(y + r) * out_w + x] = clip8(acc);
+                dst[(y + r) * out_w + x] = clip8(acc, c.precision);
             }
         }
         y += n;
     }
 }
 
-const _: () = assert!(PRECISION_BITS == 22 && SPLIT == 11);
+// `hi = k >> 11` fits i16 for |k| < 2^26: 22-bit weights up to 16 in magnitude.
+const _: () = assert!(PRECISION_BITS + 4 <= 15 + SPLIT && PRECISION_BITS == 22);

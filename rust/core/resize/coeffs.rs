@@ -95,6 +95,8 @@ pub fn kernel_for(filter: Filter) -> Option<Kernel1d> {
 
 /// Fixed-point weights for one axis: output `i` reads inputs `start[i] .. start[i] + len[i]`
 /// with weights `k[i * ksize .. i * ksize + len[i]]` (the rest of each row is zero).
+///
+/// A pass computes `clamp((2^(precision-1) + sum(px * k)) >> precision, 0, 255)`.
 #[derive(Debug, Clone)]
 pub struct Coeffs {
     /// First input index of each output's window.
@@ -103,12 +105,33 @@ pub struct Coeffs {
     pub len: Vec<usize>,
     /// Row length of `k`: Pillow's maximum window size for this scale.
     pub ksize: usize,
-    /// Weights scaled by `2^22`, rounded half away from zero.
+    /// Weights scaled by `2^precision`, rounded half away from zero.
     pub k: Vec<i32>,
+    /// Fraction bits of `k`: 22 for Pillow, 1..=22 for torchvision (int16 weights).
+    pub precision: u32,
 }
 
-impl Coeffs {
-    /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for `n_in -> n_out` samples.
+/// Normalised floating-point weights for one axis, before any fixed-point rounding.
+///
+/// Pillow (`precompute_coeffs`) and torch (`_compute_indices_min_size_weights_aa`, the
+/// antialiased path pillow-simd's code was ported to) compute these with the same f64
+/// operations in the same order; only the conversion to integers differs.
+#[derive(Debug, Clone)]
+pub struct FloatWeights {
+    /// First input index of each output's window.
+    pub start: Vec<usize>,
+    /// Window length of each output.
+    pub len: Vec<usize>,
+    /// Row length of `w`: `2 * ceil(support) + 1`.
+    pub ksize: usize,
+    /// Weights divided by their row sum (left as is when the sum is 0); zero past `len`.
+    pub w: Vec<f64>,
+    /// Whether each row's sum was non-zero (torch's `wt_max` ignores the other rows).
+    pub normalised: Vec<bool>,
+}
+
+impl FloatWeights {
+    /// The weights of `n_in -> n_out` samples for `kernel`, antialiased on downscale.
     #[must_use]
     pub fn new(n_in: usize, n_out: usize, kernel: Kernel1d) -> Self {
         let scale = n_in as f64 / n_out as f64;
@@ -118,38 +141,74 @@ impl Coeffs {
         let inv_filterscale = 1.0 / filterscale;
         let mut start = Vec::with_capacity(n_out);
         let mut len = Vec::with_capacity(n_out);
-        let mut k = vec![0i32; n_out * ksize];
-        let mut w = vec![0f64; ksize];
-        for i in 0..n_out {
+        let mut normalised = Vec::with_capacity(n_out);
+        let mut w = vec![0f64; n_out * ksize];
+        for (i, row) in w.chunks_exact_mut(ksize).enumerate() {
             let center = (i as f64 + 0.5) * scale;
             // C's `(int)` truncates toward zero; negatives clamp to 0 either way.
             let lo = (center - support + 0.5).max(0.0) as usize;
             let hi = ((center + support + 0.5) as usize).min(n_in);
-            let n = hi - lo;
+            // Never more than `ksize` in f64 (torch clamps it anyway, Pillow cannot need it).
+            let n = (hi - lo).min(ksize);
             let mut total = 0.0;
-            for (j, wj) in w[..n].iter_mut().enumerate() {
+            for (j, wj) in row[..n].iter_mut().enumerate() {
                 *wj = (kernel.eval)(((j + lo) as f64 - center + 0.5) * inv_filterscale);
                 total += *wj;
             }
-            let row = &mut k[i * ksize..i * ksize + n];
-            for (kj, &wj) in row.iter_mut().zip(&w[..n]) {
-                let wj = if total != 0.0 { wj / total } else { wj };
-                let scaled = wj * f64::from(1u32 << PRECISION_BITS);
-                *kj = if wj < 0.0 {
-                    (scaled - 0.5) as i32
-                } else {
-                    (scaled + 0.5) as i32
-                };
+            if total != 0.0 {
+                for wj in &mut row[..n] {
+                    *wj /= total;
+                }
             }
             start.push(lo);
             len.push(n);
+            normalised.push(total != 0.0);
         }
         Self {
             start,
             len,
             ksize,
-            k,
+            w,
+            normalised,
         }
+    }
+}
+
+impl Coeffs {
+    /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for `n_in -> n_out` samples.
+    #[must_use]
+    pub fn new(n_in: usize, n_out: usize, kernel: Kernel1d) -> Self {
+        let f = FloatWeights::new(n_in, n_out, kernel);
+        let k =
+            f.w.iter()
+                .map(|&wj| {
+                    let scaled = wj * f64::from(1u32 << PRECISION_BITS);
+                    if wj < 0.0 {
+                        (scaled - 0.5) as i32
+                    } else {
+                        (scaled + 0.5) as i32
+                    }
+                })
+                .collect();
+        Self {
+            start: f.start,
+            len: f.len,
+            ksize: f.ksize,
+            k,
+            precision: PRECISION_BITS,
+        }
+    }
+
+    /// The accumulator's starting value: one half in the table's fixed point.
+    #[must_use]
+    pub fn round(&self) -> i32 {
+        1 << (self.precision - 1)
+    }
+
+    /// Whether every weight fits an i16 (one `vpmaddwd` per tap instead of two).
+    #[must_use]
+    pub fn fits_i16(&self) -> bool {
+        self.k.iter().all(|&v| i16::try_from(v).is_ok())
     }
 
     /// Number of outputs.
@@ -172,11 +231,12 @@ impl Coeffs {
     }
 }
 
-/// Pillow's `clip8`: the accumulator's integer part clamped to a byte.
+/// Pillow's `clip8`: the accumulator's integer part (`precision` fraction bits) clamped
+/// to a byte.
 #[inline(always)]
 #[must_use]
-pub fn clip8(acc: i32) -> u8 {
-    (acc >> PRECISION_BITS).clamp(0, 255) as u8
+pub fn clip8(acc: i32, precision: u32) -> u8 {
+    (acc >> precision).clamp(0, 255) as u8
 }
 
 #[cfg(test)]
@@ -234,8 +294,9 @@ mod tests {
 
     #[test]
     fn clip8_floors_and_clamps() {
-        assert_eq!(clip8(ROUND_HALF + (5 << 22)), 5);
-        assert_eq!(clip8(-1), 0);
-        assert_eq!(clip8(300 << 22), 255);
+        assert_eq!(clip8(ROUND_HALF + (5 << 22), 22), 5);
+        assert_eq!(clip8(-1, 22), 0);
+        assert_eq!(clip8(300 << 22, 22), 255);
+        assert_eq!(clip8((1 << 13) + (7 << 14), 14), 7);
     }
 }

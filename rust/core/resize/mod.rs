@@ -1,6 +1,8 @@
-//! Pillow-exact 8-bit resize: NEAREST plus the five convolution filters.
+//! Pillow-exact 8-bit resize: NEAREST plus the five convolution filters; and
+//! torchvision's uint8 antialiased bilinear / bicubic ([`Compat::Torchvision`]).
 //!
-//! Structure: [`coeffs`] builds one fixed-point weight table per axis; a pass
+//! Structure: [`coeffs`] builds one fixed-point weight table per axis ([`torchvision`]
+//! builds torch's int16 table with its own precision); a pass
 //! implementation ([`scalar`] reference, `avx2` fast path) applies it along rows or
 //! columns with a uint8 intermediate; [`Compat`] decides the pass order; RGBA is
 //! premultiplied around the passes like `Image.resize` does ([`alpha`]).
@@ -14,6 +16,7 @@ mod avx2;
 pub mod coeffs;
 pub mod nearest;
 pub mod scalar;
+pub mod torchvision;
 
 use super::error::{invalid_arg, Error, Result};
 use super::image::{ImageBuf, ImageRef, MAX_IMAGE_SIDE};
@@ -78,37 +81,93 @@ impl Filter {
 
 /// Which implementation's rounding and pass order to reproduce.
 ///
-/// To add a target (e.g. torchvision), add a variant, its pass-order rule in
-/// [`Compat::vertical_first`] and, if its weights differ, a coefficient builder.
+/// To add a target, add a variant, its pass-order rule in [`Compat::vertical_first`],
+/// the filters it supports in [`Compat::check_filter`] and, if its weights differ, a
+/// coefficient builder in [`Compat::coeffs`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Compat {
     /// Pillow >= 13: vertical pass first when the height shrinks much more than the width.
     Pillow,
     /// Pillow <= 12: always horizontal first.
     Pillow12,
+    /// `torchvision.transforms.v2.functional.resize(uint8, antialias=True)` on CPU (torch's
+    /// AVX2 uint8 kernel, the same bytes as pillow-simd): int16 weights with a per-axis
+    /// precision, always horizontal first, channels independent (no alpha premultiply).
+    /// Bilinear and bicubic only.
+    Torchvision,
 }
 
 impl Compat {
-    /// Parses `"pillow"` or `"pillow12"`.
+    /// Every target, in the order the Python API lists them.
+    pub const ALL: [Compat; 3] = [Compat::Pillow, Compat::Pillow12, Compat::Torchvision];
+
+    /// The name used by the Python API.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Compat::Pillow => "pillow",
+            Compat::Pillow12 => "pillow12",
+            Compat::Torchvision => "torchvision",
+        }
+    }
+
+    /// Parses `"pillow"`, `"pillow12"` or `"torchvision"`.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] listing the accepted names.
     pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "pillow" => Ok(Compat::Pillow),
-            "pillow12" => Ok(Compat::Pillow12),
-            other => invalid_arg!("unknown compat {other:?}; accepted: pillow, pillow12"),
+        match Self::ALL.into_iter().find(|c| c.name() == name) {
+            Some(c) => Ok(c),
+            None => {
+                invalid_arg!("unknown compat {name:?}; accepted: pillow, pillow12, torchvision")
+            }
+        }
+    }
+
+    /// Refuses filters the target has no exact equivalent for.
+    ///
+    /// torchvision's other modes are not this algorithm: nearest has no antialiasing and
+    /// its own index rule, and there is no box / hamming / lanczos.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the filter and the accepted ones.
+    pub fn check_filter(self, filter: Filter) -> Result<()> {
+        match (self, filter) {
+            (Compat::Torchvision, Filter::Bilinear | Filter::Bicubic) => Ok(()),
+            (Compat::Torchvision, f) => invalid_arg!(
+                "compat 'torchvision' supports filters bilinear and bicubic (torchvision's uint8 \
+                 antialiased resize), got {:?}",
+                f.name()
+            ),
+            (Compat::Pillow | Compat::Pillow12, _) => Ok(()),
+        }
+    }
+
+    /// Whether 4-channel images are treated as RGBA and premultiplied around the passes
+    /// (Pillow) or resized as four independent channels (torch).
+    #[must_use]
+    pub fn premultiplies_alpha(self) -> bool {
+        !matches!(self, Compat::Torchvision)
+    }
+
+    /// The fixed-point weights this target uses for `n_in -> n_out` samples.
+    #[must_use]
+    pub fn coeffs(self, n_in: usize, n_out: usize, kernel: coeffs::Kernel1d) -> Coeffs {
+        match self {
+            Compat::Pillow | Compat::Pillow12 => Coeffs::new(n_in, n_out, kernel),
+            Compat::Torchvision => torchvision::Int16Coeffs::new(n_in, n_out, kernel).into_coeffs(),
         }
     }
 
     /// Whether the vertical pass runs before the horizontal one for this size change.
     ///
     /// Pillow 13.0.0 (checked against the installed build): vertical first iff
-    /// `dh > 0 && dh > 2 * dw` with `dh = in_h - out_h`, `dw = in_w - out_w`.
+    /// `dh > 0 && dh > 2 * dw` with `dh = in_h - out_h`, `dw = in_w - out_w`. torch
+    /// (`upsample_avx_bilinear_bicubic_uint8`) and pillow-simd: always horizontal first.
     #[must_use]
     pub fn vertical_first(self, in_h: usize, in_w: usize, out_h: usize, out_w: usize) -> bool {
         match self {
-            Compat::Pillow12 => false,
+            Compat::Pillow12 | Compat::Torchvision => false,
             Compat::Pillow => {
                 let dh = in_h as i64 - out_h as i64;
                 let dw = in_w as i64 - out_w as i64;
@@ -197,11 +256,12 @@ pub fn check_output_size(out_height: usize, out_width: usize) -> Result<()> {
     Ok(())
 }
 
-/// `Image.fromarray(src).resize((out_width, out_height), filter)`, bit for bit.
+/// `Image.fromarray(src).resize((out_width, out_height), filter)`, bit for bit (or the
+/// torchvision equivalent for [`Compat::Torchvision`]).
 ///
 /// # Errors
 /// [`Error::InvalidImage`] for 2-channel images, [`Error::InvalidArgument`] for output
-/// sizes outside `1..=65536`.
+/// sizes outside `1..=65536` or a filter the compat target does not support.
 pub fn resize(
     src: &ImageRef<'_>,
     out_height: usize,
@@ -266,6 +326,7 @@ pub fn resize_with(
         )));
     }
     check_output_size(out_height, out_width)?;
+    compat.check_filter(filter)?;
     let need = out_height * out_width * ch;
     if out.len() != need {
         return invalid_arg!(
@@ -283,8 +344,9 @@ pub fn resize_with(
         return Ok(());
     };
 
+    let premultiply = ch == 4 && compat.premultiplies_alpha();
     let premultiplied;
-    let data: &[u8] = if ch == 4 {
+    let data: &[u8] = if premultiply {
         let mut p = src.data.to_vec();
         alpha::premultiply(&mut p);
         premultiplied = p;
@@ -293,8 +355,8 @@ pub fn resize_with(
         src.data
     };
     let (need_h, need_v) = (in_w != out_width, in_h != out_height);
-    let cv = need_v.then(|| Coeffs::new(in_h, out_height, kern));
-    let ch_ = need_h.then(|| Coeffs::new(in_w, out_width, kern));
+    let cv = need_v.then(|| compat.coeffs(in_h, out_height, kern));
+    let ch_ = need_h.then(|| compat.coeffs(in_w, out_width, kern));
     match (ch_, cv) {
         (Some(chz), None) => (passes.horizontal)(data, in_w, ch, &chz, out),
         (None, Some(cv)) => (passes.vertical)(data, in_w * ch, 0, &cv, out),
@@ -314,7 +376,7 @@ pub fn resize_with(
         }
         (None, None) => unreachable!("same-size resize returned above"),
     }
-    if ch == 4 {
+    if premultiply {
         alpha::unpremultiply(out);
     }
     Ok(())

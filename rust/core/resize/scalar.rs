@@ -1,7 +1,7 @@
 //! Reference passes: Pillow's integer loops written plainly. The SIMD passes must
 //! produce the same bytes.
 
-use super::coeffs::{clip8, Coeffs, ROUND_HALF};
+use super::coeffs::{clip8, Coeffs};
 
 /// Resamples along rows: `src` holds `rows` rows of `in_w` pixels of `channels` bytes;
 /// `dst` receives the same number of rows of `c.n_out()` pixels.
@@ -22,7 +22,7 @@ fn horizontal_c<const C: usize>(src: &[u8], in_w: usize, c: &Coeffs, dst: &mut [
     {
         for (x, px_out) in row_out.chunks_exact_mut(C).enumerate() {
             let first = c.start[x] * C;
-            let mut acc = [ROUND_HALF; C];
+            let mut acc = [c.round(); C];
             for (t, &k) in c.weights(x).iter().enumerate() {
                 let px = &row_in[first + t * C..first + t * C + C];
                 for ch in 0..C {
@@ -30,7 +30,7 @@ fn horizontal_c<const C: usize>(src: &[u8], in_w: usize, c: &Coeffs, dst: &mut [
                 }
             }
             for ch in 0..C {
-                px_out[ch] = clip8(acc[ch]);
+                px_out[ch] = clip8(acc[ch], c.precision);
             }
         }
     }
@@ -41,7 +41,7 @@ fn horizontal_c<const C: usize>(src: &[u8], in_w: usize, c: &Coeffs, dst: &mut [
 pub fn vertical(src: &[u8], row_bytes: usize, first_row: usize, c: &Coeffs, dst: &mut [u8]) {
     let mut acc = vec![0i32; row_bytes];
     for (y, row_out) in dst.chunks_exact_mut(row_bytes).enumerate() {
-        acc.fill(ROUND_HALF);
+        acc.fill(c.round());
         let top = c.start[y] - first_row;
         for (t, &k) in c.weights(y).iter().enumerate() {
             let row_in = &src[(top + t) * row_bytes..(top + t + 1) * row_bytes];
@@ -50,7 +50,7 @@ pub fn vertical(src: &[u8], row_bytes: usize, first_row: usize, c: &Coeffs, dst:
             }
         }
         for (o, &a) in row_out.iter_mut().zip(&acc) {
-            *o = clip8(a);
+            *o = clip8(a, c.precision);
         }
     }
 }

@@ -196,6 +196,12 @@ fn scalar_and_avx2_agree_on_random_sizes() {
         } else {
             Compat::Pillow
         };
+        let (f, compat) = if case % 7 == 0 {
+            let tv = [Filter::Bilinear, Filter::Bicubic][case % 2];
+            (tv, Compat::Torchvision)
+        } else {
+            (f, compat)
+        };
         let data = g.bytes(h * w * c);
         let a = run(&data, (h, w, c), (oh, ow), f, compat, Kernel::Scalar);
         let b = run(&data, (h, w, c), (oh, ow), f, compat, Kernel::Avx2);
@@ -232,4 +238,140 @@ fn scalar_and_avx2_agree_on_extreme_ratios() {
             }
         }
     }
+}
+
+/// torch's uint8 antialiased resize written plainly with its own i16 weights and shift:
+/// horizontal pass over every row, then vertical, `clamp((2^(p-1) + sum) >> p, 0, 255)`.
+fn torch_reference(
+    data: &[u8],
+    (h, w, c): (usize, usize, usize),
+    (oh, ow): (usize, usize),
+    filter: Filter,
+) -> Vec<u8> {
+    use torchvision::Int16Coeffs;
+    let kern = coeffs::kernel_for(filter).unwrap();
+    let pass = |v: &[u8], stride: usize, k: &Int16Coeffs, i: usize, at: usize| {
+        let mut acc = 1i64 << (k.precision - 1);
+        for (t, &wt) in k.weights(i).iter().enumerate() {
+            acc += i64::from(v[at + (k.start[i] + t) * stride]) * i64::from(wt);
+        }
+        (acc >> k.precision).clamp(0, 255) as u8
+    };
+    let mut tmp = data.to_vec();
+    let mut tw = w;
+    if ow != w {
+        let k = Int16Coeffs::new(w, ow, kern);
+        let mut next = vec![0u8; h * ow * c];
+        for y in 0..h {
+            for x in 0..ow {
+                for ch in 0..c {
+                    next[(y * ow + x) * c + ch] = pass(&tmp, c, &k, x, y * w * c + ch);
+                }
+            }
+        }
+        tmp = next;
+        tw = ow;
+    }
+    if oh != h {
+        let k = Int16Coeffs::new(h, oh, kern);
+        let mut next = vec![0u8; oh * tw * c];
+        for y in 0..oh {
+            for b in 0..tw * c {
+                next[y * tw * c + b] = pass(&tmp, tw * c, &k, y, b);
+            }
+        }
+        tmp = next;
+    }
+    tmp
+}
+
+#[test]
+fn torchvision_matches_the_plain_int16_statement() {
+    let mut g = Lcg(11);
+    let kernels: Vec<Kernel> = if Kernel::avx2_available() {
+        vec![Kernel::Scalar, Kernel::Avx2]
+    } else {
+        vec![Kernel::Scalar]
+    };
+    for case in 0..300 {
+        let big = case % 10 == 0;
+        let side = |g: &mut Lcg| 1 + g.below(if big { 260 } else { 40 });
+        let (h, w, oh, ow) = (side(&mut g), side(&mut g), side(&mut g), side(&mut g));
+        let c = [1, 3, 4][case % 3];
+        let f = [Filter::Bilinear, Filter::Bicubic][case % 2];
+        let data = g.bytes(h * w * c);
+        let want = torch_reference(&data, (h, w, c), (oh, ow), f);
+        for &k in &kernels {
+            let got = run(&data, (h, w, c), (oh, ow), f, Compat::Torchvision, k);
+            assert_eq!(got, want, "{f:?} {k:?} ({h},{w},{c}) -> ({oh},{ow})");
+        }
+    }
+}
+
+#[test]
+fn torchvision_differs_from_pillow_and_keeps_rgba_channels_apart() {
+    let mut g = Lcg(5);
+    let data = g.bytes(60 * 80 * 3);
+    let tv = run(
+        &data,
+        (60, 80, 3),
+        (45, 97),
+        Filter::Bicubic,
+        Compat::Torchvision,
+        Kernel::Scalar,
+    );
+    let pil = run(
+        &data,
+        (60, 80, 3),
+        (45, 97),
+        Filter::Bicubic,
+        Compat::Pillow12,
+        Kernel::Scalar,
+    );
+    let diff = tv.iter().zip(&pil).filter(|(a, b)| a != b).count();
+    assert!(diff > 0 && diff < tv.len() / 20, "{diff} of {}", tv.len());
+    assert!(tv
+        .iter()
+        .zip(&pil)
+        .all(|(&a, &b)| (i32::from(a) - i32::from(b)).abs() <= 2));
+    // No premultiplication: a transparent red pixel still contributes its red.
+    let rgba = [255u8, 0, 0, 0, 0, 0, 255, 255];
+    let out = run(
+        &rgba,
+        (1, 2, 4),
+        (1, 1),
+        Filter::Bilinear,
+        Compat::Torchvision,
+        Kernel::Scalar,
+    );
+    assert_eq!(out, vec![128, 0, 128, 128]);
+}
+
+#[test]
+fn torchvision_refuses_other_filters_and_copies_same_size() {
+    let data: Vec<u8> = (0..60).collect();
+    let src = ImageRef::new(&data, 4, 5, 3).unwrap();
+    for f in [
+        Filter::Nearest,
+        Filter::Box,
+        Filter::Hamming,
+        Filter::Lanczos,
+    ] {
+        let err = resize(&src, 2, 2, f, Compat::Torchvision).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument(m) if m.contains("bilinear and bicubic")),
+            "{err:?}"
+        );
+    }
+    let out = run(
+        &data,
+        (4, 5, 3),
+        (4, 5),
+        Filter::Bicubic,
+        Compat::Torchvision,
+        Kernel::Auto,
+    );
+    assert_eq!(out, data);
+    assert_eq!(Compat::parse("torchvision").unwrap(), Compat::Torchvision);
+    assert!(!Compat::Torchvision.vertical_first(480, 640, 476, 644));
 }
