@@ -1,6 +1,8 @@
 """Shared test configuration: Hypothesis profiles and paths to the test data."""
 
 import os
+import threading
+import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -15,3 +17,40 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def _count_until(stop: threading.Event, counter: list) -> None:
+    while not stop.is_set():
+        counter[0] += 1
+
+
+def gil_free_fraction(call) -> float:
+    """The share of ``call``'s run time during which the main thread kept running Python.
+
+    ``call`` runs in a worker thread while the main thread counts; the worker reads the
+    count just before and just after ``call``. A kernel that holds the GIL leaves the count
+    still (at most one 5 ms switch interval slips in): about 0. One that releases it gives
+    about 1 on an idle machine, less under load. The counting rate is calibrated first, so
+    the result does not depend on the machine's speed.
+    """
+    stop, counter = threading.Event(), [0]
+    timer = threading.Timer(0.05, stop.set)
+    t0 = time.perf_counter()
+    timer.start()
+    _count_until(stop, counter)
+    rate = counter[0] / (time.perf_counter() - t0)
+
+    stop, counter, result = threading.Event(), [0], {}
+
+    def worker():
+        before, t = counter[0], time.perf_counter()
+        call()
+        result["dt"], result["count"] = time.perf_counter() - t, counter[0] - before
+        stop.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    _count_until(stop, counter)
+    thread.join()
+    assert result["dt"] > 0.05, f"call took {result['dt']:.3f} s, too short to tell"
+    return result["count"] / (rate * result["dt"])
