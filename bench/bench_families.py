@@ -7,7 +7,9 @@ Single thread, medians. Upstream: transformers' slow ``GotOcr2ImageProcessor(
 crop_to_patches=True)`` (InternVL, max_num 12), ``LlavaOnevisionImageProcessor`` with
 SigLIP's 0.5/0.5 (anyres_max_9), and for Oryx (no transformers processor) the PIL
 resizes in ``tests/reference/oryx.py`` followed by transformers' ``CLIPImageProcessor`` as
-Oryx calls it (no resize, no crop, mean = std = 0.5). "max |diff|" compares the float32 outputs.
+Oryx calls it (no resize, no crop, mean = std = 0.5). The video row is LLaVA-OneVision's
+frame path against ``SiglipImageProcessor(size=384²)`` on the same 16 PIL frames.
+"max abs diff" compares the float32 outputs.
 """
 
 from __future__ import annotations
@@ -97,9 +99,25 @@ def oryx_pair() -> Tuple[Callable, Callable, Callable]:
     return mine, up, lambda img: oryx.plan(*img.shape[:2])
 
 
+def llava_ov_video_pair() -> Tuple[Callable, Callable, Callable]:
+    from transformers import SiglipImageProcessor
+
+    ours = ov.ImageProcessor()
+    siglip = SiglipImageProcessor(
+        size={"height": 384, "width": 384}, image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD
+    )
+
+    def up(frames):
+        return siglip(frames, return_tensors="np")["pixel_values"]
+
+    return (lambda v: ours.videos(v)["pixel_values_videos"][0]), up, lambda v: None
+
+
 def describe(family: str, p) -> str:
     if family == "InternVL":
         return f"{p.num_tiles} tiles of 448²"
+    if family == "video":
+        return "16 frames of 384²"
     if family == "LLaVA-OneVision":
         return f"{p.num_crops} crops of 384²"
     return f"{p.highres[0]}x{p.highres[1]} + {p.lowres[0]}x{p.lowres[1]}"
@@ -113,7 +131,7 @@ def max_diff(a, b) -> float:
 
 def bench_row(name, family, pair, label, img, repeat) -> tuple:
     ours, theirs, planner = pair
-    pil = Image.fromarray(img)
+    pil = [Image.fromarray(f) for f in img] if img.ndim == 4 else Image.fromarray(img)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         err = max_diff(ours(img), theirs(pil))
@@ -147,6 +165,10 @@ def main() -> None:
         img = photo(h, w)
         for name, family, pair in pairs:
             rows.append(bench_row(name, family, pair, label, img, args.repeat))
+    clip = np.stack([photo(720, 1280)] * 16)
+    rows.append(
+        bench_row("LLaVA-OV video", "video", llava_ov_video_pair(), "16 x 1280x720", clip, 5)
+    )
     print(
         f"machine: {machine()}; transformers {transformers.__version__}, "
         f"Pillow {Image.__version__}, numpy {np.__version__}; 1 thread\n"
