@@ -206,27 +206,12 @@ def test_llava_ov_padding_and_errors():
 # ------------------------------------------------------------------ Oryx
 
 
-def _oryx_reference(image, resample_compat_ok=True):
-    """process_anyres_highres_image_genli + CLIP normalisation (0.5/0.5) with PIL."""
-    h, w = image.shape[:2]
-    (hh, hw), (lh, lw), _ = oryx_ref.plan(h, w)
-    pil = Image.fromarray(image)
-    if w < 32 or h < 32:
-        r = 64 / min(w, h) if (w < 32 and h < 32) else (64 / w if w < 32 else 64 / h)
-        pil = pil.resize((int(w * r), int(h * r)), Image.BICUBIC)
-    high = pil.resize((hw, hh), Image.BICUBIC)
-    low = high.resize((lw, lh), Image.BICUBIC)
-    return norm(np.asarray(high), oryx.ORYX_MEAN, oryx.ORYX_STD), norm(
-        np.asarray(low), oryx.ORYX_MEAN, oryx.ORYX_STD
-    )
-
-
 @needs_pillow13
 @pytest.mark.parametrize("size", SIZES + [(20, 10), (3000, 2000), (50, 300)])
 def test_oryx_matches_pil_reference(size):
     image = noise(*size)
     out = oryx.ImageProcessor()([image])
-    high, low = _oryx_reference(image)
+    high, low = oryx_ref.pixels(Image.fromarray(image), oryx.ORYX_MEAN, oryx.ORYX_STD)
     np.testing.assert_array_equal(out["pixel_values_highres"][0], high)
     np.testing.assert_array_equal(out["pixel_values_lowres"][0], low)
     assert out["num_image_tokens"].tolist() == [oryx.plan(*size).num_tokens]

@@ -208,8 +208,22 @@ def internvl_pixel_values(
 def llava_ov_pixel_values(
     images: List[npt.NDArray[np.uint8]],
     pinpoints: Sequence[_Hw],
-    convention: str,
+    convention_name: str,
     max_crops: int,
+    compat: str,
+    lut: npt.NDArray[Any],
+    out: npt.NDArray[Any],
+) -> None: ...
+def llava_ov_multi_image_pixel_values(
+    images: List[npt.NDArray[np.uint8]],
+    background: Tuple[int, int, int],
+    compat: str,
+    lut: npt.NDArray[Any],
+    out: npt.NDArray[Any],
+) -> None: ...
+def squashed_frames_pixel_values(
+    videos: List[npt.NDArray[np.uint8]],
+    sizes: List[_Hw],
     compat: str,
     lut: npt.NDArray[Any],
     out: npt.NDArray[Any],
@@ -223,4 +237,6 @@ def oryx_pixel_values(
     highres_patch: int,
     compat: str,
     lut: npt.NDArray[Any],
-) -> Tuple[npt.NDArray[Any], npt.NDArray[Any]]: ...
+    high: npt.NDArray[Any],
+    low: npt.NDArray[Any],
+) -> None: ...

@@ -18,6 +18,7 @@ import numpy as np
 from . import _core
 from ._choices import Normalisation, as_bool, as_bound, as_choice, as_optional_number
 from ._coerce import as_int, as_int64_array
+from ._frames import as_video_list, sample, squash
 from ._images import as_image_list
 from .errors import DynresError
 
@@ -271,4 +272,37 @@ class ImageProcessor:
         return {
             "pixel_values": self._norm.present(out),
             "num_patches": np.asarray(counts, dtype=np.int64),
+        }
+
+    def videos(self, videos: Any, *, num_segments: Optional[int] = None) -> Dict[str, Any]:
+        """Preprocesses videos as the InternVL README's ``load_video`` does: every frame is
+        one ``S × S`` tile (``dynamic_preprocess(max_num=1)``: a bicubic squash, no
+        thumbnail), normalised like the images — the same values as
+        ``ImageProcessor(max_num=1)`` on each frame.
+
+        Args:
+            videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
+                frames; a lone frame list must be wrapped: ``[frames]``).
+            num_segments: ``None`` uses every frame given (already sampled); a number first
+                picks the frames :func:`frame_indices` (``get_index`` over the whole clip)
+                chooses, duplicates included.
+
+        Returns:
+            ``pixel_values_videos``: a list with one ``(T, 3, S, S)`` array per video (the
+            README concatenates them and passes ``num_patches_list = [1] * T``);
+            ``frame_indices``: the frames used per video; ``num_video_tokens`` ``(n,)`` int64:
+            ``T · (tokens_per_tile + 2)``, the ``<img>…</img>`` blocks of the
+            ``Frame{i}: <image>`` prompt lines.
+        """
+        arrays = as_video_list(videos)
+        if num_segments is not None:
+            num_segments = as_int("num_segments", num_segments)
+        arrays, used = sample(arrays, num_segments, lambda n, k: frame_indices(n, k))
+        s = self.image_size
+        values = squash(arrays, [(s, s)] * len(arrays), self._norm)
+        per_frame = plan(s, s, max_num=1, image_size=s).num_tokens
+        return {
+            "pixel_values_videos": values,
+            "frame_indices": used,
+            "num_video_tokens": np.asarray([per_frame * len(a) for a in arrays], np.int64),
         }

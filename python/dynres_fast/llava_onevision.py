@@ -17,6 +17,7 @@ import numpy as np
 from . import _core
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number, as_pinpoints
 from ._coerce import as_int, as_int64_array, as_number
+from ._frames import as_video_list, sample, squash
 from ._images import as_image_list
 from .errors import DynresError
 
@@ -321,4 +322,64 @@ class ImageProcessor:
             "pixel_values": self._norm.present(out),
             "image_sizes": np.asarray([a.shape[:2] for a in arrays], dtype=np.int64),
             "num_image_tokens": np.asarray([p.num_tokens for p in plans], dtype=np.int64),
+        }
+
+    def multi_image(self, images: Any) -> Dict[str, np.ndarray]:
+        """Preprocesses the images of one multi-image prompt: each is padded to a square
+        with the colour ``int(255·mean)`` per channel (127 for SigLIP), centred at
+        ``(max - min) // 2``, then squashed bicubic to 384² — one crop per image.
+
+        Equals transformers' slow ``LlavaOnevisionImageProcessor`` given the images nested
+        as one prompt (``[[a, b, …]]``, ``batch_num_images > 1``) and LLaVA-NeXT's
+        ``image_aspect_ratio="pad"``. (A single image nested alone gets the anyres
+        treatment there; call the processor itself for that.)
+
+        Returns:
+            ``pixel_values`` ``(n, 1, 3, 384, 384)``, ``image_sizes`` ``(n, 2)`` int64 and
+            ``num_image_tokens`` ``(n,)`` int64, :data:`MULTI_IMAGE_TOKENS` (729 + one
+            newline) each.
+        """
+        arrays = as_image_list(images)
+        r, g, b = (int(m * 255) for m in self._norm.image_mean)
+        background = (r, g, b)
+        if not all(0 <= b <= 255 for b in background):
+            raise DynresError(
+                f"image_mean {self._norm.image_mean} gives a pad colour {background} outside 0-255"
+            )
+        out = np.empty((len(arrays), 1, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
+        _core.llava_ov_multi_image_pixel_values(
+            arrays, background, self._norm.compat, self._norm.table, out
+        )
+        return {
+            "pixel_values": self._norm.present(out),
+            "image_sizes": np.asarray([a.shape[:2] for a in arrays], dtype=np.int64),
+            "num_image_tokens": np.full(len(arrays), MULTI_IMAGE_TOKENS, dtype=np.int64),
+        }
+
+    def videos(self, videos: Any, *, num_frames: Optional[int] = None) -> Dict[str, Any]:
+        """Preprocesses videos as LLaVA-OneVision's video path does (LLaVA-NeXT through
+        SigLIP's image processor): every frame squashed bicubic to 384² (aspect not kept)
+        and normalised. Equals transformers' slow ``SiglipImageProcessor(size={"height":
+        384, "width": 384})`` on each frame (with this processor's mean/std).
+
+        Args:
+            videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
+                frames; a lone frame list must be wrapped: ``[frames]``).
+            num_frames: ``None`` uses every frame given (already sampled); a number first
+                picks ``np.linspace(0, T-1, num_frames, dtype=int)`` (:func:`frame_indices`).
+
+        Returns:
+            ``pixel_values_videos``: a list with one ``(T, 3, 384, 384)`` array per video;
+            ``frame_indices``: the frames used per video; ``num_video_tokens`` ``(n,)`` int64,
+            :func:`video_num_tokens` (``196·T + 1``).
+        """
+        arrays = as_video_list(videos)
+        if num_frames is not None:
+            num_frames = as_int("num_frames", num_frames)
+        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
+        values = squash(arrays, [(CROP_SIZE, CROP_SIZE)] * len(arrays), self._norm)
+        return {
+            "pixel_values_videos": values,
+            "frame_indices": used,
+            "num_video_tokens": np.asarray([video_num_tokens(len(a)) for a in arrays], np.int64),
         }

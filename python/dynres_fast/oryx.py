@@ -18,6 +18,7 @@ import numpy as np
 from . import _core
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int, as_int64_array, as_number
+from ._frames import as_video_list, sample, squash
 from ._images import as_image_list
 from .errors import DynresError
 
@@ -212,6 +213,8 @@ class ImageProcessor:
 
     Args:
         max_res, min_res, lowres_base, lowres_patch, highres_patch: as :func:`plan`.
+        video_max_res, video_min_res, video_patch: ``VIDEO_MAXRES``, ``VIDEO_MINRES`` and
+            the ``VIDEO_RESIZE`` patch, as :func:`video_frame_size`.
         image_mean, image_std, compat, dtype: as for the other processors.
     """
 
@@ -222,6 +225,9 @@ class ImageProcessor:
         lowres_base: int = 384,
         lowres_patch: int = 32,
         highres_patch: int = 32,
+        video_max_res: int = 480,
+        video_min_res: int = 288,
+        video_patch: int = 64,
         image_mean: Sequence[float] = ORYX_MEAN,
         image_std: Sequence[float] = ORYX_STD,
         compat: str = "pillow",
@@ -229,6 +235,14 @@ class ImageProcessor:
     ) -> None:
         self._params = _params(max_res, min_res, lowres_base, lowres_patch, highres_patch)
         _core.oryx_plan(64, 64, *self._params)  # validates the parameters
+        self._video = (
+            as_int("video_max_res", video_max_res),
+            as_int("video_min_res", video_min_res, minimum=0),
+            as_int("video_patch", video_patch),
+        )
+        video_frame_size(
+            480, 480, max_res=self._video[0], min_res=self._video[1], patch=self._video[2]
+        )
         self._norm = Normalisation(image_mean, image_std, compat, dtype)
 
     def __repr__(self) -> str:
@@ -249,18 +263,70 @@ class ImageProcessor:
         tokens = []
         for i, a in enumerate(as_image_list(images)):
             try:
-                hi, lo = _core.oryx_pixel_values(
-                    a, *self._params, self._norm.compat, self._norm.table
-                )
-                tokens.append(plan(a.shape[0], a.shape[1], **self._kwargs()).num_tokens)
+                p = plan(a.shape[0], a.shape[1], **self._kwargs())
             except DynresError as e:
                 raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
+            hi = np.empty((3, *p.highres), self._norm.storage)
+            lo = np.empty((3, *p.lowres), self._norm.storage)
+            _core.oryx_pixel_values(a, *self._params, self._norm.compat, self._norm.table, hi, lo)
+            tokens.append(p.num_tokens)
             highres.append(self._norm.present(hi))
             lowres.append(self._norm.present(lo))
         return {
             "pixel_values_highres": highres,
             "pixel_values_lowres": lowres,
             "num_image_tokens": np.asarray(tokens, dtype=np.int64),
+        }
+
+    def videos(
+        self, videos: Any, *, long: bool = False, num_frames: Optional[int] = None
+    ) -> Dict[str, Any]:
+        """Preprocesses videos as ``process_anyres_video_genli`` (``long``:
+        ``…_genli_long``) + the CLIP processor do: every frame squashed bicubic to
+        :func:`video_frame_size` of the video's size (multiples of 64, or 128 for ``long``)
+        and normalised. Oryx passes the same tensor as low- and high-res input.
+
+        Args:
+            videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
+                frames; a lone frame list must be wrapped: ``[frames]``).
+            long: the 'video_long' modality (128-pixel floor, 4×4 pooling in the tokens).
+            num_frames: ``None`` uses every frame given; a number first picks
+                ``np.linspace(0, T-1, num_frames, dtype=int)`` (``inference.py`` uses 64).
+
+        Returns:
+            ``pixel_values_videos``: a list with one ``(T, 3, h, w)`` array per video
+            (upstream stacks frames as ``(T, 1, 3, h, w)``); ``frame_indices``: the frames
+            used; ``num_video_tokens`` ``(n,)`` int64 (:func:`video_num_tokens`).
+
+        Raises:
+            AspectRatioError: a frame side floors to 0 (PIL raises upstream).
+        """
+        arrays = as_video_list(videos)
+        long = as_bool("long", long)
+        if num_frames is not None:
+            num_frames = as_int("num_frames", num_frames)
+        arrays, used = sample(
+            arrays, num_frames, lambda n, k: frame_indices(n, rule="uniform", num_frames=k)
+        )
+        vmax, vmin, vpatch = self._video
+        sizes, tokens = [], []
+        for i, a in enumerate(arrays):
+            h, w = a.shape[1], a.shape[2]
+            try:
+                sizes.append(
+                    video_frame_size(h, w, long=long, max_res=vmax, min_res=vmin, patch=vpatch)
+                )
+                tokens.append(
+                    video_num_tokens(
+                        len(a), h, w, long=long, max_res=vmax, min_res=vmin, patch=vpatch
+                    )
+                )
+            except DynresError as e:
+                raise type(e)(f"video {i} of shape {a.shape}: {e}") from None
+        return {
+            "pixel_values_videos": squash(arrays, sizes, self._norm),
+            "frame_indices": used,
+            "num_video_tokens": np.asarray(tokens, np.int64),
         }
 
     def _kwargs(self) -> Dict[str, int]:

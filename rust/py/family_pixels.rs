@@ -1,13 +1,13 @@
 //! Bindings for the InternVL, LLaVA-OneVision and Oryx pixel pipelines.
 
 use numpy::{
-    Element, PyArrayDyn, PyArrayMethods, PyReadonlyArray2, PyReadonlyArray3, PyReadwriteArrayDyn,
-    PyUntypedArrayMethods,
+    Element, PyArrayDyn, PyArrayMethods, PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArray4,
+    PyReadwriteArrayDyn, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::arrays::{contiguous, to_numpy};
+use super::arrays::contiguous;
 use super::errors::{DynresError, IntoPyResult};
 use crate::core::family_pixels as fp;
 use crate::core::image::ImageRef;
@@ -36,6 +36,30 @@ fn views<'a>(arrays: &'a [PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<ImageRef<'a
                 .py()
         })
         .collect()
+}
+
+/// Binds `$l` to the table as a slice of its element type and `$zero` to that type's 0,
+/// then evaluates `$body` (once per storage type).
+macro_rules! by_table {
+    ($lut:expr, |$l:ident, $zero:ident| $body:expr) => {
+        match &$lut {
+            Lut::F32(t) => {
+                let $l = contiguous("lut", t)?;
+                let $zero = 0.0f32;
+                $body
+            }
+            Lut::U16(t) => {
+                let $l = contiguous("lut", t)?;
+                let $zero = 0u16;
+                $body
+            }
+            Lut::U8(t) => {
+                let $l = contiguous("lut", t)?;
+                let $zero = 0u8;
+                $body
+            }
+        }
+    };
 }
 
 /// Borrows `out` mutably as a C-contiguous slice of the table's type.
@@ -98,28 +122,19 @@ fn internvl_pixel_values_py<'py>(
         })
         .collect::<crate::core::Result<Vec<_>>>()
         .py()?;
-    match &lut {
-        Lut::F32(l) => {
-            let l = contiguous("lut", l)?;
-            with_out(&out, |d| {
-                py.detach(|| fp::internvl_pixels_into(&jobs, compat, l, d))
-                    .py()
-            })
-        }
-        Lut::U16(l) => {
-            let l = contiguous("lut", l)?;
-            with_out(&out, |d| {
-                py.detach(|| fp::internvl_pixels_into(&jobs, compat, l, d))
-                    .py()
-            })
-        }
-        Lut::U8(l) => {
-            let l = contiguous("lut", l)?;
-            with_out(&out, |d| {
-                py.detach(|| fp::internvl_pixels_into(&jobs, compat, l, d))
-                    .py()
-            })
-        }
+    by_table!(lut, |l, _zero| with_out(&out, |d| {
+        py.detach(|| fp::internvl_pixels_into(&jobs, compat, l, d))
+            .py()
+    }))
+}
+
+fn convention(name: &str) -> PyResult<Convention> {
+    match name {
+        "original" => Ok(Convention::Original),
+        "transformers" => Ok(Convention::Transformers),
+        other => Err(DynresError::new_err(format!(
+            "convention must be 'original' or 'transformers', got {other:?}"
+        ))),
     }
 }
 
@@ -129,22 +144,13 @@ fn llava_ov_pixel_values_py<'py>(
     py: Python<'py>,
     images: Vec<PyReadonlyArray3<'py, u8>>,
     pinpoints: Vec<(u64, u64)>,
-    convention: &str,
+    convention_name: &str,
     max_crops: usize,
     compat: &str,
     lut: Lut<'py>,
     out: Bound<'py, PyAny>,
 ) -> PyResult<()> {
-    let conv = match convention {
-        "original" => Convention::Original,
-        "transformers" => Convention::Transformers,
-        other => {
-            return Err(DynresError::new_err(format!(
-                "convention must be 'original' or 'transformers', got {other:?}"
-            )))
-        }
-    };
-    let planner = AnyresPlanner::new(&pinpoints, conv).py()?;
+    let planner = AnyresPlanner::new(&pinpoints, convention(convention_name)?).py()?;
     let compat = Compat::parse(compat).py()?;
     let imgs = views(&images)?;
     let jobs = imgs
@@ -158,48 +164,74 @@ fn llava_ov_pixel_values_py<'py>(
         })
         .collect::<crate::core::Result<Vec<_>>>()
         .py()?;
-    match &lut {
-        Lut::F32(l) => {
-            let l = contiguous("lut", l)?;
-            with_out(&out, |d| {
-                py.detach(|| fp::llava_ov_pixels_into(&jobs, max_crops, compat, l, 0.0, d))
-                    .py()
-            })
-        }
-        Lut::U16(l) => {
-            let l = contiguous("lut", l)?;
-            with_out(&out, |d| {
-                py.detach(|| fp::llava_ov_pixels_into(&jobs, max_crops, compat, l, 0, d))
-                    .py()
-            })
-        }
-        Lut::U8(l) => {
-            let l = contiguous("lut", l)?;
-            with_out(&out, |d| {
-                py.detach(|| fp::llava_ov_pixels_into(&jobs, max_crops, compat, l, 0, d))
-                    .py()
-            })
-        }
-    }
+    by_table!(lut, |l, zero| with_out(&out, |d| {
+        py.detach(|| fp::llava_ov_pixels_into(&jobs, max_crops, compat, l, zero, d))
+            .py()
+    }))
 }
 
-type Chw<'py, T> = Bound<'py, numpy::PyArray3<T>>;
-
-fn oryx_run<'py, T: Element + Copy>(
+#[pyfunction(name = "llava_ov_multi_image_pixel_values")]
+fn llava_ov_multi_image_pixel_values_py<'py>(
     py: Python<'py>,
-    img: &ImageRef<'_>,
-    plan: &oryx::OryxPlan,
-    compat: Compat,
-    lut: &PyReadonlyArray2<'py, T>,
-) -> PyResult<(Chw<'py, T>, Chw<'py, T>)> {
-    let l = contiguous("lut", lut)?;
-    let (hi, lo) = py.detach(|| fp::oryx_pixels(img, plan, compat, l)).py()?;
-    let (hh, hw) = (plan.highres.0 as usize, plan.highres.1 as usize);
-    let (lh, lw) = (plan.lowres.0 as usize, plan.lowres.1 as usize);
-    Ok((
-        to_numpy(py, hi, (3, hh, hw))?,
-        to_numpy(py, lo, (3, lh, lw))?,
-    ))
+    images: Vec<PyReadonlyArray3<'py, u8>>,
+    background: [u8; 3],
+    compat: &str,
+    lut: Lut<'py>,
+    out: Bound<'py, PyAny>,
+) -> PyResult<()> {
+    let compat = Compat::parse(compat).py()?;
+    let imgs = views(&images)?;
+    by_table!(lut, |l, _zero| with_out(&out, |d| {
+        py.detach(|| fp::llava_ov_multi_image_into(&imgs, background, compat, l, d))
+            .py()
+    }))
+}
+
+/// Frame views of each `(T, H, W, C)` video with its target size.
+fn frame_views<'a>(
+    videos: &'a [PyReadonlyArray4<'_, u8>],
+    sizes: &[(usize, usize)],
+) -> PyResult<Vec<fp::SizedFrames<'a>>> {
+    if videos.len() != sizes.len() {
+        return Err(DynresError::new_err(format!(
+            "got {} videos but {} frame sizes",
+            videos.len(),
+            sizes.len()
+        )));
+    }
+    videos
+        .iter()
+        .zip(sizes)
+        .enumerate()
+        .map(|(i, (v, &size))| {
+            let data = contiguous(&format!("video {i}"), v)?;
+            let s = v.shape();
+            let (t, h, w, c) = (s[0], s[1], s[2], s[3]);
+            let frames = (0..t)
+                .map(|k| ImageRef::new(&data[k * h * w * c..(k + 1) * h * w * c], h, w, c))
+                .collect::<crate::core::Result<Vec<_>>>()
+                .map_err(|e| e.context(&format!("video {i}")))
+                .py()?;
+            Ok((frames, size))
+        })
+        .collect()
+}
+
+#[pyfunction(name = "squashed_frames_pixel_values")]
+fn squashed_frames_pixel_values_py<'py>(
+    py: Python<'py>,
+    videos: Vec<PyReadonlyArray4<'py, u8>>,
+    sizes: Vec<(usize, usize)>,
+    compat: &str,
+    lut: Lut<'py>,
+    out: Bound<'py, PyAny>,
+) -> PyResult<()> {
+    let compat = Compat::parse(compat).py()?;
+    let jobs = frame_views(&videos, &sizes)?;
+    by_table!(lut, |l, _zero| with_out(&out, |d| {
+        py.detach(|| fp::squashed_frames_into(&jobs, compat, l, d))
+            .py()
+    }))
 }
 
 #[pyfunction(name = "oryx_pixel_values")]
@@ -214,7 +246,9 @@ fn oryx_pixel_values_py<'py>(
     highres_patch: u64,
     compat: &str,
     lut: Lut<'py>,
-) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    high: Bound<'py, PyAny>,
+    low: Bound<'py, PyAny>,
+) -> PyResult<()> {
     let params = OryxParams {
         max_res,
         min_res,
@@ -225,25 +259,19 @@ fn oryx_pixel_values_py<'py>(
     let compat = Compat::parse(compat).py()?;
     let img = views(std::slice::from_ref(&image))?.remove(0);
     let plan = oryx::plan(img.height as u64, img.width as u64, &params).py()?;
-    Ok(match &lut {
-        Lut::F32(l) => {
-            let (a, b) = oryx_run(py, &img, &plan, compat, l)?;
-            (a.into_any(), b.into_any())
-        }
-        Lut::U16(l) => {
-            let (a, b) = oryx_run(py, &img, &plan, compat, l)?;
-            (a.into_any(), b.into_any())
-        }
-        Lut::U8(l) => {
-            let (a, b) = oryx_run(py, &img, &plan, compat, l)?;
-            (a.into_any(), b.into_any())
-        }
-    })
+    by_table!(lut, |l, _zero| with_out(&high, |hi| {
+        with_out(&low, |lo| {
+            py.detach(|| fp::oryx_pixels_into(&img, &plan, compat, l, hi, lo))
+                .py()
+        })
+    }))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(internvl_pixel_values_py, m)?)?;
     m.add_function(wrap_pyfunction!(llava_ov_pixel_values_py, m)?)?;
+    m.add_function(wrap_pyfunction!(llava_ov_multi_image_pixel_values_py, m)?)?;
+    m.add_function(wrap_pyfunction!(squashed_frames_pixel_values_py, m)?)?;
     m.add_function(wrap_pyfunction!(oryx_pixel_values_py, m)?)?;
     Ok(())
 }

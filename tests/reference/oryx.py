@@ -65,3 +65,47 @@ def fps_indices(total, avg_fps, fps=1.0, max_frames=64, force_sample=False):
     if len(idx) > max_frames or force_sample:
         idx = np.linspace(0, total - 1, max_frames, dtype=int).tolist()
     return idx
+
+
+def resized_images(image):
+    """process_anyres_highres_image_genli's two PIL images (high-res, low-res) for a PIL
+    RGB image: tiny-side up-scale, squash to the high-res size, low-res from the high-res."""
+    from PIL import Image
+
+    w, h = image.size
+    if w < 32 or h < 32:
+        r = 64 / min(w, h) if (w < 32 and h < 32) else (64 / w if w < 32 else 64 / h)
+        image = image.resize((int(w * r), int(h * r)), Image.BICUBIC)
+    (hh, hw), (lh, lw), _ = plan(h, w)
+    high = image.resize((hw, hh), Image.BICUBIC)
+    return high, high.resize((lw, lh), Image.BICUBIC)
+
+
+def normalise(image, mean, std):
+    """CLIP processor without resize/crop: float32 ``(x/255 - mean) / std``, planar (3, h, w)."""
+    import numpy as np
+
+    x = (np.asarray(image).astype(np.float64) * (1 / 255)).astype(np.float32)
+    m, s = np.asarray(mean, np.float32), np.asarray(std, np.float32)
+    return ((x - m) / s).transpose(2, 0, 1)
+
+
+def pixels(image, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)):
+    """(high-res, low-res) normalised float32 arrays for a PIL image."""
+    high, low = resized_images(image.convert("RGB"))
+    return normalise(high, mean, std), normalise(low, mean, std)
+
+
+def video_pixels(frames, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), **kw):
+    """``process_anyres_video_genli`` + CLIP normalisation: every frame (a uint8 HWC array)
+    squashed to the first frame's ``video_frame`` size; returns (T, 3, h, w) float32."""
+    import numpy as np
+    from PIL import Image
+
+    h, w = frames[0].shape[:2]
+    (fh, fw), _ = video_frame(h, w, **kw)
+    out = [
+        normalise(Image.fromarray(f).convert("RGB").resize((fw, fh), Image.BICUBIC), mean, std)
+        for f in frames
+    ]
+    return np.stack(out)

@@ -1,0 +1,59 @@
+"""Video batches for the family processors: coercion, optional frame sampling, and the
+shared "squash every frame to one size, normalise" kernel call."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _core
+from ._choices import Normalisation
+from ._images import as_video
+
+
+def as_video_list(videos: Any) -> List[np.ndarray]:
+    """One ``(T, H, W[, C])`` array, or a list of videos (arrays or frame lists), each as a
+    C-contiguous uint8 ``(T, H, W, C)`` array. A lone frame list must be wrapped: ``[frames]``."""
+    if isinstance(videos, np.ndarray) and videos.ndim in (3, 4):
+        if videos.ndim == 3 and videos.shape[-1] in (3, 4):
+            raise TypeError(
+                f"a 3-D array of shape {videos.shape} looks like one image, not a video; pass "
+                "(T, H, W, C) frames (gray: (T, H, W, 1))"
+            )
+        return [as_video(videos)]
+    if not isinstance(videos, (list, tuple)):
+        raise TypeError(
+            "expected a (T, H, W, C) uint8 array or a list of videos (arrays or frame "
+            f"lists), got {type(videos).__name__}"
+        )
+    return [as_video(v, i) for i, v in enumerate(videos)]
+
+
+def sample(
+    arrays: List[np.ndarray], count: Optional[int], indices: Callable[[int, int], np.ndarray]
+) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """Each video's frames at ``indices(T, count)`` (all frames when ``count`` is None),
+    with the indices used."""
+    picked, used = [], []
+    for a in arrays:
+        idx = np.arange(len(a), dtype=np.int64) if count is None else indices(len(a), count)
+        picked.append(a if count is None else np.ascontiguousarray(a[idx]))
+        used.append(idx)
+    return picked, used
+
+
+def squash(
+    arrays: Sequence[np.ndarray], sizes: Sequence[Tuple[int, int]], norm: Normalisation
+) -> List[np.ndarray]:
+    """Every frame of video ``i`` bicubic-squashed to ``sizes[i]`` and normalised; one
+    ``(T, 3, h, w)`` array per video, all views of one ``np.empty`` buffer."""
+    total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
+    buf = np.empty(total, norm.storage)
+    _core.squashed_frames_pixel_values(list(arrays), list(sizes), norm.compat, norm.table, buf)
+    out, at = [], 0
+    for a, (h, w) in zip(arrays, sizes):
+        n = len(a) * 3 * h * w
+        out.append(norm.present(buf[at : at + n].reshape(len(a), 3, h, w)))
+        at += n
+    return out
