@@ -3,8 +3,8 @@
 Run with a Pillow 12.3.0 interpreter (e.g. a venv with ``pip install pillow==12.3.0``):
     python scripts/gen_pillow12_golden.py [out.npz]
 
-Inputs are not stored: ``noise_image`` below (copied in tests/test_resize.py) rebuilds
-them from their shape and seed with integer hashing, so the file stays small. Case ``k``
+Inputs are not stored: ``noise_image`` (tests/reference/seeded.py, shared with the tests)
+rebuilds them from their shape and seed with integer hashing, so the file stays small. Case ``k``
 stores ``c{k}_params`` = [in_h, in_w, channels, seed, out_h, out_w, filter index into
 FILTERS] and either ``c{k}_output`` (small results) or ``c{k}_sha256`` (hex digest of the
 output bytes, for the large pass-order-sensitive cases). channels = 0 means a 2-D image.
@@ -19,6 +19,9 @@ from pathlib import Path
 import numpy as np
 import PIL
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from reference.seeded import noise_image  # noqa: E402
 
 FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
 PIL_FILTERS = [getattr(Image.Resampling, f.upper()) for f in FILTERS]
@@ -39,24 +42,6 @@ SIZES = [
     (120, 90, 200, 33),
     (33, 47, 33, 20),
 ]
-
-
-def noise_image(h: int, w: int, channels: int, seed: int) -> np.ndarray:
-    """Deterministic noise: a 64-bit integer hash of (y, x, channel, seed), top byte."""
-    c = max(channels, 1)
-    y, x, ch = np.meshgrid(
-        np.arange(h, dtype=np.uint64),
-        np.arange(w, dtype=np.uint64),
-        np.arange(c, dtype=np.uint64),
-        indexing="ij",
-    )
-    v = (y * np.uint64(0x9E3779B97F4A7C15)) ^ (x * np.uint64(0xC2B2AE3D27D4EB4F))
-    v ^= (ch + np.uint64(seed) * np.uint64(8)) * np.uint64(0x165667B19E3779F9)
-    v ^= v >> np.uint64(29)
-    v *= np.uint64(0xBF58476D1CE4E5B9)
-    v ^= v >> np.uint64(32)
-    img = (v >> np.uint64(56)).astype(np.uint8)
-    return img[:, :, 0] if channels == 0 else img
 
 
 def main() -> None:

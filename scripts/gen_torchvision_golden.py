@@ -14,7 +14,7 @@ Modes: "L" for 2-D images, "RGB" for 3 channels, and "RGBX" for 4 channels — p
 premultiplies "RGBA" (Pillow's alpha handling) but resizes "RGBX" as four independent
 channels, which is what torch does with a 4-channel tensor.
 
-Inputs are not stored: ``make_image`` below (copied in tests/test_resize_torchvision.py)
+Inputs are not stored: ``make_image`` (tests/reference/seeded.py, shared with the tests)
 rebuilds them from (h, w, channels, seed, kind) with integer hashing. Case ``k`` stores
 ``c{k}_params`` = [in_h, in_w, channels, seed, kind, out_h, out_w, filter index into
 FILTERS] and either ``c{k}_output`` (small results) or ``c{k}_sha256`` (hex digest of the
@@ -31,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from reference.seeded import make_image  # noqa: E402
 
 FILTERS = ("bilinear", "bicubic")
 PIL_FILTERS = (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC)
@@ -52,33 +55,6 @@ NAMED = [
     (200, 4000, 1, 1),
     (37, 23, 37, 23),
 ]
-
-
-def noise_image(h: int, w: int, channels: int, seed: int) -> np.ndarray:
-    """Deterministic noise: a 64-bit integer hash of (y, x, channel, seed), top byte."""
-    c = max(channels, 1)
-    y, x, ch = np.meshgrid(
-        np.arange(h, dtype=np.uint64),
-        np.arange(w, dtype=np.uint64),
-        np.arange(c, dtype=np.uint64),
-        indexing="ij",
-    )
-    v = (y * np.uint64(0x9E3779B97F4A7C15)) ^ (x * np.uint64(0xC2B2AE3D27D4EB4F))
-    v ^= (ch + np.uint64(seed) * np.uint64(8)) * np.uint64(0x165667B19E3779F9)
-    v ^= v >> np.uint64(29)
-    v *= np.uint64(0xBF58476D1CE4E5B9)
-    v ^= v >> np.uint64(32)
-    return (v >> np.uint64(56)).astype(np.uint8)
-
-
-def make_image(h: int, w: int, channels: int, seed: int, kind: int) -> np.ndarray:
-    """Noise (kind 0) or 8x8 blocks of noise (kind 1); 2-D when channels == 0."""
-    if kind == 0:
-        img = noise_image(h, w, channels, seed)
-    else:
-        small = noise_image(h // 8 + 1, w // 8 + 1, channels, seed)
-        img = np.repeat(np.repeat(small, 8, axis=0), 8, axis=1)[:h, :w]
-    return np.ascontiguousarray(img[:, :, 0] if channels == 0 else img)
 
 
 def simd_resize(img: np.ndarray, out_h: int, out_w: int, f: int) -> np.ndarray:

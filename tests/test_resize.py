@@ -19,6 +19,7 @@ from dynres_fast import DynresError, InvalidImageError, _core, ops
 
 from conftest import DATA, gil_free_fraction
 from reference.pil_resize import resize as ref_resize
+from reference.seeded import noise_image
 
 FILTERS = ops.FILTERS
 PIL_FILTER = {f: getattr(Image.Resampling, f.upper()) for f in FILTERS}
@@ -113,24 +114,6 @@ def test_compat_modes_differ_where_pass_order_does():
     np.testing.assert_array_equal(
         ops.resize(img, 240, 320, compat="pillow"), ops.resize(img, 240, 320, compat="pillow12")
     )
-
-
-def noise_image(h: int, w: int, channels: int, seed: int) -> np.ndarray:
-    """Same as scripts/gen_pillow12_golden.py: integer-hash noise from (y, x, ch, seed)."""
-    c = max(channels, 1)
-    y, x, ch = np.meshgrid(
-        np.arange(h, dtype=np.uint64),
-        np.arange(w, dtype=np.uint64),
-        np.arange(c, dtype=np.uint64),
-        indexing="ij",
-    )
-    v = (y * np.uint64(0x9E3779B97F4A7C15)) ^ (x * np.uint64(0xC2B2AE3D27D4EB4F))
-    v ^= (ch + np.uint64(seed) * np.uint64(8)) * np.uint64(0x165667B19E3779F9)
-    v ^= v >> np.uint64(29)
-    v *= np.uint64(0xBF58476D1CE4E5B9)
-    v ^= v >> np.uint64(32)
-    img = (v >> np.uint64(56)).astype(np.uint8)
-    return img[:, :, 0] if channels == 0 else img
 
 
 def pillow12_cases():

@@ -19,6 +19,7 @@ from dynres_fast import DynresError, _core, ops
 
 from conftest import DATA
 from reference.pil_resize import resize as pil_ref
+from reference.seeded import make_image
 from reference.torchvision_resize import resize as tv_ref
 
 KERNELS = ["scalar"] + (["avx2"] if _core.avx2_available() else [])
@@ -50,33 +51,6 @@ def test_public_golden_is_not_pillow():
         differ += not np.array_equal(got, want)
         assert np.abs(got.astype(int) - want).max() <= 2
     assert differ >= 8
-
-
-def noise_image(h: int, w: int, channels: int, seed: int) -> np.ndarray:
-    """Same as scripts/gen_torchvision_golden.py: integer-hash noise from (y, x, ch, seed)."""
-    c = max(channels, 1)
-    y, x, ch = np.meshgrid(
-        np.arange(h, dtype=np.uint64),
-        np.arange(w, dtype=np.uint64),
-        np.arange(c, dtype=np.uint64),
-        indexing="ij",
-    )
-    v = (y * np.uint64(0x9E3779B97F4A7C15)) ^ (x * np.uint64(0xC2B2AE3D27D4EB4F))
-    v ^= (ch + np.uint64(seed) * np.uint64(8)) * np.uint64(0x165667B19E3779F9)
-    v ^= v >> np.uint64(29)
-    v *= np.uint64(0xBF58476D1CE4E5B9)
-    v ^= v >> np.uint64(32)
-    return (v >> np.uint64(56)).astype(np.uint8)
-
-
-def make_image(h: int, w: int, channels: int, seed: int, kind: int) -> np.ndarray:
-    """Same as scripts/gen_torchvision_golden.py: noise, or 8x8 blocks of noise."""
-    if kind == 0:
-        img = noise_image(h, w, channels, seed)
-    else:
-        small = noise_image(h // 8 + 1, w // 8 + 1, channels, seed)
-        img = np.repeat(np.repeat(small, 8, axis=0), 8, axis=1)[:h, :w]
-    return np.ascontiguousarray(img[:, :, 0] if channels == 0 else img)
 
 
 def extra_cases():
