@@ -67,19 +67,65 @@ def as_triple(name: str, values: Any) -> Tuple[float, float, float]:
     return vals  # type: ignore[return-value]
 
 
-class Normalisation:
-    """Mean/std, output dtype and resize compat shared by the family image processors."""
+#: PIL resample codes (``PIL.Image.Resampling``) and the filter each names.
+RESAMPLE_CODES = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
+#: Filters torchvision's uint8 antialiased resize has (the fast processors' interpolation).
+TORCHVISION_FILTERS = ("bilinear", "bicubic")
+#: Slow processors only (no fast twin in transformers).
+SLOW_COMPATS = ("pillow", "pillow12")
+#: Slow processors, or the fast (torchvision) one.
+ALL_COMPATS = ("pillow", "pillow12", "torchvision")
 
-    def __init__(self, image_mean: Any, image_std: Any, compat: Any, dtype: Any) -> None:
+
+def as_resample(value: Any, compat: str) -> str:
+    """A filter name (or PIL resample code) valid for ``compat``."""
+    from .ops import FILTERS
+
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        if int(value) not in RESAMPLE_CODES:
+            raise DynresError(f"resample code must be one of {sorted(RESAMPLE_CODES)}, got {value}")
+        value = RESAMPLE_CODES[int(value)]
+    name = as_choice("resample", value, FILTERS)
+    if compat == "torchvision" and name not in TORCHVISION_FILTERS:
+        raise DynresError(
+            f"compat 'torchvision' supports resample {' and '.join(TORCHVISION_FILTERS)} "
+            f"(torchvision's uint8 antialiased resize), got {name!r}"
+        )
+    return name
+
+
+class Normalisation:
+    """Mean/std, output dtype, resize filter and compat shared by the family processors.
+
+    ``compat="torchvision"`` (where ``compats`` allows it) selects the fast processors'
+    resize and their fused normalisation table (see ``_lut``).
+    """
+
+    def __init__(
+        self,
+        image_mean: Any,
+        image_std: Any,
+        compat: Any,
+        dtype: Any,
+        *,
+        compats: Sequence[str] = SLOW_COMPATS,
+        resample: Any = "bicubic",
+    ) -> None:
         from . import _lut
 
         self.image_mean = as_triple("image_mean", image_mean)
         self.image_std = as_triple("image_std", image_std)
         if any(s == 0 for s in self.image_std):
             raise DynresError(f"image_std must be non-zero, got {self.image_std}")
-        self.compat = as_choice("compat", compat, ("pillow", "pillow12"))
+        if compat == "torchvision" and "torchvision" not in compats:
+            raise DynresError(
+                "compat 'torchvision' reproduces transformers' fast (torchvision) processors "
+                f"and this processor has none; accepted: {', '.join(map(repr, compats))}"
+            )
+        self.compat = as_choice("compat", compat, compats)
+        self.resample = as_resample(resample, self.compat)
         self.dtype = as_choice("dtype", dtype, _lut.DTYPES)
-        self.table = _lut.table(self.image_mean, self.image_std, self.dtype)
+        self.table = _lut.table(self.image_mean, self.image_std, self.dtype, self.compat)
         self.storage = _lut.storage_dtype(self.dtype)
 
     def present(self, values: np.ndarray) -> np.ndarray:

@@ -202,6 +202,7 @@ def internvl_pixel_values(
     use_thumbnail: bool,
     order_name: str,
     compat: str,
+    resample: str,
     lut: npt.NDArray[Any],
     out: npt.NDArray[Any],
 ) -> None: ...
@@ -211,6 +212,7 @@ def llava_ov_pixel_values(
     convention_name: str,
     max_crops: int,
     compat: str,
+    resample: str,
     lut: npt.NDArray[Any],
     out: npt.NDArray[Any],
 ) -> None: ...
@@ -218,6 +220,7 @@ def llava_ov_multi_image_pixel_values(
     images: List[npt.NDArray[np.uint8]],
     background: Tuple[int, int, int],
     compat: str,
+    resample: str,
     lut: npt.NDArray[Any],
     out: npt.NDArray[Any],
 ) -> None: ...
@@ -225,6 +228,7 @@ def squashed_frames_pixel_values(
     videos: List[npt.NDArray[np.uint8]],
     sizes: List[_Hw],
     compat: str,
+    resample: str,
     lut: npt.NDArray[Any],
     out: npt.NDArray[Any],
 ) -> None: ...
@@ -236,6 +240,7 @@ def oryx_pixel_values(
     lowres_patch: int,
     highres_patch: int,
     compat: str,
+    resample: str,
     lut: npt.NDArray[Any],
     high: npt.NDArray[Any],
     low: npt.NDArray[Any],

@@ -10,6 +10,7 @@ import numpy as np
 from . import _core
 from ._choices import Normalisation
 from ._images import as_video
+from .errors import InvalidImageError
 
 
 def as_video_list(videos: Any) -> List[np.ndarray]:
@@ -28,6 +29,24 @@ def as_video_list(videos: Any) -> List[np.ndarray]:
             f"lists), got {type(videos).__name__}"
         )
     return [as_video(v, i) for i, v in enumerate(videos)]
+
+
+def torchvision_video_channels(arrays: List[np.ndarray], compat: str) -> List[np.ndarray]:
+    """Refuses 4-channel videos for ``compat="torchvision"``.
+
+    transformers' torchvision video processors blend RGBA frames that have any alpha < 255
+    onto white in float (then resize in float, not with the uint8 kernel), and pass opaque
+    RGBA frames on with 4 channels (normalising them then fails); neither is reproduced.
+    """
+    if compat == "torchvision":
+        for i, a in enumerate(arrays):
+            if a.shape[3] == 4:
+                raise InvalidImageError(
+                    f"video {i}: compat 'torchvision' accepts gray or RGB frames, got 4 "
+                    "channels (the fast video processors blend alpha onto white in float); "
+                    "drop or composite the alpha first"
+                )
+    return arrays
 
 
 def sample(
@@ -50,7 +69,9 @@ def squash(
     ``(T, 3, h, w)`` array per video, all views of one ``np.empty`` buffer."""
     total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
     buf = np.empty(total, norm.storage)
-    _core.squashed_frames_pixel_values(list(arrays), list(sizes), norm.compat, norm.table, buf)
+    _core.squashed_frames_pixel_values(
+        list(arrays), list(sizes), norm.compat, norm.resample, norm.table, buf
+    )
     out, at = [], 0
     for a, (h, w) in zip(arrays, sizes):
         n = len(a) * 3 * h * w

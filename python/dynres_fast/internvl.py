@@ -16,9 +16,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
-from ._choices import Normalisation, as_bool, as_bound, as_choice, as_optional_number
+from ._choices import ALL_COMPATS, Normalisation, as_bool, as_bound, as_choice, as_optional_number
 from ._coerce import as_int, as_int64_array
-from ._frames import as_video_list, sample, squash
+from ._frames import as_video_list, sample, squash, torchvision_video_channels
 from ._images import as_image_list
 from .errors import DynresError
 
@@ -206,13 +206,18 @@ class ImageProcessor:
     min_patches=min_num, max_patches=max_num, size={"height": S, "width": S},
     image_mean=..., image_std=...)`` (and OpenGVLab's ``load_image``) within 1e-6 — bit for
     bit for float32 — with ``compat="pillow"`` against Pillow >= 13 and ``"pillow12"``
-    against Pillow <= 12.
+    against Pillow <= 12. With ``compat="torchvision"`` it equals the fast
+    ``GotOcr2ImageProcessorFast`` with the same arguments (torchvision's uint8 antialiased
+    resize, fused ``(v - 255·mean) / (255·std)`` in float32), bit for bit for float32.
 
     Args:
         image_size: tile side ``S`` (a multiple of 28).
         min_num, max_num, use_thumbnail, order: as :func:`plan`.
         image_mean, image_std: per-channel normalisation (ImageNet by default).
-        compat: ``"pillow"`` or ``"pillow12"`` (the bicubic pass-order rule).
+        resample: the filter of every resize (``"bicubic"`` upstream), a name or PIL code;
+            ``compat="torchvision"`` has only ``"bilinear"`` and ``"bicubic"``.
+        compat: ``"pillow"`` / ``"pillow12"`` (slow processor, the Pillow pass-order rule)
+            or ``"torchvision"`` (fast processor).
         dtype: ``"float32"``, ``"float16"``, ``"bfloat16"`` or ``"uint8"`` (raw tiles).
     """
 
@@ -227,17 +232,21 @@ class ImageProcessor:
         order: str = "original",
         compat: str = "pillow",
         dtype: str = "float32",
+        resample: Any = "bicubic",
     ) -> None:
         self._params = _params(min_num, max_num, image_size, use_thumbnail, order)
         self.min_num, self.max_num, self.image_size, self.use_thumbnail, self.order = self._params
         _core.internvl_plan(1, 1, *self._params)  # validates every parameter
-        self._norm = Normalisation(image_mean, image_std, compat, dtype)
+        self._norm = Normalisation(
+            image_mean, image_std, compat, dtype, compats=ALL_COMPATS, resample=resample
+        )
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(image_size={self.image_size}, min_num={self.min_num}, "
             f"max_num={self.max_num}, use_thumbnail={self.use_thumbnail}, order={self.order!r}, "
-            f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r})"
+            f"resample={self._norm.resample!r}, compat={self._norm.compat!r}, "
+            f"dtype={self._norm.dtype!r})"
         )
 
     def plan(self, height: int, width: int) -> InternVLPlan:
@@ -268,7 +277,8 @@ class ImageProcessor:
                 raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
         s = self.image_size
         out = np.empty((sum(counts), 3, s, s), self._norm.storage)
-        _core.internvl_pixel_values(arrays, *self._params, self._norm.compat, self._norm.table, out)
+        n = self._norm
+        _core.internvl_pixel_values(arrays, *self._params, n.compat, n.resample, n.table, out)
         return {
             "pixel_values": self._norm.present(out),
             "num_patches": np.asarray(counts, dtype=np.int64),
@@ -278,7 +288,10 @@ class ImageProcessor:
         """Preprocesses videos as the InternVL README's ``load_video`` does: every frame is
         one ``S × S`` tile (``dynamic_preprocess(max_num=1)``: a bicubic squash, no
         thumbnail), normalised like the images — the same values as
-        ``ImageProcessor(max_num=1)`` on each frame.
+        ``ImageProcessor(max_num=1)`` on each frame. With ``compat="torchvision"`` the
+        frames equal transformers' ``InternVLVideoProcessor(size={"height": S, "width": S},
+        image_mean=..., image_std=...)`` given the same frames (its RGBA blending is not
+        reproduced: 4-channel videos are refused).
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
@@ -294,7 +307,7 @@ class ImageProcessor:
             ``T · (tokens_per_tile + 2)``, the ``<img>…</img>`` blocks of the
             ``Frame{i}: <image>`` prompt lines.
         """
-        arrays = as_video_list(videos)
+        arrays = torchvision_video_channels(as_video_list(videos), self._norm.compat)
         if num_segments is not None:
             num_segments = as_int("num_segments", num_segments)
         arrays, used = sample(arrays, num_segments, lambda n, k: frame_indices(n, k))

@@ -15,9 +15,16 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
-from ._choices import Normalisation, as_bool, as_choice, as_optional_number, as_pinpoints
+from ._choices import (
+    ALL_COMPATS,
+    Normalisation,
+    as_bool,
+    as_choice,
+    as_optional_number,
+    as_pinpoints,
+)
 from ._coerce import as_int, as_int64_array, as_number
-from ._frames import as_video_list, sample, squash
+from ._frames import as_video_list, sample, squash, torchvision_video_channels
 from ._images import as_image_list
 from .errors import DynresError
 
@@ -255,7 +262,10 @@ class ImageProcessor:
     ``proc(images)`` equals transformers' slow ``LlavaOnevisionImageProcessor()(images,
     return_tensors="np")`` for a flat list of images (each gets the full anyres treatment,
     as there) within 1e-6 — bit for bit for float32 — with ``compat="pillow"`` against
-    Pillow >= 13 (``"pillow12"`` for Pillow <= 12, as the original LLaVA-NeXT ran).
+    Pillow >= 13 (``"pillow12"`` for Pillow <= 12, as the original LLaVA-NeXT ran). With
+    ``compat="torchvision"`` it equals the fast ``LlavaOnevisionImageProcessorFast()``
+    (torchvision's uint8 antialiased resize, fused ``(v - 255·mean) / (255·std)`` in
+    float32), bit for bit for float32.
 
     Args:
         image_grid_pinpoints: the canvas list (config order; see
@@ -263,7 +273,10 @@ class ImageProcessor:
         image_mean, image_std: per-channel normalisation (SigLIP 0.5 by default).
         convention: token-count convention (``"transformers"`` or ``"original"``); pixels
             are the same for both.
-        compat, dtype: as for the other processors.
+        compat: ``"pillow"`` / ``"pillow12"`` (slow processor) or ``"torchvision"`` (fast).
+        dtype: as for the other processors.
+        resample: the filter of every resize (``"bicubic"`` upstream), a name or PIL code;
+            ``compat="torchvision"`` has only ``"bilinear"`` and ``"bicubic"``.
     """
 
     def __init__(
@@ -274,16 +287,20 @@ class ImageProcessor:
         convention: str = "transformers",
         compat: str = "pillow",
         dtype: str = "float32",
+        resample: Any = "bicubic",
     ) -> None:
         self.pinpoints = as_pinpoints(image_grid_pinpoints)
         self.convention = as_choice("convention", convention, _CONVENTIONS)
-        self._norm = Normalisation(image_mean, image_std, compat, dtype)
+        self._norm = Normalisation(
+            image_mean, image_std, compat, dtype, compats=ALL_COMPATS, resample=resample
+        )
         plan(CROP_SIZE, CROP_SIZE, pinpoints=self.pinpoints)  # validates the pinpoints
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(pinpoints={len(self.pinpoints)} canvases, "
-            f"convention={self.convention!r}, compat={self._norm.compat!r}, "
+            f"convention={self.convention!r}, resample={self._norm.resample!r}, "
+            f"compat={self._norm.compat!r}, "
             f"dtype={self._norm.dtype!r})"
         )
 
@@ -315,6 +332,7 @@ class ImageProcessor:
             self.convention,
             max_crops,
             self._norm.compat,
+            self._norm.resample,
             self._norm.table,
             out,
         )
@@ -331,8 +349,10 @@ class ImageProcessor:
 
         Equals transformers' slow ``LlavaOnevisionImageProcessor`` given the images nested
         as one prompt (``[[a, b, …]]``, ``batch_num_images > 1``) and LLaVA-NeXT's
-        ``image_aspect_ratio="pad"``. (A single image nested alone gets the anyres
-        treatment there; call the processor itself for that.)
+        ``image_aspect_ratio="pad"``; with ``compat="torchvision"``, the fast
+        ``LlavaOnevisionImageProcessorFast`` given the same nesting (same colour and
+        offsets). (A single image nested alone gets the anyres treatment there; call the
+        processor itself for that.)
 
         Returns:
             ``pixel_values`` ``(n, 1, 3, 384, 384)``, ``image_sizes`` ``(n, 2)`` int64 and
@@ -348,7 +368,7 @@ class ImageProcessor:
             )
         out = np.empty((len(arrays), 1, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
         _core.llava_ov_multi_image_pixel_values(
-            arrays, background, self._norm.compat, self._norm.table, out
+            arrays, background, self._norm.compat, self._norm.resample, self._norm.table, out
         )
         return {
             "pixel_values": self._norm.present(out),
@@ -360,7 +380,11 @@ class ImageProcessor:
         """Preprocesses videos as LLaVA-OneVision's video path does (LLaVA-NeXT through
         SigLIP's image processor): every frame squashed bicubic to 384² (aspect not kept)
         and normalised. Equals transformers' slow ``SiglipImageProcessor(size={"height":
-        384, "width": 384})`` on each frame (with this processor's mean/std).
+        384, "width": 384})`` on each frame (with this processor's mean/std). With
+        ``compat="torchvision"`` it equals transformers' ``LlavaOnevisionVideoProcessor``
+        (torchvision, what ``LlavaOnevisionProcessor`` uses for videos) with this processor's
+        mean/std, given the same frames; 4-channel videos are refused there (its RGBA
+        blending is not reproduced).
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
@@ -373,7 +397,7 @@ class ImageProcessor:
             ``frame_indices``: the frames used per video; ``num_video_tokens`` ``(n,)`` int64,
             :func:`video_num_tokens` (``196·T + 1``).
         """
-        arrays = as_video_list(videos)
+        arrays = torchvision_video_channels(as_video_list(videos), self._norm.compat)
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
         arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))

@@ -268,7 +268,9 @@ class ImageProcessor:
                 raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
             hi = np.empty((3, *p.highres), self._norm.storage)
             lo = np.empty((3, *p.lowres), self._norm.storage)
-            _core.oryx_pixel_values(a, *self._params, self._norm.compat, self._norm.table, hi, lo)
+            _core.oryx_pixel_values(
+                a, *self._params, self._norm.compat, self._norm.resample, self._norm.table, hi, lo
+            )
             tokens.append(p.num_tokens)
             highres.append(self._norm.present(hi))
             lowres.append(self._norm.present(lo))

@@ -1,5 +1,6 @@
-//! Pixel pipelines of InternVL, LLaVA-OneVision and Oryx: RGB conversion, Pillow-exact
-//! bicubic resizes, crops and pastes, and the rescale+normalise table gathered straight
+//! Pixel pipelines of InternVL, LLaVA-OneVision and Oryx: RGB conversion, resizes exact to
+//! the chosen target ([`Resampling`]: Pillow or torchvision; bicubic upstream), crops and
+//! pastes, and the rescale+normalise table gathered straight
 //! into planar `(c, h, w)` output. Geometry comes from each family's plan.
 //!
 //! Crops are read straight out of the resized image (a LLaVA canvas's black border is
@@ -162,12 +163,43 @@ fn rgb<'a>(img: &ImageRef<'a>) -> Result<Cow<'a, [u8]>> {
     }
 }
 
-/// A bicubic resize that borrows the source when the size does not change (Pillow copies).
-fn bicubic<'a>(src: &ImageRef<'a>, h: usize, w: usize, compat: Compat) -> Result<Cow<'a, [u8]>> {
+/// The filter every resize of a pipeline uses and the implementation whose bytes it must
+/// reproduce (the slow processors' Pillow, or the fast processors' torchvision).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resampling {
+    /// The interpolation filter (upstream's `resample`).
+    pub filter: Filter,
+    /// The exactness target.
+    pub compat: Compat,
+}
+
+impl Resampling {
+    /// A filter and target, refused up front when the target has no such filter.
+    ///
+    /// # Errors
+    /// [`Compat::check_filter`]'s error (e.g. `lanczos` with torchvision).
+    pub fn new(filter: Filter, compat: Compat) -> Result<Self> {
+        compat.check_filter(filter)?;
+        Ok(Self { filter, compat })
+    }
+
+    /// Bicubic, every family's default.
+    #[must_use]
+    pub fn bicubic(compat: Compat) -> Self {
+        Self {
+            filter: Filter::Bicubic,
+            compat,
+        }
+    }
+}
+
+/// A resize that borrows the source when the size does not change (Pillow copies,
+/// torchvision's kernel is the identity).
+fn resized<'a>(src: &ImageRef<'a>, h: usize, w: usize, rs: Resampling) -> Result<Cow<'a, [u8]>> {
     if (h, w) == (src.height, src.width) {
         return Ok(Cow::Borrowed(src.data));
     }
-    Ok(Cow::Owned(resize(src, h, w, Filter::Bicubic, compat)?.data))
+    Ok(Cow::Owned(resize(src, h, w, rs.filter, rs.compat)?.data))
 }
 
 /// Splits `out` into consecutive chunks of the given lengths, one per job.
@@ -187,7 +219,7 @@ fn split<T, J>(out: &mut [T], jobs: Vec<(J, usize)>) -> Result<Vec<(J, &mut [T])
 }
 
 /// InternVL `pixel_values` `(Σ tiles, 3, S, S)`: per image the row-major tiles of the
-/// bicubic canvas, then the thumbnail (a bicubic squash of the whole image to `S × S`).
+/// resized canvas, then the thumbnail (a squash of the whole image to `S × S`).
 /// With threads enabled ([`par`]) images, and an image's canvas and thumbnail, run in
 /// parallel.
 ///
@@ -195,7 +227,7 @@ fn split<T, J>(out: &mut [T], jobs: Vec<(J, usize)>) -> Result<Vec<(J, &mut [T])
 /// Invalid images (naming the image) or an `out` of the wrong length.
 pub fn internvl_pixels_into<T: Copy + Send + Sync>(
     jobs: &[(ImageRef<'_>, TilePlan)],
-    compat: Compat,
+    rs: Resampling,
     lut: &[T],
     out: &mut [T],
 ) -> Result<()> {
@@ -209,14 +241,14 @@ pub fn internvl_pixels_into<T: Copy + Send + Sync>(
         .collect();
     let work = split(out, sized)?;
     par::try_for_each(work, |i, ((img, plan), dst)| {
-        internvl_one(img, plan, compat, &t, dst).map_err(|e| e.context(&format!("image {i}")))
+        internvl_one(img, plan, rs, &t, dst).map_err(|e| e.context(&format!("image {i}")))
     })
 }
 
 fn internvl_one<T: Copy + Send + Sync>(
     img: &ImageRef<'_>,
     plan: &TilePlan,
-    compat: Compat,
+    rs: Resampling,
     t: &Tables<'_, T>,
     dst: &mut [T],
 ) -> Result<()> {
@@ -232,11 +264,11 @@ fn internvl_one<T: Copy + Send + Sync>(
     };
     par::try_for_each(parts, |_, (is_thumb, dst)| {
         if is_thumb {
-            let thumb = bicubic(&src, s, s, compat)?;
+            let thumb = resized(&src, s, s, rs)?;
             return whole(&ImageRef::new(&thumb, s, s, 3)?, t, dst);
         }
         let (rh, rw) = (plan.resized_height as usize, plan.resized_width as usize);
-        let canvas = bicubic(&src, rh, rw, compat)?;
+        let canvas = resized(&src, rh, rw, rs)?;
         let view = ImageRef::new(&canvas, rh, rw, 3)?;
         for (b, tile) in plan
             .boxes()
@@ -256,8 +288,8 @@ fn internvl_one<T: Copy + Send + Sync>(
 }
 
 /// LLaVA-OneVision `pixel_values` `(n, max_crops, 3, 384, 384)`: per image the base crop (a
-/// bicubic squash to 384²), then the row-major crops of the black canvas holding the
-/// aspect-preserving bicubic resize; crops past an image's own count are `zero`
+/// squash to 384²), then the row-major crops of the black canvas holding the
+/// aspect-preserving resize; crops past an image's own count are `zero`
 /// (transformers' batch padding).
 ///
 /// # Errors
@@ -265,7 +297,7 @@ fn internvl_one<T: Copy + Send + Sync>(
 pub fn llava_ov_pixels_into<T: Copy + Send + Sync>(
     jobs: &[(ImageRef<'_>, AnyresPlan)],
     max_crops: usize,
-    compat: Compat,
+    rs: Resampling,
     lut: &[T],
     zero: T,
     out: &mut [T],
@@ -283,14 +315,14 @@ pub fn llava_ov_pixels_into<T: Copy + Send + Sync>(
         jobs.iter().map(|j| (j, max_crops * crop_len)).collect(),
     )?;
     par::try_for_each(work, |i, ((img, plan), dst)| {
-        llava_ov_one(img, plan, compat, &t, zero, dst).map_err(|e| e.context(&format!("image {i}")))
+        llava_ov_one(img, plan, rs, &t, zero, dst).map_err(|e| e.context(&format!("image {i}")))
     })
 }
 
 fn llava_ov_one<T: Copy + Send + Sync>(
     img: &ImageRef<'_>,
     plan: &AnyresPlan,
-    compat: Compat,
+    rs: Resampling,
     t: &Tables<'_, T>,
     zero: T,
     dst: &mut [T],
@@ -305,12 +337,12 @@ fn llava_ov_one<T: Copy + Send + Sync>(
     let (base, crops) = mine.split_at_mut(crop_len);
     par::try_for_each(vec![(true, base), (false, crops)], |_, (is_base, dst)| {
         if is_base {
-            let b = bicubic(&src, side, side, compat)?;
+            let b = resized(&src, side, side, rs)?;
             return whole(&ImageRef::new(&b, side, side, 3)?, t, dst);
         }
         let (nh, nw) = (plan.resized_height as usize, plan.resized_width as usize);
-        let resized = bicubic(&src, nh, nw, compat)?;
-        let view = ImageRef::new(&resized, nh, nw, 3)?;
+        let fitted = resized(&src, nh, nw, rs)?;
+        let view = ImageRef::new(&fitted, nh, nw, 3)?;
         let at = Placement {
             top: plan.pad_top as usize,
             left: plan.pad_left as usize,
@@ -331,14 +363,14 @@ fn llava_ov_one<T: Copy + Send + Sync>(
 
 /// LLaVA-OneVision's multi-image path (several images in one prompt): each image padded
 /// to a square with `background` (per channel, `int(255·mean)` upstream) centred with
-/// `(max - min) // 2`, then squashed bicubic to 384² — one `(3, 384, 384)` crop per image.
+/// `(max - min) // 2`, then squashed to 384² — one `(3, 384, 384)` crop per image.
 ///
 /// # Errors
 /// Invalid images or a wrongly sized `out`.
 pub fn llava_ov_multi_image_into<T: Copy + Send + Sync>(
     images: &[ImageRef<'_>],
     background: [u8; 3],
-    compat: Compat,
+    rs: Resampling,
     lut: &[T],
     out: &mut [T],
 ) -> Result<()> {
@@ -346,7 +378,7 @@ pub fn llava_ov_multi_image_into<T: Copy + Send + Sync>(
     let side = CROP_SIZE as usize;
     let work = split(out, images.iter().map(|im| (im, 3 * side * side)).collect())?;
     par::try_for_each(work, |i, (img, dst)| {
-        pad_square_squash(img, background, side, compat, &t, dst)
+        pad_square_squash(img, background, side, rs, &t, dst)
             .map_err(|e| e.context(&format!("image {i}")))
     })
 }
@@ -355,7 +387,7 @@ fn pad_square_squash<T: Copy>(
     img: &ImageRef<'_>,
     background: [u8; 3],
     side: usize,
-    compat: Compat,
+    rs: Resampling,
     t: &Tables<'_, T>,
     dst: &mut [T],
 ) -> Result<()> {
@@ -378,14 +410,14 @@ fn pad_square_squash<T: Copy>(
         squared = sq;
         squared.view()
     };
-    let small = bicubic(&square, side, side, compat)?;
+    let small = resized(&square, side, side, rs)?;
     whole(&ImageRef::new(&small, side, side, 3)?, t, dst)
 }
 
 /// One video's frames and the `(height, width)` every frame is squashed to.
 pub type SizedFrames<'a> = (Vec<ImageRef<'a>>, (usize, usize));
 
-/// Video frames squashed (bicubic, no aspect preservation) to one `height × width` per
+/// Video frames squashed (no aspect preservation) to one `height × width` per
 /// video and normalised: `(Σ T, 3, h, w)` in frame order. This is LLaVA-OneVision's
 /// SigLIP path (384²), InternVL's `load_video` (one 448² tile per frame) and Oryx's
 /// `resize_video` frames. Frames run in parallel when threads are enabled.
@@ -394,7 +426,7 @@ pub type SizedFrames<'a> = (Vec<ImageRef<'a>>, (usize, usize));
 /// Invalid frames (naming video and frame) or a wrongly sized `out`.
 pub fn squashed_frames_into<T: Copy + Send + Sync>(
     videos: &[SizedFrames<'_>],
-    compat: Compat,
+    rs: Resampling,
     lut: &[T],
     out: &mut [T],
 ) -> Result<()> {
@@ -407,7 +439,7 @@ pub fn squashed_frames_into<T: Copy + Send + Sync>(
     }
     let work = split(out, jobs)?;
     par::try_for_each(work, |_, ((v, f, frame, h, w), dst)| {
-        squash_one(frame, h, w, compat, &t, dst)
+        squash_one(frame, h, w, rs, &t, dst)
             .map_err(|e| e.context(&format!("video {v}, frame {f}")))
     })
 }
@@ -416,13 +448,13 @@ fn squash_one<T: Copy>(
     frame: &ImageRef<'_>,
     h: usize,
     w: usize,
-    compat: Compat,
+    rs: Resampling,
     t: &Tables<'_, T>,
     dst: &mut [T],
 ) -> Result<()> {
     let data = rgb(frame)?;
     let src = ImageRef::new(&data, frame.height, frame.width, 3)?;
-    let small = bicubic(&src, h, w, compat)?;
+    let small = resized(&src, h, w, rs)?;
     whole(&ImageRef::new(&small, h, w, 3)?, t, dst)
 }
 
@@ -435,7 +467,7 @@ fn squash_one<T: Copy>(
 pub fn oryx_pixels_into<T: Copy>(
     img: &ImageRef<'_>,
     plan: &OryxPlan,
-    compat: Compat,
+    rs: Resampling,
     lut: &[T],
     high: &mut [T],
     low: &mut [T],
@@ -444,14 +476,14 @@ pub fn oryx_pixels_into<T: Copy>(
     let data = rgb(img)?;
     let src = ImageRef::new(&data, img.height, img.width, 3)?;
     let (uh, uw) = (plan.upscaled.0 as usize, plan.upscaled.1 as usize);
-    let up = bicubic(&src, uh, uw, compat)?;
+    let up = resized(&src, uh, uw, rs)?;
     let start = ImageRef::new(&up, uh, uw, 3)?;
     let (hh, hw) = (plan.highres.0 as usize, plan.highres.1 as usize);
     let (lh, lw) = (plan.lowres.0 as usize, plan.lowres.1 as usize);
-    let hi = bicubic(&start, hh, hw, compat)?;
+    let hi = resized(&start, hh, hw, rs)?;
     let hi_view = ImageRef::new(&hi, hh, hw, 3)?;
     whole(&hi_view, &t, high)?;
-    let lo = bicubic(&hi_view, lh, lw, compat)?;
+    let lo = resized(&hi_view, lh, lw, rs)?;
     whole(&ImageRef::new(&lo, lh, lw, 3)?, &t, low)
 }
 
@@ -485,6 +517,65 @@ mod tests {
     }
 
     #[test]
+    fn resampling_refuses_filters_the_target_lacks() {
+        for f in [
+            Filter::Nearest,
+            Filter::Box,
+            Filter::Hamming,
+            Filter::Lanczos,
+        ] {
+            assert!(Resampling::new(f, Compat::Torchvision).is_err());
+            assert!(Resampling::new(f, Compat::Pillow).is_ok());
+        }
+        let rs = Resampling::new(Filter::Bilinear, Compat::Torchvision).unwrap();
+        assert_eq!(
+            (rs.filter, rs.compat),
+            (Filter::Bilinear, Compat::Torchvision)
+        );
+        assert_eq!(
+            Resampling::bicubic(Compat::Pillow12).filter,
+            Filter::Bicubic
+        );
+    }
+
+    #[test]
+    fn torchvision_tiles_are_torchvision_resizes() {
+        // A 1x2 grid: the canvas is the torchvision resize, tiles are its halves.
+        let data = ramp(30, 70);
+        let img = ImageRef::new(&data, 30, 70, 3).unwrap();
+        let tiler = super::super::internvl::Tiler::new(super::super::internvl::TilingParams {
+            min_num: 1,
+            max_num: 2,
+            image_size: 28,
+            use_thumbnail: false,
+            order: super::super::internvl::CandidateOrder::Transformers,
+        })
+        .unwrap();
+        let plan = tiler.plan(30, 70).unwrap();
+        assert_eq!((plan.cols, plan.rows), (2, 1));
+        let lut: Vec<u8> = (0..3).flat_map(|_| 0..=255u8).collect();
+        let mut out = vec![0u8; 2 * 3 * 28 * 28];
+        let rs = Resampling::new(Filter::Bicubic, Compat::Torchvision).unwrap();
+        internvl_pixels_into(&[(img, plan)], rs, &lut, &mut out).unwrap();
+        let canvas = resize(&img, 28, 56, Filter::Bicubic, Compat::Torchvision).unwrap();
+        for (t, tile) in out.chunks_exact(3 * 28 * 28).enumerate() {
+            for c in 0..3 {
+                for y in 0..28 {
+                    for x in 0..28 {
+                        let want = canvas.data[(y * 56 + t * 28 + x) * 3 + c];
+                        assert_eq!(tile[(c * 28 + y) * 28 + x], want);
+                    }
+                }
+            }
+        }
+        let pillow = resize(&img, 28, 56, Filter::Bicubic, Compat::Pillow).unwrap();
+        assert_ne!(
+            pillow.data, canvas.data,
+            "the two targets differ on this ramp"
+        );
+    }
+
+    #[test]
     fn wrong_out_length_is_refused() {
         let data = ramp(3, 3);
         let img = ImageRef::new(&data, 3, 3, 3).unwrap();
@@ -499,8 +590,20 @@ mod tests {
         let plan = tiler.plan(3, 3).unwrap();
         let lut = vec![0f32; 768];
         let mut out = vec![0f32; 3 * 28 * 28 + 1];
-        assert!(internvl_pixels_into(&[(img, plan)], Compat::Pillow, &lut, &mut out).is_err());
+        assert!(internvl_pixels_into(
+            &[(img, plan)],
+            Resampling::bicubic(Compat::Pillow),
+            &lut,
+            &mut out
+        )
+        .is_err());
         let mut out = vec![0f32; 3 * 28 * 28];
-        internvl_pixels_into(&[(img, plan)], Compat::Pillow, &lut, &mut out).unwrap();
+        internvl_pixels_into(
+            &[(img, plan)],
+            Resampling::bicubic(Compat::Pillow),
+            &lut,
+            &mut out,
+        )
+        .unwrap();
     }
 }

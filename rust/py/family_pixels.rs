@@ -14,7 +14,7 @@ use crate::core::image::ImageRef;
 use crate::core::internvl::{CandidateOrder, Tiler, TilingParams};
 use crate::core::llava_onevision::{AnyresPlanner, Convention};
 use crate::core::oryx::{self, OryxParams};
-use crate::core::resize::Compat;
+use crate::core::resize::{Compat, Filter};
 
 /// A normalisation table in one of the output storage types (float16/bfloat16 as u16 bits).
 #[derive(FromPyObject)]
@@ -22,6 +22,12 @@ enum Lut<'py> {
     F32(PyReadonlyArray2<'py, f32>),
     U16(PyReadonlyArray2<'py, u16>),
     U8(PyReadonlyArray2<'py, u8>),
+}
+
+/// The filter and exactness target of a pipeline, refused together when they do not fit.
+fn resampling(resample: &str, compat: &str) -> PyResult<fp::Resampling> {
+    let compat = Compat::parse(compat).py()?;
+    fp::Resampling::new(Filter::parse(resample).py()?, compat).py()
 }
 
 fn views<'a>(arrays: &'a [PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<ImageRef<'a>>> {
@@ -98,6 +104,7 @@ fn internvl_pixel_values_py<'py>(
     use_thumbnail: bool,
     order_name: &str,
     compat: &str,
+    resample: &str,
     lut: Lut<'py>,
     out: Bound<'py, PyAny>,
 ) -> PyResult<()> {
@@ -109,7 +116,7 @@ fn internvl_pixel_values_py<'py>(
         order: order(order_name)?,
     })
     .py()?;
-    let compat = Compat::parse(compat).py()?;
+    let rs = resampling(resample, compat)?;
     let imgs = views(&images)?;
     let jobs = imgs
         .iter()
@@ -123,8 +130,7 @@ fn internvl_pixel_values_py<'py>(
         .collect::<crate::core::Result<Vec<_>>>()
         .py()?;
     by_table!(lut, |l, _zero| with_out(&out, |d| {
-        py.detach(|| fp::internvl_pixels_into(&jobs, compat, l, d))
-            .py()
+        py.detach(|| fp::internvl_pixels_into(&jobs, rs, l, d)).py()
     }))
 }
 
@@ -147,11 +153,12 @@ fn llava_ov_pixel_values_py<'py>(
     convention_name: &str,
     max_crops: usize,
     compat: &str,
+    resample: &str,
     lut: Lut<'py>,
     out: Bound<'py, PyAny>,
 ) -> PyResult<()> {
     let planner = AnyresPlanner::new(&pinpoints, convention(convention_name)?).py()?;
-    let compat = Compat::parse(compat).py()?;
+    let rs = resampling(resample, compat)?;
     let imgs = views(&images)?;
     let jobs = imgs
         .iter()
@@ -165,7 +172,7 @@ fn llava_ov_pixel_values_py<'py>(
         .collect::<crate::core::Result<Vec<_>>>()
         .py()?;
     by_table!(lut, |l, zero| with_out(&out, |d| {
-        py.detach(|| fp::llava_ov_pixels_into(&jobs, max_crops, compat, l, zero, d))
+        py.detach(|| fp::llava_ov_pixels_into(&jobs, max_crops, rs, l, zero, d))
             .py()
     }))
 }
@@ -176,13 +183,14 @@ fn llava_ov_multi_image_pixel_values_py<'py>(
     images: Vec<PyReadonlyArray3<'py, u8>>,
     background: [u8; 3],
     compat: &str,
+    resample: &str,
     lut: Lut<'py>,
     out: Bound<'py, PyAny>,
 ) -> PyResult<()> {
-    let compat = Compat::parse(compat).py()?;
+    let rs = resampling(resample, compat)?;
     let imgs = views(&images)?;
     by_table!(lut, |l, _zero| with_out(&out, |d| {
-        py.detach(|| fp::llava_ov_multi_image_into(&imgs, background, compat, l, d))
+        py.detach(|| fp::llava_ov_multi_image_into(&imgs, background, rs, l, d))
             .py()
     }))
 }
@@ -223,14 +231,14 @@ fn squashed_frames_pixel_values_py<'py>(
     videos: Vec<PyReadonlyArray4<'py, u8>>,
     sizes: Vec<(usize, usize)>,
     compat: &str,
+    resample: &str,
     lut: Lut<'py>,
     out: Bound<'py, PyAny>,
 ) -> PyResult<()> {
-    let compat = Compat::parse(compat).py()?;
+    let rs = resampling(resample, compat)?;
     let jobs = frame_views(&videos, &sizes)?;
     by_table!(lut, |l, _zero| with_out(&out, |d| {
-        py.detach(|| fp::squashed_frames_into(&jobs, compat, l, d))
-            .py()
+        py.detach(|| fp::squashed_frames_into(&jobs, rs, l, d)).py()
     }))
 }
 
@@ -245,6 +253,7 @@ fn oryx_pixel_values_py<'py>(
     lowres_patch: u64,
     highres_patch: u64,
     compat: &str,
+    resample: &str,
     lut: Lut<'py>,
     high: Bound<'py, PyAny>,
     low: Bound<'py, PyAny>,
@@ -256,12 +265,12 @@ fn oryx_pixel_values_py<'py>(
         lowres_patch,
         highres_patch,
     };
-    let compat = Compat::parse(compat).py()?;
+    let rs = resampling(resample, compat)?;
     let img = views(std::slice::from_ref(&image))?.remove(0);
     let plan = oryx::plan(img.height as u64, img.width as u64, &params).py()?;
     by_table!(lut, |l, _zero| with_out(&high, |hi| {
         with_out(&low, |lo| {
-            py.detach(|| fp::oryx_pixels_into(&img, &plan, compat, l, hi, lo))
+            py.detach(|| fp::oryx_pixels_into(&img, &plan, rs, l, hi, lo))
                 .py()
         })
     }))
