@@ -1,4 +1,5 @@
-"""compat="torchvision" timings: resize and the Qwen2-VL processor vs compat="pillow", and
+"""compat="torchvision" timings: resize, the Qwen2-VL, InternVL and LLaVA-OneVision
+processors vs compat="pillow", and
 vs pillow-simd's resize when the installed PIL is pillow-simd (the bytes torchvision makes).
 
 Usage: python bench/bench_torchvision_compat.py [--repeat N]
@@ -18,7 +19,8 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
-from dynres_fast import ops, qwen2vl
+from dynres_fast import internvl, ops, qwen2vl
+from dynres_fast import llava_onevision as ov
 
 from _common import machine, median_seconds, table
 
@@ -92,6 +94,28 @@ def main() -> None:
         rows.append([f"{w}x{h} → {ow}x{oh}", f"{tv:.2f}", f"{pil:.2f}", f"{pil / tv:.2f}x"])
     print("\nQwen2-VL ImageProcessor, float32 pixel_values (resize + fused normalise/patchify)\n")
     print(table(rows, ["image → resized", "torchvision compat", "pillow compat", "pillow / tv"]))
+    family_rows(rng, args.repeat)
+
+
+def family_rows(rng: np.random.Generator, repeat: int) -> None:
+    """InternVL and LLaVA-OneVision processors, both compats, float32 output."""
+    img = rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
+    few = [rng.integers(0, 256, s + (3,), dtype=np.uint8) for s in [(480, 640), (900, 500)]]
+    video = rng.integers(0, 256, (8, 480, 640, 3), dtype=np.uint8)
+    cases = [
+        ("InternVL 1920x1080, max_num 12", internvl.ImageProcessor, "__call__", img),
+        ("LLaVA-OV anyres 1920x1080", ov.ImageProcessor, "__call__", img),
+        ("LLaVA-OV multi_image 640x480 + 500x900", ov.ImageProcessor, "multi_image", few),
+        ("LLaVA-OV videos 8 x 640x480", ov.ImageProcessor, "videos", video),
+        ("InternVL videos 8 x 640x480", internvl.ImageProcessor, "videos", video),
+    ]
+    rows = []
+    for name, make, method, arg in cases:
+        tv = ms(partial(getattr(make(compat="torchvision"), method), arg), repeat)
+        pil = ms(partial(getattr(make(compat="pillow"), method), arg), repeat)
+        rows.append([name, f"{tv:.2f}", f"{pil:.2f}", f"{pil / tv:.2f}x"])
+    print("\nInternVL / LLaVA-OneVision processors, float32 pixel values\n")
+    print(table(rows, ["call", "torchvision compat", "pillow compat", "pillow / tv"]))
 
 
 if __name__ == "__main__":
