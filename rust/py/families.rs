@@ -28,7 +28,7 @@ fn parse_errors(errors: &str) -> PyResult<RowErrors> {
     }
 }
 
-fn parse_order(order: &str) -> PyResult<CandidateOrder> {
+pub(crate) fn parse_order(order: &str) -> PyResult<CandidateOrder> {
     match order {
         "original" => Ok(CandidateOrder::Original),
         "transformers" => Ok(CandidateOrder::Transformers),
@@ -38,7 +38,7 @@ fn parse_order(order: &str) -> PyResult<CandidateOrder> {
     }
 }
 
-fn parse_convention(convention: &str) -> PyResult<Convention> {
+pub(crate) fn parse_convention(convention: &str) -> PyResult<Convention> {
     match convention {
         "original" => Ok(Convention::Original),
         "transformers" => Ok(Convention::Transformers),

@@ -9,10 +9,11 @@ use pyo3::prelude::*;
 
 use super::arrays::contiguous;
 use super::errors::{DynresError, IntoPyResult};
+use super::families::{parse_convention, parse_order};
 use crate::core::family_pixels as fp;
 use crate::core::image::ImageRef;
-use crate::core::internvl::{CandidateOrder, Tiler, TilingParams};
-use crate::core::llava_onevision::{AnyresPlanner, Convention};
+use crate::core::internvl::{Tiler, TilingParams};
+use crate::core::llava_onevision::AnyresPlanner;
 use crate::core::oryx::{self, OryxParams};
 use crate::core::resize::{Compat, Filter};
 
@@ -83,16 +84,6 @@ fn with_out<'py, T: Element, R>(
     f(dst)
 }
 
-fn order(order: &str) -> PyResult<CandidateOrder> {
-    match order {
-        "original" => Ok(CandidateOrder::Original),
-        "transformers" => Ok(CandidateOrder::Transformers),
-        other => Err(DynresError::new_err(format!(
-            "order must be 'original' or 'transformers', got {other:?}"
-        ))),
-    }
-}
-
 #[pyfunction(name = "internvl_pixel_values")]
 #[allow(clippy::too_many_arguments)]
 fn internvl_pixel_values_py<'py>(
@@ -113,7 +104,7 @@ fn internvl_pixel_values_py<'py>(
         max_num,
         image_size,
         use_thumbnail,
-        order: order(order_name)?,
+        order: parse_order(order_name)?,
     })
     .py()?;
     let rs = resampling(resample, compat)?;
@@ -134,16 +125,6 @@ fn internvl_pixel_values_py<'py>(
     }))
 }
 
-fn convention(name: &str) -> PyResult<Convention> {
-    match name {
-        "original" => Ok(Convention::Original),
-        "transformers" => Ok(Convention::Transformers),
-        other => Err(DynresError::new_err(format!(
-            "convention must be 'original' or 'transformers', got {other:?}"
-        ))),
-    }
-}
-
 #[pyfunction(name = "llava_ov_pixel_values")]
 #[allow(clippy::too_many_arguments)]
 fn llava_ov_pixel_values_py<'py>(
@@ -157,7 +138,7 @@ fn llava_ov_pixel_values_py<'py>(
     lut: Lut<'py>,
     out: Bound<'py, PyAny>,
 ) -> PyResult<()> {
-    let planner = AnyresPlanner::new(&pinpoints, convention(convention_name)?).py()?;
+    let planner = AnyresPlanner::new(&pinpoints, parse_convention(convention_name)?).py()?;
     let rs = resampling(resample, compat)?;
     let imgs = views(&images)?;
     let jobs = imgs
