@@ -94,6 +94,29 @@ where
     }
 }
 
+/// Splits `dst` (rows of `row_len` values) into up to one band per allowed thread, each of
+/// at least `min_rows` rows, and runs `f(first_row, band)` on each in parallel. One thread
+/// (the default), or too few rows, runs `f(0, dst)` directly.
+pub fn for_each_band<T, F>(dst: &mut [T], row_len: usize, min_rows: usize, f: F)
+where
+    T: Send,
+    F: Fn(usize, &mut [T]) + Sync + Send,
+{
+    let rows = dst.len().checked_div(row_len).unwrap_or(0);
+    let n = num_threads().min(rows / min_rows.max(1)).max(1);
+    match (n > 1).then(|| pool(n)).flatten() {
+        Some(p) => {
+            let per = rows.div_ceil(n);
+            p.install(|| {
+                dst.par_chunks_mut(per * row_len)
+                    .enumerate()
+                    .for_each(|(i, band)| f(i * per, band));
+            });
+        }
+        None => f(0, dst),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +139,24 @@ mod tests {
             |_, v: i32| if v == 7 { Err(v) } else { Ok(()) },
         );
         assert_eq!(r, Err(7));
+        set_num_threads(1);
+    }
+
+    #[test]
+    fn bands_cover_every_row_once() {
+        for threads in [1, 2, 3] {
+            set_num_threads(threads);
+            for rows in [1, 31, 64, 97, 200] {
+                let mut dst = vec![0usize; rows * 5];
+                for_each_band(&mut dst, 5, 16, |first, band| {
+                    for (r, row) in band.chunks_exact_mut(5).enumerate() {
+                        row.iter_mut().for_each(|v| *v += first + r + 1);
+                    }
+                });
+                let want: Vec<usize> = (0..rows).flat_map(|r| [r + 1; 5]).collect();
+                assert_eq!(dst, want, "{threads} threads, {rows} rows");
+            }
+        }
         set_num_threads(1);
     }
 }

@@ -7,6 +7,10 @@
 
 use super::error::{invalid_arg, Error, Result};
 use super::image::ImageRef;
+use super::par;
+
+/// Merge-window rows below which a band of patch rows is not worth a thread hop.
+const MIN_BAND_UNITS: usize = 4;
 
 /// Qwen2-VL's patch geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +87,7 @@ impl PatchLayout {
 /// # Errors
 /// Frames of different shapes, sides not multiples of the factor, a table shorter than
 /// `256 * channels`, or an `out` of the wrong length.
-pub fn patchify_into<T: Copy>(
+pub fn patchify_into<T: Copy + Send + Sync>(
     frames: &[ImageRef<'_>],
     layout: PatchLayout,
     lut: &[T],
@@ -126,20 +130,25 @@ pub fn patchify_into<T: Copy>(
         layout.merge_size,
     );
     let plane = ps * ps;
-    let mut rows = out.chunks_exact_mut(row_len);
-    for t in 0..gt {
-        for bh in 0..gh / m {
+    // One unit = the rows of one (frame group, merge-window row); units are independent,
+    // so a big image's units can be written by several threads.
+    let (units_per_t, unit_len) = (gh / m, (gw / m) * m * m * row_len);
+    par::for_each_band(out, unit_len, MIN_BAND_UNITS, |first_unit, band| {
+        let units = band.len() / unit_len;
+        let mut rows = band.chunks_exact_mut(row_len);
+        for unit in first_unit..first_unit + units {
+            let (t, bh) = (unit / units_per_t, unit % units_per_t);
             for bw in 0..gw / m {
                 for ih in 0..m {
                     for iw in 0..m {
-                        let row = rows.next().expect("row count checked above");
+                        let row = rows.next().expect("a band holds whole units");
                         let (y0, x0) = ((bh * m + ih) * ps, (bw * m + iw) * ps);
                         write_row(frames, t * tps, tps, (y0, x0), ps, c, lut, plane, row);
                     }
                 }
             }
         }
-    }
+    });
     Ok((gt, gh, gw))
 }
 
@@ -290,6 +299,33 @@ mod tests {
                 "case {nf} {h}x{w} ps{ps}"
             );
         }
+    }
+
+    #[test]
+    fn bands_on_several_threads_match_the_closed_form() {
+        let (h, w) = (28 * 20, 28 * 3);
+        let frames: Vec<Vec<u8>> = (0..3)
+            .map(|f| {
+                (0..h * w * 3)
+                    .map(|i| ((i * 31 + f * 7) % 256) as u8)
+                    .collect()
+            })
+            .collect();
+        let views: Vec<ImageRef> = frames
+            .iter()
+            .map(|f| ImageRef::new(f, h, w, 3).unwrap())
+            .collect();
+        let layout = PatchLayout {
+            patch_size: 14,
+            temporal_patch_size: 2,
+            merge_size: 2,
+        };
+        let (gt, gh, gw) = layout.grid(3, h, w).unwrap();
+        let mut out = vec![0u32; gt * gh * gw * layout.row_len(3)];
+        crate::core::par::set_num_threads(3);
+        patchify_into(&views, layout, &identity_lut(), &mut out).unwrap();
+        crate::core::par::set_num_threads(1);
+        assert_eq!(out, reference(&frames, h, w, layout));
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub fn pixel_values_into<T: Copy + Send + Sync>(
     Ok(grids)
 }
 
-fn one_visual<T: Copy>(
+fn one_visual<T: Copy + Send + Sync>(
     v: &Visual<'_>,
     layout: PatchLayout,
     resample: Resample,

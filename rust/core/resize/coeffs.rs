@@ -199,6 +199,18 @@ impl Coeffs {
         }
     }
 
+    /// The table for outputs `range` only (a band of a pass run on several threads).
+    #[must_use]
+    pub fn outputs(&self, range: std::ops::Range<usize>) -> Self {
+        Self {
+            start: self.start[range.clone()].to_vec(),
+            len: self.len[range.clone()].to_vec(),
+            ksize: self.ksize,
+            k: self.k[range.start * self.ksize..range.end * self.ksize].to_vec(),
+            precision: self.precision,
+        }
+    }
+
     /// The accumulator's starting value: one half in the table's fixed point.
     #[must_use]
     pub fn round(&self) -> i32 {

@@ -20,6 +20,7 @@ pub mod torchvision;
 
 use super::error::{invalid_arg, Error, Result};
 use super::image::{ImageBuf, ImageRef, MAX_IMAGE_SIDE};
+use super::par;
 use coeffs::Coeffs;
 
 /// A resampling filter, named as in `PIL.Image.Resampling`.
@@ -243,6 +244,43 @@ struct Passes {
     vertical: fn(&[u8], usize, usize, &Coeffs, &mut [u8]),
 }
 
+/// Output rows below which a band is not worth a thread hop.
+const MIN_BAND_ROWS: usize = 32;
+
+/// The horizontal pass over bands of rows (one per allowed thread; see [`par`]).
+fn horizontal_bands(p: &Passes, src: &[u8], in_w: usize, ch: usize, c: &Coeffs, dst: &mut [u8]) {
+    let (in_row, out_row) = (in_w * ch, c.n_out() * ch);
+    par::for_each_band(dst, out_row, MIN_BAND_ROWS, |first, band| {
+        let rows = band.len() / out_row;
+        (p.horizontal)(
+            &src[first * in_row..(first + rows) * in_row],
+            in_w,
+            ch,
+            c,
+            band,
+        );
+    });
+}
+
+/// The vertical pass over bands of output rows, each with its slice of the weight table.
+fn vertical_bands(
+    p: &Passes,
+    src: &[u8],
+    row_bytes: usize,
+    first: usize,
+    c: &Coeffs,
+    dst: &mut [u8],
+) {
+    par::for_each_band(dst, row_bytes, MIN_BAND_ROWS, |y0, band| {
+        let rows = band.len() / row_bytes;
+        if rows == c.n_out() {
+            (p.vertical)(src, row_bytes, first, c, band);
+        } else {
+            (p.vertical)(src, row_bytes, first, &c.outputs(y0..y0 + rows), band);
+        }
+    });
+}
+
 /// Checks a requested output size before anything is allocated for it.
 ///
 /// # Errors
@@ -358,20 +396,20 @@ pub fn resize_with(
     let cv = need_v.then(|| compat.coeffs(in_h, out_height, kern));
     let ch_ = need_h.then(|| compat.coeffs(in_w, out_width, kern));
     match (ch_, cv) {
-        (Some(chz), None) => (passes.horizontal)(data, in_w, ch, &chz, out),
-        (None, Some(cv)) => (passes.vertical)(data, in_w * ch, 0, &cv, out),
+        (Some(chz), None) => horizontal_bands(&passes, data, in_w, ch, &chz, out),
+        (None, Some(cv)) => vertical_bands(&passes, data, in_w * ch, 0, &cv, out),
         (Some(chz), Some(cv)) => {
             if compat.vertical_first(in_h, in_w, out_height, out_width) {
                 let mut tmp = vec![0u8; out_height * in_w * ch];
-                (passes.vertical)(data, in_w * ch, 0, &cv, &mut tmp);
-                (passes.horizontal)(&tmp, in_w, ch, &chz, out);
+                vertical_bands(&passes, data, in_w * ch, 0, &cv, &mut tmp);
+                horizontal_bands(&passes, &tmp, in_w, ch, &chz, out);
             } else {
                 // Only the rows the vertical pass reads are resampled horizontally.
                 let (first, last) = cv.input_span();
                 let mut tmp = vec![0u8; (last - first) * out_width * ch];
                 let band = &data[first * in_w * ch..last * in_w * ch];
-                (passes.horizontal)(band, in_w, ch, &chz, &mut tmp);
-                (passes.vertical)(&tmp, out_width * ch, first, &cv, out);
+                horizontal_bands(&passes, band, in_w, ch, &chz, &mut tmp);
+                vertical_bands(&passes, &tmp, out_width * ch, first, &cv, out);
             }
         }
         (None, None) => unreachable!("same-size resize returned above"),

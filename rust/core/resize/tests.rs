@@ -375,3 +375,26 @@ fn torchvision_refuses_other_filters_and_copies_same_size() {
     assert_eq!(Compat::parse("torchvision").unwrap(), Compat::Torchvision);
     assert!(!Compat::Torchvision.vertical_first(480, 640, 476, 644));
 }
+
+#[test]
+fn banded_passes_on_several_threads_give_the_same_bytes() {
+    let (h, w) = (301, 257);
+    let src: Vec<u8> = (0..h * w * 3).map(|i| (i * 7919 % 251) as u8).collect();
+    let img = ImageRef::new(&src, h, w, 3).unwrap();
+    let cases: Vec<(usize, usize, Compat)> =
+        [(97, 400), (700, 129), (301, 90), (45, 257), (600, 600)]
+            .into_iter()
+            .flat_map(|(oh, ow)| [Compat::Pillow, Compat::Pillow12].map(|c| (oh, ow, c)))
+            .collect();
+    let run = || -> Vec<ImageBuf> {
+        cases
+            .iter()
+            .map(|&(oh, ow, c)| resize(&img, oh, ow, Filter::Bicubic, c).unwrap())
+            .collect()
+    };
+    let one = run();
+    crate::core::par::set_num_threads(3);
+    let three = run();
+    crate::core::par::set_num_threads(1);
+    assert_eq!(one, three);
+}
