@@ -383,3 +383,18 @@ def test_dataset_in_forked_workers_with_a_thread_pool_in_the_parent():
 def _items_of(dataset_bytes, indices):
     ds = pickle.loads(dataset_bytes)
     return collate([ds[i] for i in indices], return_tensors="np")
+
+
+def test_torch_dataloader_example_runs():
+    example = Path(__file__).resolve().parent.parent / "examples" / "torch_dataloader.py"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    run = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, env=env, timeout=240
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    if torch is None:
+        assert run.stdout.startswith("PyTorch is not installed (pip install torch)")
+        assert "position_ids    ndarray  (3, 4, " in run.stdout
+    else:
+        assert run.stdout.count("batch ") == 3  # 12 samples, batch_size 4
+        assert "position_ids    Tensor   (3, 4, " in run.stdout
