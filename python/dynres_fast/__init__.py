@@ -1,6 +1,6 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import internvl, io, llava_onevision, models, ops, oryx, pack, qwen2vl, rope
+from . import batch, internvl, io, llava_onevision, models, ops, oryx, pack, qwen2vl, rope
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -19,6 +19,7 @@ __all__ = [
     "GridMismatchError",
     "InvalidImageError",
     "__version__",
+    "batch",
     "get_num_threads",
     "internvl",
     "io",

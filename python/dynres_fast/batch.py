@@ -1,0 +1,303 @@
+"""Qwen-VL training batches from raw samples, in plain NumPy (no torch needed).
+
+A **sample** is a mapping with these keys (others are ignored):
+
+- ``"input_ids"``: 1-D integer token ids of the prompt as the chat template renders it,
+  with **one** ``<|image_pad|>`` per image, each inside
+  ``<|vision_start|> … <|vision_end|>`` (the unexpanded text that ``Qwen2VLProcessor``
+  receives).
+- ``"images"`` (optional): a list of images, in the order of their pad tokens. Each is
+  encoded JPEG/PNG ``bytes`` (also ``bytearray``/``memoryview``), a file path (``str`` or
+  ``os.PathLike``), a uint8 ``(H, W[, C])`` array, or a PIL image.
+- ``"labels"`` (optional): 1-D integer targets aligned with ``input_ids``.
+
+:func:`encode_sample` does one decode per image and **one** processor call per sample and
+returns that sample's **features**: ``pixel_values``, ``image_grid_thw``, ``input_ids``
+with every ``<|image_pad|>`` expanded to ``t·h·w / merge²`` copies (as
+``Qwen2VLProcessor`` does), and ``labels`` expanded alike, ``ignore_index`` on the image
+tokens. :func:`collate_features` turns a list of features into a right-padded batch with
+``attention_mask`` and the M-RoPE ``position_ids`` ``(3, B, L)`` / ``rope_deltas``
+``(B, 1)`` from :func:`dynres_fast.rope.mrope_position_ids`.
+
+Nothing here holds state across calls, so it is safe in forked DataLoader workers and
+picklable for spawned ones and for Ray tasks. :mod:`dynres_fast.torch` wraps it for
+PyTorch.
+"""
+
+from __future__ import annotations
+
+import os
+from io import BytesIO
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import io, rope
+from ._coerce import as_int, as_int64_array
+from .errors import DynresError, GridMismatchError
+from .qwen2vl import ImageProcessor
+
+__all__ = [
+    "IGNORE_INDEX",
+    "IMAGE_PAD_ID",
+    "PAD_ID",
+    "VISION_START_ID",
+    "collate_features",
+    "decode_pillow",
+    "encode_sample",
+    "expand_image_tokens",
+    "load_image",
+]
+
+IMAGE_PAD_ID = 151655
+"""``<|image_pad|>`` in the Qwen2 / Qwen2.5 / Qwen3 vocabularies."""
+VISION_START_ID = 151652
+"""``<|vision_start|>``, which precedes every image block."""
+PAD_ID = 151643
+"""``<|endoftext|>``, the Qwen tokenizers' padding token."""
+IGNORE_INDEX = -100
+"""The label that cross-entropy skips (``torch.nn.CrossEntropyLoss`` default)."""
+
+Decoder = Union[str, Callable[[bytes], Any]]
+_DECODERS = ("dynres", "pillow")
+
+
+def decode_pillow(data: bytes) -> np.ndarray:
+    """Decodes with Pillow: ``np.asarray(Image.open(data).convert("RGB"))``.
+
+    Use it where pixels must equal a Pillow-decoded training set bit for bit (JPEGs
+    decoded by :func:`dynres_fast.io.decode` may differ by a few levels).
+    """
+    from PIL import Image
+
+    with Image.open(BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _decoder(decode: Decoder) -> Callable[[bytes], Any]:
+    if callable(decode):
+        return decode
+    if decode == "dynres":
+        return io.decode
+    if decode == "pillow":
+        return decode_pillow
+    raise DynresError(f"decode must be one of {', '.join(_DECODERS)} or a callable, got {decode!r}")
+
+
+def load_image(item: Any, decode: Decoder = "dynres") -> Any:
+    """One image of a sample, ready for :class:`~dynres_fast.qwen2vl.ImageProcessor`.
+
+    Encoded bytes and file paths are decoded with ``decode`` (``"dynres"``: the Rust
+    decoder, GIL released; ``"pillow"``: :func:`decode_pillow`; or any callable taking
+    ``bytes``). Arrays and PIL images are returned unchanged.
+
+    Raises:
+        TypeError: any other type.
+        InvalidImageError: bytes that do not decode.
+    """
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return _decoder(decode)(bytes(item))
+    if isinstance(item, (str, os.PathLike)):
+        with open(item, "rb") as f:
+            return _decoder(decode)(f.read())
+    if isinstance(item, np.ndarray) or type(item).__module__.startswith("PIL."):
+        return item
+    raise TypeError(
+        "an image must be encoded bytes, a file path, a uint8 numpy array or a PIL image, "
+        f"got {type(item).__name__}"
+    )
+
+
+def _ids(name: str, value: Any) -> np.ndarray:
+    arr = as_int64_array(name, value)
+    if arr.ndim != 1:
+        raise DynresError(f"{name} must be 1-D (one sample's tokens), got shape {arr.shape}")
+    return arr
+
+
+def expand_image_tokens(
+    input_ids: Any,
+    tokens_per_image: Any,
+    *,
+    labels: Any = None,
+    image_token_id: int = IMAGE_PAD_ID,
+    ignore_index: int = IGNORE_INDEX,
+) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """Repeats the ``i``-th ``image_token_id`` of ``input_ids`` ``tokens_per_image[i]`` times.
+
+    This is ``Qwen2VLProcessor``'s text expansion, done on token ids. ``labels`` (same
+    length as ``input_ids``) are expanded alike, with ``ignore_index`` on every image
+    token.
+
+    Returns:
+        ``(input_ids, labels)`` as int64 arrays (``labels`` is ``None`` if not given).
+
+    Raises:
+        GridMismatchError: the number of image tokens differs from ``len(tokens_per_image)``
+            (for instance a prompt that is already expanded).
+        DynresError: ``labels`` of another length, negative counts, non-1-D input.
+        TypeError: non-integer ids or counts.
+    """
+    ids = _ids("input_ids", input_ids)
+    counts = as_int64_array("tokens_per_image", tokens_per_image, ndim=1)
+    pad = as_int("image_token_id", image_token_id, minimum=-(2**63))
+    where = np.flatnonzero(ids == pad)
+    if where.size != counts.size:
+        raise GridMismatchError(
+            f"input_ids hold {where.size} image tokens ({pad}) but there are {counts.size} "
+            "images; give one unexpanded image token per image, in image order"
+        )
+    if counts.size and counts.min() < 1:
+        raise DynresError(f"tokens_per_image must be >= 1, got {counts.min()}")
+    repeats = np.ones(ids.size, np.int64)
+    repeats[where] = counts
+    out_ids = np.repeat(ids, repeats)
+    if labels is None:
+        return out_ids, None
+    lab = _ids("labels", labels)
+    if lab.size != ids.size:
+        raise DynresError(f"labels have {lab.size} tokens but input_ids have {ids.size}")
+    out_labels = np.repeat(lab, repeats)
+    out_labels[out_ids == pad] = as_int("ignore_index", ignore_index, minimum=-(2**63))
+    return out_ids, out_labels
+
+
+def encode_sample(
+    sample: Mapping[str, Any],
+    processor: ImageProcessor,
+    *,
+    image_token_id: int = IMAGE_PAD_ID,
+    ignore_index: int = IGNORE_INDEX,
+    decode: Decoder = "dynres",
+) -> Dict[str, np.ndarray]:
+    """One sample (module docstring) → its features, with one processor call.
+
+    Returns:
+        ``pixel_values`` ``(Σ t·h·w, 3·tp·p·p)`` (``(0, …)`` without images),
+        ``image_grid_thw`` ``(n, 3)`` int64, ``input_ids`` ``(L,)`` int64 expanded, and
+        ``labels`` ``(L,)`` int64 when the sample has labels.
+
+    Raises:
+        DynresError: a missing ``input_ids``, a bad image (the message names it), and
+            the errors of :func:`expand_image_tokens`.
+        TypeError: a sample that is not a mapping, ``images`` that is not a list.
+    """
+    if not isinstance(sample, Mapping):
+        raise TypeError(f"a sample must be a mapping (dict), got {type(sample).__name__}")
+    if "input_ids" not in sample:
+        raise DynresError(f"a sample needs 'input_ids'; it has keys {sorted(sample)}")
+    if "image" in sample and "images" not in sample:
+        raise DynresError("a sample's images go under 'images' (a list), not 'image'")
+    items = sample.get("images")
+    if items is None:
+        items = []
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"'images' must be a list, got {type(items).__name__}")
+    images = []
+    for i, item in enumerate(items):
+        try:
+            images.append(load_image(item, decode))
+        except (DynresError, TypeError, OSError) as e:
+            raise type(e)(f"image {i}: {e}") from None
+    out = processor(images)
+    grid = out["image_grid_thw"]
+    tokens = grid.prod(axis=1) // processor.merge_size**2
+    ids, labels = expand_image_tokens(
+        sample["input_ids"],
+        tokens,
+        labels=sample.get("labels"),
+        image_token_id=image_token_id,
+        ignore_index=ignore_index,
+    )
+    features = {"pixel_values": out["pixel_values"], "image_grid_thw": grid, "input_ids": ids}
+    if labels is not None:
+        features["labels"] = labels
+    return features
+
+
+def collate_features(
+    features: Sequence[Mapping[str, np.ndarray]],
+    *,
+    pad_token_id: int = PAD_ID,
+    ignore_index: int = IGNORE_INDEX,
+    pad_to_multiple_of: Optional[int] = None,
+    convention: str = "qwen",
+    spatial_merge_size: int = 2,
+    image_token_id: int = IMAGE_PAD_ID,
+    vision_start_token_id: int = VISION_START_ID,
+) -> Dict[str, np.ndarray]:
+    """Features of several samples (:func:`encode_sample`) → one right-padded batch.
+
+    Returns a dict of NumPy arrays:
+
+    - ``input_ids`` ``(B, L)`` int64, padded with ``pad_token_id``;
+    - ``attention_mask`` ``(B, L)`` int64, 1 on real tokens;
+    - ``labels`` ``(B, L)`` int64, padded with ``ignore_index`` (only if every sample
+      has labels);
+    - ``position_ids`` ``(3, B, L)`` and ``rope_deltas`` ``(B, 1)`` int64:
+      :func:`dynres_fast.rope.mrope_position_ids` under ``convention``;
+    - ``pixel_values`` (rows concatenated in sample order) and ``image_grid_thw``
+      ``(n, 3)`` — left out when no sample has an image, as ``Qwen2VLProcessor`` does.
+
+    ``L`` is the longest sample, rounded up to ``pad_to_multiple_of`` if given.
+
+    Raises:
+        DynresError: an empty list, features of mixed kinds (some with labels, some
+            without; pixel rows of different widths or dtypes), bad options.
+        GridMismatchError: image tokens that disagree with the grids.
+    """
+    if not isinstance(features, (list, tuple)) or not features:
+        raise DynresError("collate needs a non-empty list of features")
+    ids = [_ids(f"features[{i}]['input_ids']", f["input_ids"]) for i, f in enumerate(features)]
+    with_labels = ["labels" in f for f in features]
+    if any(with_labels) and not all(with_labels):
+        raise DynresError("some samples have labels and some do not; give labels to all or none")
+    length = max(a.size for a in ids)
+    if pad_to_multiple_of is not None:
+        m = as_int("pad_to_multiple_of", pad_to_multiple_of)
+        length = -(-length // m) * m
+    pad = as_int("pad_token_id", pad_token_id, minimum=-(2**63))
+    batch_ids = np.full((len(ids), length), pad, np.int64)
+    mask = np.zeros((len(ids), length), np.int64)
+    for row, a in enumerate(ids):
+        batch_ids[row, : a.size] = a
+        mask[row, : a.size] = 1
+    batch: Dict[str, np.ndarray] = {"input_ids": batch_ids, "attention_mask": mask}
+    if all(with_labels):
+        fill = as_int("ignore_index", ignore_index, minimum=-(2**63))
+        labels = np.full(batch_ids.shape, fill, np.int64)
+        for row, f in enumerate(features):
+            lab = _ids(f"features[{row}]['labels']", f["labels"])
+            if lab.size != ids[row].size:
+                raise DynresError(
+                    f"features[{row}] has {lab.size} labels but {ids[row].size} input_ids"
+                )
+            labels[row, : lab.size] = lab
+        batch["labels"] = labels
+    grids = [np.asarray(f.get("image_grid_thw", np.zeros((0, 3), np.int64))) for f in features]
+    grid = np.concatenate([g.reshape(-1, 3) for g in grids]).astype(np.int64, copy=False)
+    batch["position_ids"], batch["rope_deltas"] = rope.mrope_position_ids(
+        batch_ids,
+        grid if grid.size else None,
+        None,
+        mask,
+        spatial_merge_size=spatial_merge_size,
+        image_token_id=image_token_id,
+        vision_start_token_id=vision_start_token_id,
+        convention=convention,
+    )
+    if grid.size:
+        batch["pixel_values"] = _concat_rows([f["pixel_values"] for f in features])
+        batch["image_grid_thw"] = grid
+    return batch
+
+
+def _concat_rows(parts: List[np.ndarray]) -> np.ndarray:
+    shapes = {p.shape[1:] for p in parts}
+    dtypes = {p.dtype for p in parts}
+    if len(shapes) != 1 or len(dtypes) != 1:
+        raise DynresError(
+            "pixel_values of these samples cannot be concatenated: row shapes "
+            f"{sorted(map(str, shapes))}, dtypes {sorted(map(str, dtypes))}; use one processor"
+        )
+    return np.concatenate(parts)
