@@ -217,6 +217,12 @@ def test_bad_images(bad, exc, msg):
         qwen2vl.ImageProcessor()(bad)
 
 
+def test_budget_beyond_the_kernel_limit_is_refused_before_allocating():
+    proc = qwen2vl.ImageProcessor(min_pixels=1e12, max_pixels=1e13)
+    with pytest.raises(BudgetError, match=r"image 0 .*65536"):
+        proc(np.zeros((100, 100, 3), np.uint8))
+
+
 def test_bad_image_in_a_batch_is_named():
     good = np.zeros((30, 30, 3), np.uint8)
     with pytest.raises(InvalidImageError, match="image 1"):

@@ -189,6 +189,7 @@ def video_budget(
 
 _RESAMPLE_CODES = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
 _FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
+_MAX_SIDE = 65536  # the resize kernels' limit, checked before allocating the output
 _COMPATS = ("pillow", "pillow12", "torchvision")
 _TORCHVISION_FILTERS = ("bilinear", "bicubic")
 
@@ -350,6 +351,12 @@ class ImageProcessor:
                 resized.append(self.resized_size(a.shape[1], a.shape[2]))
             except DynresError as e:
                 raise type(e)(f"image {i} of shape {a.shape[1:]}: {e}") from None
+            if max(resized[-1]) > _MAX_SIDE:
+                raise BudgetError(
+                    f"image {i} of shape {a.shape[1:]} resizes to {resized[-1][0]}x"
+                    f"{resized[-1][1]} under min_pixels={self.min_pixels:g}; sides above "
+                    f"{_MAX_SIDE} are not supported, lower min_pixels"
+                )
         rows = sum(
             -(-len(a) // self.temporal_patch_size) * (h // self.patch_size) * (w // self.patch_size)
             for a, (h, w) in zip(arrays, resized)

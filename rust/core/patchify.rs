@@ -6,7 +6,7 @@
 //! `T = u8` with the identity table gives raw patches for normalising later on a GPU.
 
 use super::error::{invalid_arg, Error, Result};
-use super::image::ImageRef;
+use super::image::{ImageRef, MAX_IMAGE_SIDE};
 use super::par;
 
 /// Merge-window rows below which a band of patch rows is not worth a thread hop.
@@ -65,6 +65,11 @@ impl PatchLayout {
             return Err(Error::InvalidImage(
                 "a video needs at least one frame, got 0".into(),
             ));
+        }
+        if height > MAX_IMAGE_SIDE || width > MAX_IMAGE_SIDE {
+            return Err(Error::InvalidImage(format!(
+                "frames of {height}x{width} exceed the maximum side of {MAX_IMAGE_SIDE}"
+            )));
         }
         if height % f != 0 || width % f != 0 || height == 0 || width == 0 {
             return Err(Error::InvalidImage(format!(

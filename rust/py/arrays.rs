@@ -3,6 +3,8 @@
 use numpy::ndarray::{Array, Dimension, IntoDimension};
 use numpy::{Element, IntoPyArray, PyArray, PyReadonlyArray};
 use pyo3::exceptions::PyValueError;
+
+use super::errors::DynresError;
 use pyo3::prelude::*;
 
 /// Borrows a C-contiguous array as a slice, or says why it cannot.
@@ -11,7 +13,7 @@ pub(crate) fn contiguous<'a, T: Element, D: Dimension>(
     a: &'a PyReadonlyArray<'_, T, D>,
 ) -> PyResult<&'a [T]> {
     a.as_slice().map_err(|_| {
-        PyValueError::new_err(format!(
+        DynresError::new_err(format!(
             "{name} must be a C-contiguous array; pass np.ascontiguousarray({name})"
         ))
     })
