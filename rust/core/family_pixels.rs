@@ -127,29 +127,6 @@ fn window_into<T: Copy>(
     Ok(())
 }
 
-/// Writes the `h × w` region at `(top, left)` of an RGB image as planar `(3, h, w)` values
-/// looked up in `lut` (256 entries per channel).
-///
-/// # Errors
-/// A region outside the image, an image that is not RGB, a short table or a wrongly
-/// sized `out`.
-pub fn normalize_region_chw_into<T: Copy>(
-    img: &ImageRef<'_>,
-    region: [usize; 4],
-    lut: &[T],
-    out: &mut [T],
-) -> Result<()> {
-    let [top, left, h, w] = region;
-    if top + h > img.height || left + w > img.width {
-        return invalid_arg!(
-            "region {h}x{w} at ({top}, {left}) leaves the {}x{} image",
-            img.height,
-            img.width
-        );
-    }
-    window_into(img, AT_ORIGIN, region, &Tables::new(lut)?, out)
-}
-
 fn whole<T: Copy>(img: &ImageRef<'_>, t: &Tables<'_, T>, out: &mut [T]) -> Result<()> {
     window_into(img, AT_ORIGIN, [0, 0, img.height, img.width], t, out)
 }
@@ -182,15 +159,6 @@ impl Resampling {
         compat.check_filter(filter)?;
         Ok(Self { filter, compat })
     }
-
-    /// Bicubic, every family's default.
-    #[must_use]
-    pub fn bicubic(compat: Compat) -> Self {
-        Self {
-            filter: Filter::Bicubic,
-            compat,
-        }
-    }
 }
 
 /// A resize that borrows the source when the size does not change (Pillow copies,
@@ -202,16 +170,21 @@ fn resized<'a>(src: &ImageRef<'a>, h: usize, w: usize, rs: Resampling) -> Result
     Ok(Cow::Owned(resize(src, h, w, rs.filter, rs.compat)?.data))
 }
 
-/// Splits `out` into consecutive chunks of the given lengths, one per job.
-fn split<T, J>(out: &mut [T], jobs: Vec<(J, usize)>) -> Result<Vec<(J, &mut [T])>> {
-    let total: usize = jobs.iter().map(|j| j.1).sum();
-    if out.len() != total {
-        return invalid_arg!("out holds {} values, the batch needs {total}", out.len());
+/// Splits `out` into consecutive chunks of the given lengths, one per job. Lengths are
+/// `None` where their product overflowed, which no `out` can match.
+fn split<T, J>(out: &mut [T], jobs: Vec<(J, Option<usize>)>) -> Result<Vec<(J, &mut [T])>> {
+    let total = jobs.iter().try_fold(0usize, |acc, j| acc.checked_add(j.1?));
+    if total != Some(out.len()) {
+        return match total {
+            Some(t) => invalid_arg!("out holds {} values, the batch needs {t}", out.len()),
+            None => invalid_arg!("the batch's output size overflows; use fewer or smaller images"),
+        };
     }
     let mut rest = out;
     let mut work = Vec::with_capacity(jobs.len());
     for (job, len) in jobs {
-        let (mine, tail) = rest.split_at_mut(len);
+        // every length is Some here: their checked sum exists
+        let (mine, tail) = rest.split_at_mut(len.unwrap_or(0));
         work.push((job, mine));
         rest = tail;
     }
@@ -236,7 +209,7 @@ pub fn internvl_pixels_into<T: Copy + Send + Sync>(
         .iter()
         .map(|j| {
             let s = j.1.image_size as usize;
-            (j, j.1.num_tiles as usize * 3 * s * s)
+            (j, (j.1.num_tiles as usize).checked_mul(3 * s * s))
         })
         .collect();
     let work = split(out, sized)?;
@@ -312,7 +285,9 @@ pub fn llava_ov_pixels_into<T: Copy + Send + Sync>(
     }
     let work = split(
         out,
-        jobs.iter().map(|j| (j, max_crops * crop_len)).collect(),
+        jobs.iter()
+            .map(|j| (j, max_crops.checked_mul(crop_len)))
+            .collect(),
     )?;
     par::try_for_each(work, |i, ((img, plan), dst)| {
         llava_ov_one(img, plan, rs, &t, zero, dst).map_err(|e| e.context(&format!("image {i}")))
@@ -376,7 +351,13 @@ pub fn llava_ov_multi_image_into<T: Copy + Send + Sync>(
 ) -> Result<()> {
     let t = Tables::new(lut)?;
     let side = CROP_SIZE as usize;
-    let work = split(out, images.iter().map(|im| (im, 3 * side * side)).collect())?;
+    let work = split(
+        out,
+        images
+            .iter()
+            .map(|im| (im, Some(3 * side * side)))
+            .collect(),
+    )?;
     par::try_for_each(work, |i, (img, dst)| {
         pad_square_squash(img, background, side, rs, &t, dst)
             .map_err(|e| e.context(&format!("image {i}")))
@@ -434,7 +415,10 @@ pub fn squashed_frames_into<T: Copy + Send + Sync>(
     let mut jobs = Vec::new();
     for (v, (frames, (h, w))) in videos.iter().enumerate() {
         for (f, frame) in frames.iter().enumerate() {
-            jobs.push(((v, f, frame, *h, *w), 3 * h * w));
+            jobs.push((
+                (v, f, frame, *h, *w),
+                h.checked_mul(*w).and_then(|v| v.checked_mul(3)),
+            ));
         }
     }
     let work = split(out, jobs)?;
@@ -503,7 +487,14 @@ mod tests {
             .flat_map(|c| (0..256).map(move |v| c * 1000 + v))
             .collect();
         let mut out = vec![0u32; 3 * 2 * 3];
-        normalize_region_chw_into(&img, [1, 2, 2, 3], &lut, &mut out).unwrap();
+        window_into(
+            &img,
+            AT_ORIGIN,
+            [1, 2, 2, 3],
+            &Tables::new(&lut).unwrap(),
+            &mut out,
+        )
+        .unwrap();
         for c in 0..3 {
             for y in 0..2 {
                 for x in 0..3 {
@@ -512,8 +503,7 @@ mod tests {
                 }
             }
         }
-        assert!(normalize_region_chw_into(&img, [3, 0, 2, 3], &lut, &mut out).is_err());
-        assert!(normalize_region_chw_into(&img, [0, 0, 2, 3], &lut[..10], &mut out).is_err());
+        assert!(Tables::new(&lut[..10]).is_err());
     }
 
     #[test]
@@ -531,10 +521,6 @@ mod tests {
         assert_eq!(
             (rs.filter, rs.compat),
             (Filter::Bilinear, Compat::Torchvision)
-        );
-        assert_eq!(
-            Resampling::bicubic(Compat::Pillow12).filter,
-            Filter::Bicubic
         );
     }
 
@@ -592,7 +578,7 @@ mod tests {
         let mut out = vec![0f32; 3 * 28 * 28 + 1];
         assert!(internvl_pixels_into(
             &[(img, plan)],
-            Resampling::bicubic(Compat::Pillow),
+            Resampling::new(Filter::Bicubic, Compat::Pillow).unwrap(),
             &lut,
             &mut out
         )
@@ -600,7 +586,7 @@ mod tests {
         let mut out = vec![0f32; 3 * 28 * 28];
         internvl_pixels_into(
             &[(img, plan)],
-            Resampling::bicubic(Compat::Pillow),
+            Resampling::new(Filter::Bicubic, Compat::Pillow).unwrap(),
             &lut,
             &mut out,
         )

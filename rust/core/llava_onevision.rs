@@ -431,6 +431,9 @@ pub fn bilinear_taps<T: Real>(in_size: usize, out_size: usize) -> Vec<Tap<T>> {
         .collect()
 }
 
+/// Largest output side of [`resize_bilinear`]: feature grids are tens of cells, not millions.
+pub const MAX_POOL_SIDE: usize = 1 << 16;
+
 /// Bilinear resize of `batch` feature maps laid out `(batch, h, w, c)` to `(oh, ow)`,
 /// evaluating `h0·(w0·x00 + w1·x01) + h1·(w0·x10 + w1·x11)` per channel in torch's
 /// order. The weights are torch's exactly; torch's build may fuse the multiply-adds of the
@@ -460,8 +463,20 @@ pub fn resize_bilinear<T: Real>(
             src.len()
         );
     }
+    if oh > MAX_POOL_SIDE || ow > MAX_POOL_SIDE {
+        return invalid_arg!(
+            "out_hw ({oh}, {ow}) is larger than a feature grid can be; sides up to \
+             {MAX_POOL_SIDE} are accepted"
+        );
+    }
+    let Some(total) = batch.checked_mul(oh * ow).and_then(|v| v.checked_mul(c)) else {
+        return invalid_arg!("output of {batch}x{oh}x{ow}x{c} values is too large");
+    };
+    if total == 0 {
+        return Ok(Vec::new());
+    }
     let (ty, tx) = (bilinear_taps::<T>(h, oh), bilinear_taps::<T>(w, ow));
-    let mut out = Vec::with_capacity(batch * oh * ow * c);
+    let mut out = Vec::with_capacity(total);
     for b in 0..batch {
         let img = &src[b * h * w * c..(b + 1) * h * w * c];
         for y in &ty {

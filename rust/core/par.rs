@@ -103,8 +103,10 @@ where
     F: Fn(usize, &mut [T]) + Sync + Send,
 {
     let rows = dst.len().checked_div(row_len).unwrap_or(0);
-    let n = num_threads().min(rows / min_rows.max(1)).max(1);
-    match (n > 1).then(|| pool(n)).flatten() {
+    let threads = num_threads();
+    let n = threads.min(rows / min_rows.max(1)).max(1);
+    // Always the pool of `threads`: a pool per band count would be rebuilt between passes.
+    match (n > 1).then(|| pool(threads)).flatten() {
         Some(p) => {
             let per = rows.div_ceil(n);
             p.install(|| {

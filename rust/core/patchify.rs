@@ -196,35 +196,6 @@ fn write_row<T: Copy>(
     }
 }
 
-/// Writes one image as normalised planar `(c, h, w)` values (InternVL, LLaVA, Oryx layouts).
-///
-/// # Errors
-/// A table shorter than `256 * channels` or an `out` of the wrong length.
-pub fn normalize_chw_into<T: Copy>(img: &ImageRef<'_>, lut: &[T], out: &mut [T]) -> Result<()> {
-    let (h, w, c) = (img.height, img.width, img.channels);
-    if lut.len() < 256 * c {
-        return invalid_arg!(
-            "lookup table has {} entries, need 256 per channel ({})",
-            lut.len(),
-            256 * c
-        );
-    }
-    if out.len() != c * h * w {
-        return invalid_arg!(
-            "output holds {} values, expected {} ({c} x {h} x {w})",
-            out.len(),
-            c * h * w
-        );
-    }
-    for (ch, plane) in out.chunks_exact_mut(h * w).enumerate() {
-        let table = &lut[ch * 256..ch * 256 + 256];
-        for (d, px) in plane.iter_mut().zip(img.data.chunks_exact(c)) {
-            *d = table[usize::from(px[ch])];
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,15 +316,5 @@ mod tests {
         let mut out = vec![0u32; 10];
         assert!(patchify_into(&[img], layout, &identity_lut(), &mut out).is_err());
         assert!(patchify_into::<u32>(&[], layout, &identity_lut(), &mut out).is_err());
-    }
-
-    #[test]
-    fn chw_planes() {
-        let data: Vec<u8> = (0..2 * 3 * 3).map(|v| v as u8).collect();
-        let img = ImageRef::new(&data, 2, 3, 3).unwrap();
-        let mut out = vec![0u32; 18];
-        normalize_chw_into(&img, &identity_lut(), &mut out).unwrap();
-        assert_eq!(&out[..6], &[0, 3, 6, 9, 12, 15]);
-        assert_eq!(&out[6..8], &[1001, 1004]);
     }
 }

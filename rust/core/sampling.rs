@@ -3,6 +3,30 @@
 
 use super::error::{invalid_arg, Result};
 
+/// Largest clip length accepted (frames); keeps every index exact in i64 and f64.
+pub const MAX_TOTAL_FRAMES: u64 = 1 << 40;
+
+/// Largest number of sampled frames (each becomes an index in the returned vector).
+pub const MAX_SAMPLED_FRAMES: u64 = 1 << 24;
+
+/// Checks a clip length and a requested frame count against the limits above.
+///
+/// # Errors
+/// Either exceeds its limit.
+pub fn check_frame_counts(total_frames: u64, n: u64) -> Result<()> {
+    if total_frames > MAX_TOTAL_FRAMES {
+        return invalid_arg!(
+            "total_frames={total_frames} is larger than the supported maximum {MAX_TOTAL_FRAMES}"
+        );
+    }
+    if n > MAX_SAMPLED_FRAMES {
+        return invalid_arg!(
+            "cannot sample {n} frames; at most {MAX_SAMPLED_FRAMES} are supported"
+        );
+    }
+    Ok(())
+}
+
 /// `np.linspace(0, total_frames - 1, n, dtype=int)`: `floor(i * step)` with
 /// `step = (N - 1) / (n - 1)` in f64, the last index set to `N - 1` exactly, as NumPy 2 does.
 ///
@@ -11,6 +35,7 @@ use super::error::{invalid_arg, Result};
 /// # Errors
 /// `total_frames == 0` while frames are requested (no index exists).
 pub fn linspace_indices(total_frames: u64, n: u64) -> Result<Vec<i64>> {
+    check_frame_counts(total_frames, n)?;
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -63,6 +88,14 @@ pub fn stride_indices(
     }
     let step = step as u64;
     let count = total_frames.div_ceil(step);
+    check_frame_counts(
+        total_frames,
+        if max_frames > 0 {
+            count.min(max_frames)
+        } else {
+            count
+        },
+    )?;
     if max_frames > 0 && (count > max_frames || force_sample) {
         return linspace_indices(total_frames, max_frames);
     }

@@ -5,6 +5,7 @@
 
 use super::error::{invalid_arg, Result};
 use super::geometry::{py_float, smart_resize, SmartResizeRule};
+use super::sampling::{check_frame_counts, MAX_TOTAL_FRAMES};
 
 /// qwen-vl-utils' `FRAME_FACTOR`: frame counts are even.
 pub const FRAME_FACTOR: u64 = 2;
@@ -33,6 +34,11 @@ pub enum FrameCount {
 pub fn smart_nframes(total_frames: u64, video_fps: f64, count: FrameCount) -> Result<u64> {
     if total_frames == 0 {
         return invalid_arg!("total_frames must be >= 1, got 0");
+    }
+    if total_frames > MAX_TOTAL_FRAMES {
+        return invalid_arg!(
+            "total_frames={total_frames} is larger than the supported maximum {MAX_TOTAL_FRAMES}"
+        );
     }
     if !(video_fps.is_finite() && video_fps > 0.0) {
         return invalid_arg!(
@@ -111,6 +117,7 @@ pub fn linspace_indices_f32(start: u64, end: u64, n: u64) -> Vec<i64> {
 /// As [`smart_nframes`].
 pub fn sample_frames(total_frames: u64, video_fps: f64, count: FrameCount) -> Result<Vec<i64>> {
     let n = smart_nframes(total_frames, video_fps, count)?;
+    check_frame_counts(total_frames, n)?;
     Ok(linspace_indices_f32(0, total_frames - 1, n))
 }
 

@@ -1,11 +1,20 @@
 //! NumPy array helpers: borrowed contiguous slices in, owned vectors out (no copies).
 
 use numpy::ndarray::{Array, Dimension, IntoDimension};
-use numpy::{Element, IntoPyArray, PyArray, PyReadonlyArray};
+use numpy::{Element, IntoPyArray, PyArray, PyReadonlyArray, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
 
 use super::errors::DynresError;
-use pyo3::prelude::*;
+
+/// A normalisation table in one of the output storage types (float16 and bfloat16 travel
+/// as their u16 bits).
+#[derive(FromPyObject)]
+pub(crate) enum Lut<'py> {
+    F32(PyReadonlyArray2<'py, f32>),
+    U16(PyReadonlyArray2<'py, u16>),
+    U8(PyReadonlyArray2<'py, u8>),
+}
 
 /// Borrows a C-contiguous array as a slice, or says why it cannot.
 pub(crate) fn contiguous<'a, T: Element, D: Dimension>(

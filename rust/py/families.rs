@@ -18,7 +18,7 @@ use crate::core::sampling;
 type I64Array<'py> = Bound<'py, PyArray1<i64>>;
 type Hw = (u64, u64);
 
-fn parse_errors(errors: &str) -> PyResult<RowErrors> {
+pub(crate) fn parse_errors(errors: &str) -> PyResult<RowErrors> {
     match errors {
         "raise" => Ok(RowErrors::Raise),
         "mask" => Ok(RowErrors::Mask),

@@ -1,13 +1,13 @@
 //! Bindings for the InternVL, LLaVA-OneVision and Oryx pixel pipelines.
 
 use numpy::{
-    Element, PyArrayDyn, PyArrayMethods, PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArray4,
-    PyReadwriteArrayDyn, PyUntypedArrayMethods,
+    Element, PyArrayDyn, PyArrayMethods, PyReadonlyArray3, PyReadonlyArray4, PyReadwriteArrayDyn,
+    PyUntypedArrayMethods,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::arrays::contiguous;
+use super::arrays::{contiguous, Lut};
 use super::errors::{DynresError, IntoPyResult};
 use super::families::{parse_convention, parse_order};
 use crate::core::family_pixels as fp;
@@ -16,14 +16,6 @@ use crate::core::internvl::{Tiler, TilingParams};
 use crate::core::llava_onevision::AnyresPlanner;
 use crate::core::oryx::{self, OryxParams};
 use crate::core::resize::{Compat, Filter};
-
-/// A normalisation table in one of the output storage types (float16/bfloat16 as u16 bits).
-#[derive(FromPyObject)]
-enum Lut<'py> {
-    F32(PyReadonlyArray2<'py, f32>),
-    U16(PyReadonlyArray2<'py, u16>),
-    U8(PyReadonlyArray2<'py, u8>),
-}
 
 /// The filter and exactness target of a pipeline, refused together when they do not fit.
 fn resampling(resample: &str, compat: &str) -> PyResult<fp::Resampling> {

@@ -7,20 +7,12 @@ use numpy::{
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use super::arrays::{contiguous, to_numpy};
+use super::arrays::{contiguous, to_numpy, Lut};
 use super::errors::{DynresError, IntoPyResult};
 use crate::core::image::ImageRef;
 use crate::core::patchify::PatchLayout;
 use crate::core::qwen2vl::{self, Resample, Visual};
 use crate::core::resize::{Compat, Filter};
-
-/// A normalisation table in one of the output dtypes (float16/bfloat16 travel as u16 bits).
-#[derive(FromPyObject)]
-enum Lut<'py> {
-    F32(PyReadonlyArray2<'py, f32>),
-    U16(PyReadonlyArray2<'py, u16>),
-    U8(PyReadonlyArray2<'py, u8>),
-}
 
 /// Borrows each `(T, H, W, C)` video (an image is `T = 1`) as a list of frame views.
 fn visuals<'a>(

@@ -5,7 +5,8 @@ use pyo3::prelude::*;
 
 use super::arrays::{contiguous, to_numpy};
 use super::errors::{DynresError, IntoPyResult};
-use crate::core::geometry::{self, RowErrors, SmartResizeRule};
+use super::families::parse_errors;
+use crate::core::geometry::{self, SmartResizeRule};
 use crate::core::video::{self, FrameCount, VideoBudget};
 
 type I64Array<'py> = Bound<'py, PyArray1<i64>>;
@@ -53,15 +54,7 @@ fn smart_resize_many_py<'py>(
     errors: &str,
 ) -> PyResult<(I64Array<'py>, I64Array<'py>)> {
     let rule = parse_rule(rule)?;
-    let on_error = match errors {
-        "raise" => RowErrors::Raise,
-        "mask" => RowErrors::Mask,
-        other => {
-            return Err(DynresError::new_err(format!(
-                "errors must be 'raise' or 'mask', got {other:?}"
-            )))
-        }
-    };
+    let on_error = parse_errors(errors)?;
     let (hs, ws) = (
         contiguous("heights", &heights)?,
         contiguous("widths", &widths)?,

@@ -71,9 +71,20 @@ fn pair(a: i16, b: i16) -> i32 {
 
 /// The AVX2 vertical pass (same contract as [`scalar::vertical`]).
 pub fn vertical(src: &[u8], row_bytes: usize, first_row: usize, c: &Coeffs, dst: &mut [u8]) {
-    assert!(dst.len() >= c.n_out() * row_bytes);
+    debug_assert!(is_x86_feature_detected!("avx2"));
+    assert!(c
+        .n_out()
+        .checked_mul(row_bytes)
+        .is_some_and(|n| dst.len() >= n));
     for y in 0..c.n_out() {
-        assert!((c.start[y] - first_row + c.len[y]) * row_bytes <= src.len());
+        let end = c.start[y]
+            .checked_sub(first_row)
+            .and_then(|top| top.checked_add(c.len[y]))
+            .and_then(|rows| rows.checked_mul(row_bytes));
+        assert!(
+            end.is_some_and(|e| e <= src.len()),
+            "window of output row {y} leaves src"
+        );
     }
     // SAFETY: the dispatcher selects this pass only when AVX2 is present; the asserts
     // above bound every row the kernel reads and writes.
@@ -203,16 +214,19 @@ pub fn horizontal(src: &[u8], in_w: usize, channels: usize, c: &Coeffs, dst: &mu
     for x in 0..c.n_out() {
         assert!(c.start[x] + c.len[x] <= in_w);
     }
-    match (channels, narrow(c)) {
-        // SAFETY (all six): AVX2 is present (dispatcher) and the asserts above bound
-        // every window; the kernels check each load against the row end.
-        (1, Some(false)) => unsafe { horizontal_gray::<false>(src, in_w, c, dst) },
-        (1, Some(true)) => unsafe { horizontal_gray::<true>(src, in_w, c, dst) },
-        (3, Some(false)) => unsafe { horizontal_px::<3, false>(src, in_w, c, dst) },
-        (3, Some(true)) => unsafe { horizontal_px::<3, true>(src, in_w, c, dst) },
-        (4, Some(false)) => unsafe { horizontal_px::<4, false>(src, in_w, c, dst) },
-        (4, Some(true)) => unsafe { horizontal_px::<4, true>(src, in_w, c, dst) },
-        _ => scalar::horizontal(src, in_w, channels, c, dst),
+    debug_assert!(is_x86_feature_detected!("avx2"));
+    // SAFETY: the dispatcher selects this pass only when AVX2 is present, and the asserts
+    // above bound every window; the kernels check each load against the row end.
+    unsafe {
+        match (channels, narrow(c)) {
+            (1, Some(false)) => horizontal_gray::<false>(src, in_w, c, dst),
+            (1, Some(true)) => horizontal_gray::<true>(src, in_w, c, dst),
+            (3, Some(false)) => horizontal_px::<3, false>(src, in_w, c, dst),
+            (3, Some(true)) => horizontal_px::<3, true>(src, in_w, c, dst),
+            (4, Some(false)) => horizontal_px::<4, false>(src, in_w, c, dst),
+            (4, Some(true)) => horizontal_px::<4, true>(src, in_w, c, dst),
+            _ => scalar::horizontal(src, in_w, channels, c, dst),
+        }
     }
 }
 
