@@ -12,6 +12,9 @@ from .errors import (
     InvalidImageError,
 )
 
+#: The most threads one call may use (the Rust pool's own bound).
+_MAX_THREADS = 1024
+
 __all__ = [
     "AspectRatioError",
     "BudgetError",
@@ -39,5 +42,9 @@ def set_num_threads(n: int) -> None:
 
     Also settable with the ``DYNRES_NUM_THREADS`` environment variable. The pool is rebuilt
     in a forked child, so it is safe in DataLoader workers; there, 1 is usually right.
+
+    Raises:
+        TypeError: a non-integer ``n``.
+        DynresError: ``n`` outside 1 to 1024.
     """
-    _set_num_threads(_as_int("n", n))
+    _set_num_threads(_as_int("n", n, maximum=_MAX_THREADS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
@@ -57,7 +58,9 @@ def as_pinpoints(value: Any) -> list:
 
 def as_triple(name: str, values: Any) -> Tuple[float, float, float]:
     """Three per-channel numbers (a single number is repeated)."""
-    if isinstance(values, (int, float)) and not isinstance(values, bool):
+    if isinstance(values, (int, float, np.integer, np.floating)) and not isinstance(
+        values, (bool, np.bool_)
+    ):
         values = (values,) * 3
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be 3 numbers, got {values!r}")
@@ -65,6 +68,24 @@ def as_triple(name: str, values: Any) -> Tuple[float, float, float]:
     if len(vals) != 3:
         raise DynresError(f"{name} must have 3 values (one per RGB channel), got {len(vals)}")
     return vals  # type: ignore[return-value]
+
+
+#: Resize filters (Pillow's names), in Pillow's order of cost.
+FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
+
+
+def as_mean_std(
+    image_mean: Any, image_std: Any
+) -> Tuple[Tuple[float, float, float], Tuple[float, float, float]]:
+    """Per-channel mean and std: finite numbers, the std non-zero (a single number is
+    repeated). Every processor's normalisation goes through here."""
+    mean = as_triple("image_mean", image_mean)
+    std = as_triple("image_std", image_std)
+    if not all(math.isfinite(m) for m in mean):
+        raise DynresError(f"image_mean must be finite numbers, got {mean}")
+    if not all(math.isfinite(s) and s != 0 for s in std):
+        raise DynresError(f"image_std must be finite non-zero numbers, got {std}")
+    return mean, std
 
 
 #: PIL resample codes (``PIL.Image.Resampling``) and the filter each names.
@@ -79,8 +100,6 @@ ALL_COMPATS = ("pillow", "pillow12", "torchvision")
 
 def as_resample(value: Any, compat: str) -> str:
     """A filter name (or PIL resample code) valid for ``compat``."""
-    from .ops import FILTERS
-
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         if int(value) not in RESAMPLE_CODES:
             raise DynresError(f"resample code must be one of {sorted(RESAMPLE_CODES)}, got {value}")
@@ -113,10 +132,7 @@ class Normalisation:
     ) -> None:
         from . import _lut
 
-        self.image_mean = as_triple("image_mean", image_mean)
-        self.image_std = as_triple("image_std", image_std)
-        if any(s == 0 for s in self.image_std):
-            raise DynresError(f"image_std must be non-zero, got {self.image_std}")
+        self.image_mean, self.image_std = as_mean_std(image_mean, image_std)
         if compat == "torchvision" and "torchvision" not in compats:
             raise DynresError(
                 "compat 'torchvision' reproduces transformers' fast (torchvision) processors "
@@ -126,6 +142,7 @@ class Normalisation:
         self.resample = as_resample(resample, self.compat)
         self.dtype = as_choice("dtype", dtype, _lut.DTYPES)
         self.table = _lut.table(self.image_mean, self.image_std, self.dtype, self.compat)
+        _lut.check_finite(self.table, self.dtype, self.image_mean, self.image_std)
         self.storage = _lut.storage_dtype(self.dtype)
 
     def present(self, values: np.ndarray) -> np.ndarray:

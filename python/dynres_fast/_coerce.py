@@ -9,9 +9,13 @@ import numpy as np
 
 from .errors import DynresError
 
+#: The largest integer any public argument takes (the kernels' int64 / u64 range).
+INT_MAX = 2**63 - 1
 
-def as_int(name: str, value: Any, *, minimum: int = 1) -> int:
-    """Returns ``value`` as a Python int >= ``minimum``; TypeError for non-integers."""
+
+def as_int(name: str, value: Any, *, minimum: int = 1, maximum: int = INT_MAX) -> int:
+    """Returns ``value`` as a Python int in ``[minimum, maximum]``; TypeError for
+    non-integers, DynresError naming ``name`` outside the range."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, got bool {value!r}")
     try:
@@ -22,6 +26,8 @@ def as_int(name: str, value: Any, *, minimum: int = 1) -> int:
         ) from None
     if v < minimum:
         raise DynresError(f"{name} must be >= {minimum}, got {v}")
+    if v > maximum:
+        raise DynresError(f"{name} must be <= {maximum}, got {v}")
     return v
 
 

@@ -15,38 +15,48 @@ def _is_pil(obj: Any) -> bool:
     return type(obj).__module__.startswith("PIL.") and hasattr(obj, "convert")
 
 
-def as_image(image: Any, index: int = 0) -> np.ndarray:
-    """Returns ``image`` as a C-contiguous uint8 ``(H, W, C)`` array, C in (1, 3, 4).
-
-    PIL images of any mode go through ``convert("RGB")`` (as transformers does). Gray
-    ``(H, W)`` arrays become ``(H, W, 1)``. Non-contiguous arrays are copied once.
+def as_pixels(image: Any, what: str = "image") -> np.ndarray:
+    """Returns ``image`` as a C-contiguous uint8 ``(H, W)`` or ``(H, W, C)`` array, C in
+    (1, 3, 4). PIL images are taken as they are (``np.asarray``); ``what`` names the input
+    in messages. Non-contiguous arrays are copied once.
 
     Raises:
         TypeError: not an array or PIL image, or a dtype other than uint8.
         InvalidImageError: wrong number of dimensions or channels, or an empty image.
     """
     if _is_pil(image):
-        image = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+        image = np.asarray(image)
     if not isinstance(image, np.ndarray):
         raise TypeError(
-            f"image {index}: expected a numpy uint8 array or a PIL image, "
-            f"got {type(image).__name__}"
+            f"{what}: expected a numpy uint8 array or a PIL image, got {type(image).__name__}"
         )
     if image.dtype != np.uint8:
         raise TypeError(
-            f"image {index}: expected dtype uint8 (values 0-255), got {image.dtype}; "
+            f"{what}: expected dtype uint8 (values 0-255), got {image.dtype}; "
             "convert with (x * 255).round().astype(np.uint8) if it holds floats in [0, 1]"
         )
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3 or image.shape[2] not in _CHANNELS:
+    shapes = "(H, W), (H, W, 1), (H, W, 3) or (H, W, 4)"
+    if image.ndim not in (2, 3):
+        raise InvalidImageError(f"{what}: expected shape {shapes}, got {image.shape}")
+    if image.ndim == 3 and image.shape[2] not in _CHANNELS:
         raise InvalidImageError(
-            f"image {index}: expected shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), "
-            f"got {image.shape}"
+            f"{what}: expected shape {shapes}, got {image.shape} ({image.shape[2]} channels)"
         )
     if image.shape[0] == 0 or image.shape[1] == 0:
-        raise InvalidImageError(f"image {index}: image of shape {image.shape} is empty")
+        raise InvalidImageError(f"{what}: image of shape {image.shape} is empty")
     return np.ascontiguousarray(image)
+
+
+def as_image(image: Any, index: int = 0) -> np.ndarray:
+    """Returns ``image`` as a C-contiguous uint8 ``(H, W, C)`` array, C in (1, 3, 4).
+
+    PIL images of any mode go through ``convert("RGB")`` (as transformers does). Gray
+    ``(H, W)`` arrays become ``(H, W, 1)``. Otherwise as :func:`as_pixels`.
+    """
+    if _is_pil(image) and image.mode != "RGB":
+        image = image.convert("RGB")
+    arr = as_pixels(image, f"image {index}")
+    return arr[:, :, None] if arr.ndim == 2 else arr
 
 
 def as_video(video: Any, index: int = 0) -> np.ndarray:

@@ -19,8 +19,9 @@ from typing import Sequence
 
 import numpy as np
 
+from ._choices import ALL_COMPATS
+
 DTYPES = ("float32", "float16", "bfloat16", "uint8")
-COMPATS = ("pillow", "pillow12", "torchvision")
 
 
 def _slow(mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
@@ -58,18 +59,43 @@ def table(
     bit patterns (the output is viewed afterwards); ``uint8`` is the identity (raw bytes,
     normalise later).
     """
-    if compat not in COMPATS:
-        raise ValueError(f"compat must be one of {', '.join(COMPATS)}, got {compat!r}")
+    if compat not in ALL_COMPATS:
+        raise ValueError(f"compat must be one of {', '.join(ALL_COMPATS)}, got {compat!r}")
     if dtype == "uint8":
         return np.ascontiguousarray(np.tile(np.arange(256, dtype=np.uint8), (len(mean), 1)))
-    t = _fast(mean, std, 1 / 255) if compat == "torchvision" else _slow(mean, std)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: see check_finite
+        t = _fast(mean, std, 1 / 255) if compat == "torchvision" else _slow(mean, std)
     if dtype == "float32":
         return np.ascontiguousarray(t)
     if dtype == "float16":
-        return np.ascontiguousarray(t.astype(np.float16).view(np.uint16))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.ascontiguousarray(t.astype(np.float16).view(np.uint16))
     if dtype == "bfloat16":
         return np.ascontiguousarray(_bf16_bits(t))
     raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
+def check_finite(
+    table: np.ndarray, dtype: str, mean: Sequence[float], std: Sequence[float]
+) -> None:
+    """Raises DynresError if a :func:`table` holds inf or NaN (a mean or std that is finite
+    as a Python float but overflows float32, or a std so small that ``(v - mean) / std``
+    overflows the output dtype)."""
+    from .errors import DynresError
+
+    if dtype == "uint8":
+        return
+    if dtype == "bfloat16":
+        values = (table.astype(np.uint32) << 16).view(np.float32)
+    elif dtype == "float16":
+        values = table.view(np.float16)
+    else:
+        values = table
+    if not np.isfinite(values).all():
+        raise DynresError(
+            f"image_mean {tuple(mean)} and image_std {tuple(std)} give normalised values "
+            f"that overflow {dtype}; image_std is too small (or a value is out of float32 range)"
+        )
 
 
 def storage_dtype(dtype: str) -> np.dtype:

@@ -256,6 +256,11 @@ def frame_indices(
     )
 
 
+def _image_sizes(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """``(n, 2)`` int64 ``(height, width)`` of each image (``(0, 2)`` for none)."""
+    return np.asarray([a.shape[:2] for a in arrays], dtype=np.int64).reshape(len(arrays), 2)
+
+
 class ImageProcessor:
     """LLaVA-OneVision single-image (anyres_max_9) preprocessing.
 
@@ -309,7 +314,8 @@ class ImageProcessor:
 
         Returns:
             ``pixel_values`` ``(n, max_crops, 3, 384, 384)`` (base crop first, then the
-            canvas crops row-major; zero-padded to the batch's largest crop count),
+            canvas crops row-major; zero-padded to the batch's largest crop count; an
+            empty list gives ``(0, 1, 3, 384, 384)``),
             ``image_sizes`` ``(n, 2)`` int64 ``(height, width)``, and
             ``num_image_tokens`` ``(n,)`` int64 (single-image prompt counts).
         """
@@ -324,7 +330,8 @@ class ImageProcessor:
                 )
             except DynresError as e:
                 raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
-        max_crops = max(p.num_crops for p in plans)
+        # An empty batch keeps one (base) crop slot, like multi_image's shape.
+        max_crops = max((p.num_crops for p in plans), default=1)
         out = np.empty((len(arrays), max_crops, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
         _core.llava_ov_pixel_values(
             arrays,
@@ -338,7 +345,7 @@ class ImageProcessor:
         )
         return {
             "pixel_values": self._norm.present(out),
-            "image_sizes": np.asarray([a.shape[:2] for a in arrays], dtype=np.int64),
+            "image_sizes": _image_sizes(arrays),
             "num_image_tokens": np.asarray([p.num_tokens for p in plans], dtype=np.int64),
         }
 
@@ -372,7 +379,7 @@ class ImageProcessor:
         )
         return {
             "pixel_values": self._norm.present(out),
-            "image_sizes": np.asarray([a.shape[:2] for a in arrays], dtype=np.int64),
+            "image_sizes": _image_sizes(arrays),
             "num_image_tokens": np.full(len(arrays), MULTI_IMAGE_TOKENS, dtype=np.int64),
         }
 

@@ -17,37 +17,13 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._choices import ALL_COMPATS as COMPATS
+from ._choices import FILTERS, TORCHVISION_FILTERS
 from ._coerce import as_int
-from .errors import DynresError, InvalidImageError
+from ._images import as_pixels
+from .errors import DynresError
 
 __all__ = ["COMPATS", "FILTERS", "TORCHVISION_FILTERS", "crop", "resize", "to_rgb"]
-
-FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
-COMPATS = ("pillow", "pillow12", "torchvision")
-TORCHVISION_FILTERS = ("bilinear", "bicubic")
-
-
-def _as_image(image: Any, name: str = "image") -> np.ndarray:
-    """A C-contiguous uint8 (H, W) or (H, W, C) array from a NumPy array or PIL image."""
-    if not isinstance(image, np.ndarray):
-        if hasattr(image, "mode") and hasattr(image, "size"):  # a PIL image
-            image = np.asarray(image)
-        else:
-            raise TypeError(
-                f"{name} must be a NumPy uint8 array or a PIL image, got {type(image).__name__}"
-            )
-    if image.dtype != np.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {image.dtype}")
-    if image.ndim not in (2, 3):
-        raise InvalidImageError(f"{name} must be (H, W) or (H, W, C), got shape {image.shape}")
-    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
-        raise InvalidImageError(
-            f"{name} of shape {image.shape} has {image.shape[2]} channels; 1, 3 or 4 are accepted"
-        )
-    if image.size == 0:
-        raise InvalidImageError(f"{name} of shape {image.shape} is empty")
-    # Non-contiguous views (crops, flips, channel slices) are copied once, here.
-    return np.ascontiguousarray(image)
 
 
 def _choice(name: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -90,7 +66,7 @@ def resize(
         DynresError: sizes out of range, unknown filter or compat, or a filter that
             ``compat="torchvision"`` has no exact equivalent for.
     """
-    arr = _as_image(image)
+    arr = as_pixels(image)
     h = as_int("height", height)
     w = as_int("width", width)
     f = _choice("filter", filter, FILTERS)
@@ -109,7 +85,7 @@ def crop(image: Any, top: int, left: int, height: int, width: int) -> np.ndarray
         InvalidImageError: unusable image shape.
         DynresError: an empty rectangle or one that leaves the image.
     """
-    arr = _as_image(image)
+    arr = as_pixels(image)
     t = as_int("top", top, minimum=0)
     left_ = as_int("left", left, minimum=0)
     h = as_int("height", height)
@@ -130,4 +106,4 @@ def to_rgb(image: Any) -> np.ndarray:
     """
     if not isinstance(image, np.ndarray) and hasattr(image, "convert"):
         image = image.convert("RGB")
-    return _core.to_rgb(_as_image(image))
+    return _core.to_rgb(as_pixels(image))

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core, _lut
+from ._choices import ALL_COMPATS, Normalisation
 from ._coerce import as_int, as_int64_array, as_number
 from ._images import as_image_list, as_video
 from .errors import BudgetError, DynresError
@@ -187,11 +188,7 @@ def video_budget(
     )
 
 
-_RESAMPLE_CODES = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
-_FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
 _MAX_SIDE = 65536  # the resize kernels' limit, checked before allocating the output
-_COMPATS = ("pillow", "pillow12", "torchvision")
-_TORCHVISION_FILTERS = ("bilinear", "bicubic")
 
 
 class ImageProcessor:
@@ -239,30 +236,12 @@ class ImageProcessor:
             raise BudgetError(
                 f"min_pixels ({min_pixels}) must not exceed max_pixels ({max_pixels})"
             )
-        self.image_mean = _triple("image_mean", image_mean)
-        self.image_std = _triple("image_std", image_std)
-        if any(s == 0 for s in self.image_std):
-            raise DynresError(f"image_std must be non-zero, got {self.image_std}")
-        if isinstance(resample, int) and not isinstance(resample, bool):
-            if resample not in _RESAMPLE_CODES:
-                raise DynresError(
-                    f"resample code must be one of {sorted(_RESAMPLE_CODES)}, got {resample}"
-                )
-            resample = _RESAMPLE_CODES[resample]
-        if resample not in _FILTERS:
-            raise DynresError(f"resample must be one of {', '.join(_FILTERS)}, got {resample!r}")
-        if compat not in _COMPATS:
-            raise DynresError(f"compat must be one of {', '.join(_COMPATS)}, got {compat!r}")
-        if compat == "torchvision" and resample not in _TORCHVISION_FILTERS:
-            raise DynresError(
-                f"compat 'torchvision' supports resample {' and '.join(_TORCHVISION_FILTERS)} "
-                f"(torchvision's uint8 antialiased resize), got {resample!r}"
-            )
-        if dtype not in _lut.DTYPES:
-            raise DynresError(f"dtype must be one of {', '.join(_lut.DTYPES)}, got {dtype!r}")
-        self.resample, self.compat, self.dtype = resample, compat, dtype
-        self._table = _lut.table(self.image_mean, self.image_std, dtype, compat)
-        self._storage = _lut.storage_dtype(dtype)
+        n = Normalisation(
+            image_mean, image_std, compat, dtype, compats=ALL_COMPATS, resample=resample
+        )
+        self.image_mean, self.image_std = n.image_mean, n.image_std
+        self.resample, self.compat, self.dtype = n.resample, n.compat, n.dtype
+        self._table, self._storage = n.table, n.storage
 
     @property
     def factor(self) -> int:
@@ -421,12 +400,3 @@ class ImageProcessor:
         arrays = [as_video(v, i) for i, v in enumerate(videos)]
         values, grid = self._run(arrays, out)
         return {"pixel_values_videos": values, "video_grid_thw": grid}
-
-
-def _triple(name: str, values: Any) -> Tuple[float, float, float]:
-    if isinstance(values, (int, float)):
-        values = (values,) * 3
-    vals = tuple(as_number(name, v) for v in values)
-    if len(vals) != 3:
-        raise DynresError(f"{name} must have 3 values (one per RGB channel), got {len(vals)}")
-    return vals  # type: ignore[return-value]
