@@ -76,6 +76,22 @@ fn with_out<'py, T: Element, R>(
     f(dst)
 }
 
+/// Pairs every image with its plan, naming the image whose size the planner refuses.
+fn plan_each<'a, P>(
+    imgs: &[ImageRef<'a>],
+    plan: impl Fn(u64, u64) -> crate::core::Result<P>,
+) -> PyResult<Vec<(ImageRef<'a>, P)>> {
+    imgs.iter()
+        .enumerate()
+        .map(|(i, im)| {
+            let p = plan(im.height as u64, im.width as u64)
+                .map_err(|e| e.context(&format!("image {i}")))?;
+            Ok((*im, p))
+        })
+        .collect::<crate::core::Result<Vec<_>>>()
+        .py()
+}
+
 #[pyfunction(name = "internvl_pixel_values")]
 #[allow(clippy::too_many_arguments)]
 fn internvl_pixel_values_py<'py>(
@@ -101,17 +117,7 @@ fn internvl_pixel_values_py<'py>(
     .py()?;
     let rs = resampling(resample, compat)?;
     let imgs = views(&images)?;
-    let jobs = imgs
-        .iter()
-        .enumerate()
-        .map(|(i, im)| {
-            let p = tiler
-                .plan(im.height as u64, im.width as u64)
-                .map_err(|e| e.context(&format!("image {i}")))?;
-            Ok((*im, p))
-        })
-        .collect::<crate::core::Result<Vec<_>>>()
-        .py()?;
+    let jobs = plan_each(&imgs, |h, w| tiler.plan(h, w))?;
     by_table!(lut, |l, _zero| with_out(&out, |d| {
         py.detach(|| fp::internvl_pixels_into(&jobs, rs, l, d)).py()
     }))
@@ -133,17 +139,7 @@ fn llava_ov_pixel_values_py<'py>(
     let planner = AnyresPlanner::new(&pinpoints, parse_convention(convention_name)?).py()?;
     let rs = resampling(resample, compat)?;
     let imgs = views(&images)?;
-    let jobs = imgs
-        .iter()
-        .enumerate()
-        .map(|(i, im)| {
-            let p = planner
-                .plan(im.height as u64, im.width as u64)
-                .map_err(|e| e.context(&format!("image {i}")))?;
-            Ok((*im, p))
-        })
-        .collect::<crate::core::Result<Vec<_>>>()
-        .py()?;
+    let jobs = plan_each(&imgs, |h, w| planner.plan(h, w))?;
     by_table!(lut, |l, zero| with_out(&out, |d| {
         py.detach(|| fp::llava_ov_pixels_into(&jobs, max_crops, rs, l, zero, d))
             .py()
