@@ -80,7 +80,7 @@ def oryx_pair() -> Tuple[Callable, Callable, Callable]:
 
     def mine(img):
         out = ours(img)
-        return out["pixel_values_highres"][0], out["pixel_values_lowres"][0]
+        return out["pixel_values"][0], out["pixel_values_lowres"][0]
 
     from transformers import CLIPImageProcessor
 

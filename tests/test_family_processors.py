@@ -212,23 +212,23 @@ def test_oryx_matches_pil_reference(size):
     image = noise(*size)
     out = oryx.ImageProcessor()([image])
     high, low = oryx_ref.pixels(Image.fromarray(image), oryx.ORYX_MEAN, oryx.ORYX_STD)
-    np.testing.assert_array_equal(out["pixel_values_highres"][0], high)
+    np.testing.assert_array_equal(out["pixel_values"][0], high)
     np.testing.assert_array_equal(out["pixel_values_lowres"][0], low)
-    assert out["num_image_tokens"].tolist() == [oryx.plan(*size).num_tokens]
+    assert out["num_tokens"].tolist() == [oryx.plan(*size).num_tokens]
 
 
 def test_oryx_pillow12_golden():
     image = GOLD["oryx_input"]
     raw = oryx.ImageProcessor(compat="pillow12", dtype="uint8")(image)
     np.testing.assert_array_equal(
-        raw["pixel_values_highres"][0].transpose(1, 2, 0), GOLD["oryx_highres_u8"]
+        raw["pixel_values"][0].transpose(1, 2, 0), GOLD["oryx_highres_u8"]
     )
     np.testing.assert_array_equal(
         raw["pixel_values_lowres"][0].transpose(1, 2, 0), GOLD["oryx_lowres_u8"]
     )
     out = oryx.ImageProcessor(compat="pillow12")(image)
     np.testing.assert_array_equal(
-        out["pixel_values_highres"][0][:, :64, :64], GOLD["oryx_highres_f32_corner"]
+        out["pixel_values"][0][:, :64, :64], GOLD["oryx_highres_f32_corner"]
     )
     np.testing.assert_array_equal(
         out["pixel_values_lowres"][0][:, :64, :64], GOLD["oryx_lowres_f32_corner"]

@@ -104,10 +104,10 @@ def demo(args: argparse.Namespace) -> int:
             plan = plan_fn(h, w)
             size, cut = _describe(plan)
             out = proc(img)
-            if "pixel_values" in out:
-                shape = _shape(out["pixel_values"])
-            else:
-                shape = _shape(out["pixel_values_highres"] + out["pixel_values_lowres"])
+            values = out["pixel_values"]
+            if "pixel_values_lowres" in out:  # Oryx: lists of native and low-res views
+                values = values + out["pixel_values_lowres"]
+            shape = _shape(values)
             ms = _median_ms(lambda proc=proc, img=img: proc(img))
             rows.append(
                 (path.name, f"{h}x{w}", name, size, cut, plan.num_tokens, shape, f"{ms:.2f}")

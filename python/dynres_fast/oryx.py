@@ -254,9 +254,9 @@ class ImageProcessor:
         """Preprocesses one image or a list of images (uint8 arrays and/or PIL images).
 
         Returns:
-            ``pixel_values_highres`` and ``pixel_values_lowres``: lists with one
-            ``(3, h, w)`` array per image (sizes differ per image), and
-            ``num_image_tokens`` ``(n,)`` int64.
+            ``pixel_values`` (the native-resolution images) and ``pixel_values_lowres``:
+            lists with one ``(3, h, w)`` array per image (sizes differ per image), and
+            ``num_tokens`` ``(n,)`` int64.
         """
         highres: List[np.ndarray] = []
         lowres: List[np.ndarray] = []
@@ -275,9 +275,9 @@ class ImageProcessor:
             highres.append(self._norm.present(hi))
             lowres.append(self._norm.present(lo))
         return {
-            "pixel_values_highres": highres,
+            "pixel_values": highres,
             "pixel_values_lowres": lowres,
-            "num_image_tokens": np.asarray(tokens, dtype=np.int64),
+            "num_tokens": np.asarray(tokens, dtype=np.int64),
         }
 
     def videos(
