@@ -79,9 +79,9 @@ FILTERS = {
 }
 
 
-def coefficients(n_in: int, n_out: int, filter: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per output index: first input index ``lo`` (n_out,) and fixed-point weights
-    (n_out, ksize), zero past each window's end."""
+def float_weights(n_in: int, n_out: int, filter: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per output index: first input index ``lo`` (n_out,) and the window's weights
+    normalised by their sequential sum (n_out, ksize), zero past each window's end."""
     kernel, support = FILTERS[filter]
     scale = n_in / n_out
     fscale = max(scale, 1.0)
@@ -89,7 +89,7 @@ def coefficients(n_in: int, n_out: int, filter: str) -> tuple[np.ndarray, np.nda
     ksize = math.ceil(support) * 2 + 1
     inv = 1.0 / fscale
     los = np.zeros(n_out, dtype=np.int64)
-    fixed = np.zeros((n_out, ksize), dtype=np.int64)
+    weights = np.zeros((n_out, ksize), dtype=np.float64)
     for i in range(n_out):
         center = (i + 0.5) * scale
         lo = max(int(center - support + 0.5), 0)
@@ -100,22 +100,40 @@ def coefficients(n_in: int, n_out: int, filter: str) -> tuple[np.ndarray, np.nda
             total += v
         if total != 0.0:
             w = [v / total for v in w]
-        for j, v in enumerate(w):
-            fixed[i, j] = int(v * (1 << PRECISION_BITS) + (0.5 if v >= 0 else -0.5))
+        weights[i, : len(w)] = w
         los[i] = lo
-    return los, fixed
+    return los, weights
 
 
-def _pass(img: np.ndarray, axis: int, n_out: int, filter: str) -> np.ndarray:
-    """Resamples ``img`` (H, W, C) uint8 along ``axis`` (0 rows, 1 columns)."""
+def to_fixed(weights: np.ndarray, precision: int) -> np.ndarray:
+    """``int(w * 2**precision +- 0.5)``: rounded half away from zero (astype truncates)."""
+    scaled = weights * (1 << precision)
+    return np.where(scaled < 0, scaled - 0.5, scaled + 0.5).astype(np.int64)
+
+
+def coefficients(n_in: int, n_out: int, filter: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per output index: first input index ``lo`` (n_out,) and fixed-point weights
+    (n_out, ksize), zero past each window's end."""
+    los, weights = float_weights(n_in, n_out, filter)
+    return los, to_fixed(weights, PRECISION_BITS)
+
+
+def apply_pass(img: np.ndarray, axis: int, los: np.ndarray, k: np.ndarray, precision: int):
+    """One pass of fixed-point weights ``k`` (``precision`` fraction bits) along ``axis``
+    (0 rows, 1 columns) of an (H, W, C) uint8 image."""
     n_in = img.shape[axis]
-    los, k = coefficients(n_in, n_out, filter)
     idx = np.minimum(los[:, None] + np.arange(k.shape[1]), n_in - 1)  # padded taps weigh 0
     taken = np.take(img.astype(np.int64), idx, axis=axis)  # axis -> (n_out, ksize)
     shape = [1, 1, 1, 1]
     shape[axis], shape[axis + 1] = k.shape
-    acc = (taken * k.reshape(shape)).sum(axis=axis + 1) + (1 << (PRECISION_BITS - 1))
-    return np.clip(acc >> PRECISION_BITS, 0, 255).astype(np.uint8)
+    acc = (taken * k.reshape(shape)).sum(axis=axis + 1) + (1 << (precision - 1))
+    return np.clip(acc >> precision, 0, 255).astype(np.uint8)
+
+
+def _pass(img: np.ndarray, axis: int, n_out: int, filter: str) -> np.ndarray:
+    """Resamples ``img`` (H, W, C) uint8 along ``axis`` (0 rows, 1 columns)."""
+    los, k = coefficients(img.shape[axis], n_out, filter)
+    return apply_pass(img, axis, los, k, PRECISION_BITS)
 
 
 def vertical_first(in_h: int, in_w: int, out_h: int, out_w: int, compat: str) -> bool:

@@ -18,54 +18,25 @@ premultiplied RGBA).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from reference.pil_resize import FILTERS
+from reference.pil_resize import apply_pass, float_weights, to_fixed
 
 
 def coefficients(n_in: int, n_out: int, filter: str) -> tuple[np.ndarray, np.ndarray, int]:
     """``(lo (n_out,), int16 weights (n_out, ksize), precision)`` for one axis."""
-    kernel, support = FILTERS[filter]
-    scale = n_in / n_out
-    fscale = max(scale, 1.0)
-    support *= fscale
-    ksize = math.ceil(support) * 2 + 1
-    inv = 1.0 / fscale
-    los = np.zeros(n_out, dtype=np.int64)
-    weights = np.zeros((n_out, ksize), dtype=np.float64)
-    for i in range(n_out):
-        center = (i + 0.5) * scale
-        lo = max(int(center - support + 0.5), 0)
-        hi = min(int(center + support + 0.5), n_in)
-        w = [kernel((lo + j - center + 0.5) * inv) for j in range(min(hi - lo, ksize))]
-        total = 0.0
-        for v in w:
-            total += v
-        if total != 0.0:
-            w = [v / total for v in w]
-        weights[i, : len(w)] = w
-        los[i] = lo
+    los, weights = float_weights(n_in, n_out, filter)
     biggest = max(0.0, float(weights.max()))
     p = 0
     while p < 22 and int(0.5 + biggest * (1 << (p + 1))) < (1 << 15):
         p += 1
-    scaled = weights * (1 << p)
-    fixed = np.where(scaled < 0, scaled - 0.5, scaled + 0.5).astype(np.int64)  # truncates
-    return los, fixed, p
+    return los, to_fixed(weights, p), p
 
 
 def _pass(img: np.ndarray, axis: int, n_out: int, filter: str) -> np.ndarray:
     """Resamples ``img`` (H, W, C) uint8 along ``axis`` (0 rows, 1 columns)."""
-    n_in = img.shape[axis]
-    los, k, p = coefficients(n_in, n_out, filter)
-    idx = np.minimum(los[:, None] + np.arange(k.shape[1]), n_in - 1)  # padded taps weigh 0
-    taken = np.take(img.astype(np.int64), idx, axis=axis)
-    shape = [1, 1, 1, 1]
-    shape[axis], shape[axis + 1] = k.shape
-    acc = (taken * k.reshape(shape)).sum(axis=axis + 1) + (1 << (p - 1))
-    return np.clip(acc >> p, 0, 255).astype(np.uint8)
+    los, k, p = coefficients(img.shape[axis], n_out, filter)
+    return apply_pass(img, axis, los, k, p)
 
 
 def resize(img: np.ndarray, out_h: int, out_w: int, filter: str = "bicubic") -> np.ndarray:
