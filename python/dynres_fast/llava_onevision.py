@@ -222,10 +222,7 @@ def pool_features(features: Any, out_hw: Tuple[int, int] = (14, 14)) -> np.ndarr
     if len(out_hw) != 2:
         raise DynresError(f"out_hw must be a (height, width) pair, got {out_hw!r}")
     oh, ow = as_int("out_hw[0]", out_hw[0]), as_int("out_hw[1]", out_hw[1])
-    arr = np.ascontiguousarray(arr)
-    if arr.dtype == np.float32:
-        return _core.pool_features_f32(arr, oh, ow)
-    return _core.pool_features_f64(arr, oh, ow)
+    return _core.pool_features(np.ascontiguousarray(arr), oh, ow)
 
 
 def frame_indices(

@@ -258,24 +258,24 @@ fn pool<'py, T: Real + numpy::Element>(
     to_numpy(py, out, IxDyn(&out_shape))
 }
 
-#[pyfunction(name = "pool_features_f32")]
-fn pool_features_f32_py<'py>(
-    py: Python<'py>,
-    features: PyReadonlyArrayDyn<'py, f32>,
-    out_h: usize,
-    out_w: usize,
-) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-    pool(py, features, out_h, out_w)
+/// Feature maps in either float type `pool_features` accepts.
+#[derive(FromPyObject)]
+enum Features<'py> {
+    F32(PyReadonlyArrayDyn<'py, f32>),
+    F64(PyReadonlyArrayDyn<'py, f64>),
 }
 
-#[pyfunction(name = "pool_features_f64")]
-fn pool_features_f64_py<'py>(
+#[pyfunction(name = "pool_features")]
+fn pool_features_py<'py>(
     py: Python<'py>,
-    features: PyReadonlyArrayDyn<'py, f64>,
+    features: Features<'py>,
     out_h: usize,
     out_w: usize,
-) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
-    pool(py, features, out_h, out_w)
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match features {
+        Features::F32(f) => pool(py, f, out_h, out_w)?.into_any(),
+        Features::F64(f) => pool(py, f, out_h, out_w)?.into_any(),
+    })
 }
 
 // ---------------------------------------------------------------- frame sampling
@@ -387,8 +387,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(llava_ov_select_best_resolution_py, m)?)?;
     m.add_function(wrap_pyfunction!(llava_ov_plan_py, m)?)?;
     m.add_function(wrap_pyfunction!(llava_ov_num_tokens_many_py, m)?)?;
-    m.add_function(wrap_pyfunction!(pool_features_f32_py, m)?)?;
-    m.add_function(wrap_pyfunction!(pool_features_f64_py, m)?)?;
+    m.add_function(wrap_pyfunction!(pool_features_py, m)?)?;
     m.add_function(wrap_pyfunction!(linspace_frame_indices_py, m)?)?;
     m.add_function(wrap_pyfunction!(stride_frame_indices_py, m)?)?;
     m.add_function(wrap_pyfunction!(oryx_plan_py, m)?)?;

@@ -309,15 +309,7 @@ pub fn resize(
 ) -> Result<ImageBuf> {
     check_output_size(out_height, out_width)?;
     let mut out = ImageBuf::zeros(out_height, out_width, src.channels)?;
-    resize_with(
-        src,
-        out_height,
-        out_width,
-        filter,
-        compat,
-        Kernel::Auto,
-        &mut out.data,
-    )?;
+    resize_into(src, out_height, out_width, filter, compat, &mut out.data)?;
     Ok(out)
 }
 
