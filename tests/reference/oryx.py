@@ -5,6 +5,15 @@ from __future__ import annotations
 import math
 
 
+def _budget_scale(w, h, max_res, min_res):
+    """The factor that brings ``w × h`` inside ``[min_res², max_res²]``; None if inside."""
+    if w * h > max_res * max_res:
+        return math.sqrt(max_res * max_res / (w * h))
+    if w * h < min_res * min_res:
+        return math.sqrt(min_res * min_res / (w * h))
+    return None
+
+
 def _resize(w, h, patch, scale):
     """resize_images: int(side·scale / patch)·patch for (width, height); None if a side is 0."""
     s = 1.0 if scale is None else scale
@@ -24,13 +33,7 @@ def plan(height, width, max_res=1536, min_res=0, base=384, low_patch=32, high_pa
     elif h < 32:
         r = 64 / h
         w, h = int(w * r), int(h * r)
-    if w * h > max_res * max_res:
-        scale = math.sqrt(max_res * max_res / (w * h))
-    elif w * h < min_res * min_res:
-        scale = math.sqrt(min_res * min_res / (w * h))
-    else:
-        scale = None
-    high = _resize(w, h, high_patch, scale)
+    high = _resize(w, h, high_patch, _budget_scale(w, h, max_res, min_res))
     if high is None:
         return None
     low = _resize(*high, low_patch, math.sqrt(base * base / (high[0] * high[1])))
@@ -44,13 +47,7 @@ def plan(height, width, max_res=1536, min_res=0, base=384, low_patch=32, high_pa
 def video_frame(height, width, long=False, max_res=480, min_res=288, patch=64):
     """Returns ((h, w), tokens per frame) or None where the reference raises."""
     patch = patch * 2 if long else patch
-    if width * height > max_res * max_res:
-        scale = math.sqrt(max_res * max_res / (width * height))
-    elif width * height < min_res * min_res:
-        scale = math.sqrt(min_res * min_res / (width * height))
-    else:
-        scale = None
-    size = _resize(width, height, patch, scale)
+    size = _resize(width, height, patch, _budget_scale(width, height, max_res, min_res))
     if size is None:
         return None
     fw, fh = size
