@@ -1,5 +1,6 @@
 """Shared test configuration: Hypothesis profiles and paths to the test data."""
 
+import json
 import os
 import threading
 import time
@@ -8,6 +9,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 
 DATA = Path(__file__).parent / "data"
+
+
+def golden_cases(name: str) -> dict:
+    """The cases of a golden JSON file in tests/data (its ``_env``-style keys left out)."""
+    return {k: v for k, v in json.loads((DATA / name).read_text()).items() if not k.startswith("_")}
+
 
 settings.register_profile(
     "ci",

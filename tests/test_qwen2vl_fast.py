@@ -5,25 +5,19 @@ torchvision 0.29.1), the torchvision-based video processors (data/video_fast.npz
 fast processors' normalisation tables (data/normalize_lut.npz).
 """
 
-import json
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from dynres_fast import DynresError, _lut, qwen2vl
 
-from conftest import DATA
+from conftest import DATA, golden_cases
 
 INPUTS = np.load(DATA / "inputs.npz")
 FAST = np.load(DATA / "image_fast.npz")
 SLOW = np.load(DATA / "image_slow.npz")
 VIDEO = np.load(DATA / "video_fast.npz")
-CASES = {
-    k: v
-    for k, v in json.loads((DATA / "image_fast.json").read_text()).items()
-    if not k.startswith("_")
-}
+CASES = golden_cases("image_fast.json")
 
 
 def _processor(spec, **kw):

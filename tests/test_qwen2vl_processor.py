@@ -11,16 +11,12 @@ from PIL import Image
 
 from dynres_fast import AspectRatioError, BudgetError, DynresError, InvalidImageError, qwen2vl
 
-from conftest import DATA
+from conftest import DATA, golden_cases
 
 transformers = pytest.importorskip("transformers")
 INPUTS = np.load(DATA / "inputs.npz")
 SLOW = np.load(DATA / "image_slow.npz")
-CASES = {
-    k: v
-    for k, v in json.loads((DATA / "image_slow.json").read_text()).items()
-    if not k.startswith("_")
-}
+CASES = golden_cases("image_slow.json")
 
 
 def _oracle(images, **kw):
