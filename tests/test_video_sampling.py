@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import qwen2vl as ref
 
 from dynres_fast import DynresError, qwen2vl, video
+
+from reference import qwen2vl as ref
 
 torch = pytest.importorskip("torch")
 vp = pytest.importorskip("qwen_vl_utils.vision_process")
