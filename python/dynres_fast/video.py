@@ -405,6 +405,23 @@ class _Sink:
         return VideoDecodeError(f"{self.desc}: frame {frame} could not be decoded")
 
 
+def _seek_to(
+    dec: _Decoder, index: _PacketIndex, start: int, packet_of_pts: dict[int, int]
+) -> tuple[int, Any]:
+    """Seeks to the keyframe packet ``start``: by its pts (MP4, Matroska), else by its dts
+    (demuxers that index decode times), else decodes from the beginning. Returns the
+    decode position and the packet where decoding resumes (at or before ``start``)."""
+    for target in (index.pts[start], index.dts[start]):
+        if target is None:
+            continue
+        packet = dec.seek(target)
+        landed = packet_of_pts.get(packet.pts) if packet is not None else None
+        if landed is not None and landed <= start and index.keyframe[landed]:
+            return landed, packet
+    dec.open()
+    return 0, dec.next_packet()
+
+
 def _decode_by_pts(
     dec: _Decoder, index: _PacketIndex, frames: np.ndarray, rows: np.ndarray, out: np.ndarray
 ) -> None:
@@ -435,12 +452,7 @@ def _decode_by_pts(
         if start > pos + 1:
             if pos >= 0:
                 take(dec.decode(None, True))
-            target = index.dts[start] if index.dts[start] is not None else index.pts[start]
-            packet = dec.seek(target)
-            landed = packet_of_pts.get(packet.pts) if packet is not None else None
-            if landed is None or landed > start or not index.keyframe[landed]:
-                dec.open()  # the demuxer seeks imprecisely here: decode from the start
-                landed, packet = 0, dec.next_packet()
+            landed, packet = _seek_to(dec, index, start, packet_of_pts)
             pos = landed - 1
         else:
             packet = dec.next_packet()
