@@ -425,35 +425,38 @@ def _seek_to(
 def _decode_by_pts(
     dec: _Decoder, index: _PacketIndex, frames: np.ndarray, rows: np.ndarray, out: np.ndarray
 ) -> None:
-    """Decodes runs of packets from the keyframe before each wanted frame, seeking over gaps."""
+    """Decodes runs of packets from the keyframe before each wanted frame, seeking over gaps.
+
+    Wanted frames are taken in order of the keyframe they need (then of their own packet),
+    so each run of continuous decoding starts at or before the keyframe of every frame it
+    yields. A frame is accepted only from a run that started at or before its keyframe: the
+    leading B-frames of an open GOP come out of a run started at that GOP's keyframe too,
+    but wrong (their references were never decoded)."""
     want_pts = index.frame_pts[frames]
     slot = {int(p): k for k, p in enumerate(want_pts)}
-    need_packet = index.frame_packet[frames]
+    need_packet = index.frame_packet[frames].tolist()
+    starts = [_start_packet(index, need_packet[k], int(want_pts[k])) for k in range(len(frames))]
     sink = _Sink(dec.desc, frames, rows, out)
     packet_of_pts = {p: i for i, p in enumerate(index.pts) if p is not None}
-    # Wanted frames in decode order, each with the packet decoding has to start from.
-    todo = sorted(
-        (int(need_packet[k]), _start_packet(index, int(need_packet[k]), int(want_pts[k])))
-        for k in range(len(frames))
-    )
-    wanted_packets = {p for p, _ in todo}
+    wanted_packets = set(need_packet)
+    run_start = 0  # decode position where the current run of continuous decoding began
 
     def take(decoded: list[Any]) -> None:
         for f in decoded:
             k = slot.get(f.pts) if f.pts is not None else None
-            if k is not None:
+            if k is not None and starts[k] >= run_start:
                 sink.put(k, f)
 
     dec.open()
     pos = -1  # decode position of the last packet sent
-    for last, start in todo:
+    for start, last in sorted(zip(starts, need_packet)):
         if last <= pos:
-            continue
+            continue  # sent in this run, which began at or before ``start``
         if start > pos + 1:
             if pos >= 0:
                 take(dec.decode(None, True))
-            landed, packet = _seek_to(dec, index, start, packet_of_pts)
-            pos = landed - 1
+            run_start, packet = _seek_to(dec, index, start, packet_of_pts)
+            pos = run_start - 1
         else:
             packet = dec.next_packet()
         while packet is not None:
