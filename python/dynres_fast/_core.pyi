@@ -34,6 +34,7 @@ def video_smart_resize(
     factor: int,
     min_pixels: float,
     max_pixels: float,
+    rule: str,
 ) -> Tuple[int, int]: ...
 def sample_frames(
     total_frames: int,

@@ -295,7 +295,7 @@ class ImageProcessor:
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
-                frames; a lone frame list must be wrapped: ``[frames]``).
+                frames; a bare list of frames is one video).
             num_segments: ``None`` uses every frame given (already sampled); a number first
                 picks the frames :func:`frame_indices` (``get_index`` over the whole clip)
                 chooses, duplicates included.

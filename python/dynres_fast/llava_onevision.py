@@ -392,7 +392,7 @@ class ImageProcessor:
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
-                frames; a lone frame list must be wrapped: ``[frames]``).
+                frames; a bare list of frames is one video).
             num_frames: ``None`` uses every frame given (already sampled); a number first
                 picks ``np.linspace(0, T-1, num_frames, dtype=int)`` (:func:`frame_indices`).
 

@@ -290,7 +290,7 @@ class ImageProcessor:
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
-                frames; a lone frame list must be wrapped: ``[frames]``).
+                frames; a bare list of frames is one video).
             long: the 'video_long' modality (128-pixel floor, 4×4 pooling in the tokens).
             num_frames: ``None`` uses every frame given; a number first picks
                 ``np.linspace(0, T-1, num_frames, dtype=int)`` (``inference.py`` uses 64).

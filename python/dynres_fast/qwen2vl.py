@@ -14,9 +14,11 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core, _lut
-from ._choices import ALL_COMPATS, Normalisation
+from ._choices import ALL_COMPATS, Normalisation, as_bool, as_choice
 from ._coerce import as_int, as_int64_array, as_number
-from ._images import as_image_list, as_video
+from ._frames import as_video_list
+from ._images import as_image_list
+from ._video_processor import VideoProcessorBase, load_config, pick, refuse_disabled_steps
 from .errors import BudgetError, DynresError
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "sample_frames",
     "smart_resize",
     "smart_resize_many",
+    "VideoProcessor",
     "video_budget",
     "video_smart_resize",
 ]
@@ -110,11 +113,21 @@ def video_smart_resize(
     factor: int = 32,
     min_pixels: float = 128 * 128,
     max_pixels: float = 16 * 16 * 2 * 2 * 2 * 6144,
+    rule: str = "transformers5",
 ) -> Tuple[int, int]:
     """Qwen3-VL's video ``smart_resize``: per-frame size under a whole-clip budget.
 
     Reproduces ``transformers.models.qwen3_vl.video_processing_qwen3_vl.smart_resize``:
     the budget bounds ``round(T / temporal_factor) * temporal_factor * h * w``.
+
+    Args:
+        rule: ``"transformers5"`` (default) scales frames with a side below ``factor`` up
+            by ``max(factor / h, factor / w)`` first (each side truncated), as 5.x does;
+            ``"transformers4"`` refuses them, as 4.57 does.
+
+    Raises:
+        DynresError: ``num_frames < temporal_factor``, (4.x) a side below ``factor``.
+        AspectRatioError: ``max(h, w) / min(h, w) > 200`` (after the 5.x scale-up).
     """
     return _core.video_smart_resize(
         as_int("num_frames", num_frames, minimum=0),
@@ -122,6 +135,7 @@ def video_smart_resize(
         as_int("width", width),
         as_int("temporal_factor", temporal_factor),
         *_budget(factor, min_pixels, max_pixels),
+        as_choice("rule", rule, ("transformers5", "transformers4")),
     )
 
 
@@ -381,8 +395,9 @@ class ImageProcessor:
     def videos(self, videos: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
         """Preprocesses one ``(T, H, W, C)`` video or a list of videos.
 
-        Each video in a list is a ``(T, H, W, C)``/``(T, H, W)`` uint8 array or a list of
-        frames (arrays or PIL images); one frame list alone must be wrapped: ``[frames]``.
+        ``videos`` is read as transformers reads it: a ``(T, H, W, C)`` array, a list of
+        frames (PIL images or ``(H, W, C)`` arrays: one video), or a list of videos (4-D
+        arrays or frame lists); ambiguous inputs are refused (see ``as_video_list``).
 
         Matches the slow processor's video path: every frame resized to the first frame's
         plan, odd frame counts padded by repeating the last frame.
@@ -390,13 +405,251 @@ class ImageProcessor:
         Returns:
             ``pixel_values_videos`` and ``video_grid_thw`` ``(n, 3)`` int64.
         """
-        if isinstance(videos, np.ndarray) and videos.ndim == 4:
-            videos = [videos]
-        if not isinstance(videos, (list, tuple)):
-            raise TypeError(
-                "expected a (T, H, W, C) uint8 array or a list of videos (arrays or frame "
-                f"lists), got {type(videos).__name__}"
-            )
-        arrays = [as_video(v, i) for i, v in enumerate(videos)]
-        values, grid = self._run(arrays, out)
+        values, grid = self._run(as_video_list(videos), out)
         return {"pixel_values_videos": values, "video_grid_thw": grid}
+
+
+_QWEN_VIDEO_KEYS = (
+    "patch_size",
+    "temporal_patch_size",
+    "merge_size",
+    "image_mean",
+    "image_std",
+    "resample",
+    "do_sample_frames",
+    "fps",
+    "num_frames",
+    "min_frames",
+    "max_frames",
+    "cap_pixels_per_frame",
+    "max_video_tokens",
+)
+
+
+class VideoProcessor(VideoProcessorBase):
+    """transformers 5.x's Qwen2-VL / Qwen3-VL video processors (torchvision backend).
+
+    ``VideoProcessor()`` equals ``Qwen2VLVideoProcessor()`` and
+    :meth:`VideoProcessor.qwen3_vl` equals ``Qwen3VLVideoProcessor()``: the same
+    ``pixel_values_videos`` (bit for bit in float32), ``video_grid_thw`` and sampled frames
+    given the same frames and ``video_metadata``.
+
+    Args:
+        min_pixels, max_pixels: ``size["shortest_edge"]`` / ``size["longest_edge"]``.
+        budget: ``"frame"`` (Qwen2-VL: each frame's ``h·w`` within the budget) or
+            ``"clip"`` (Qwen3-VL: ``round(T/2)·2·h·w`` within it, see
+            :func:`video_smart_resize`).
+        patch_size, temporal_patch_size, merge_size: the vision tower's geometry.
+        image_mean, image_std, resample, dtype: as :class:`ImageProcessor`.
+        do_sample_frames, fps, num_frames, min_frames, max_frames: frame sampling as the
+            upstream ``sample_frames`` (rule ``"qwen2_vl"`` or ``"qwen3_vl"`` of
+            ``video.sample_indices``).
+        cap_pixels_per_frame: qwen-vl-utils' per-frame cap, as upstream applies it for
+            this budget; ``None`` (upstream's default while it warns about changing it)
+            applies no cap, like ``False``.
+        max_video_tokens: the cap's token budget (128000 for ``"frame"``, 768 per frame
+            for ``"clip"``).
+        compat: ``"torchvision"``, the only backend of transformers' video processors.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_pixels: float = 128 * 28 * 28,
+        max_pixels: float = 28 * 28 * 768,
+        budget: str = "frame",
+        patch_size: int = 14,
+        temporal_patch_size: int = 2,
+        merge_size: int = 2,
+        image_mean: Sequence[float] = OPENAI_CLIP_MEAN,
+        image_std: Sequence[float] = OPENAI_CLIP_STD,
+        resample: Union[str, int] = "bicubic",
+        do_sample_frames: bool = False,
+        fps: Optional[float] = None,
+        num_frames: Optional[int] = None,
+        min_frames: int = 4,
+        max_frames: int = 768,
+        cap_pixels_per_frame: Optional[bool] = None,
+        max_video_tokens: int = 128000,
+        compat: str = "torchvision",
+        dtype: str = "float32",
+    ) -> None:
+        self.budget = as_choice("budget", budget, ("frame", "clip"))
+        self._rule = "qwen3_vl" if self.budget == "clip" else "qwen2_vl"
+        self.patch_size = as_int("patch_size", patch_size)
+        self.temporal_patch_size = as_int("temporal_patch_size", temporal_patch_size)
+        self.merge_size = as_int("merge_size", merge_size)
+        self.min_pixels = as_number("min_pixels", min_pixels)
+        self.max_pixels = as_number("max_pixels", max_pixels)
+        if not self.min_pixels or not self.max_pixels:
+            raise BudgetError(
+                f"min_pixels and max_pixels must be non-zero, got {min_pixels} and {max_pixels}"
+            )
+        self._sizes = (min_pixels, max_pixels)  # as given: the cap's integer arithmetic
+        self.cap_pixels_per_frame = (
+            None
+            if cap_pixels_per_frame is None
+            else as_bool("cap_pixels_per_frame", cap_pixels_per_frame)
+        )
+        self.max_video_tokens = as_int("max_video_tokens", max_video_tokens)
+        self._init_sampling(
+            do_sample_frames=do_sample_frames,
+            fps=fps,
+            num_frames=num_frames,
+            min_frames=min_frames,
+            max_frames=max_frames,
+        )
+        self._init_norm(image_mean, image_std, resample, dtype, compat)
+
+    @classmethod
+    def qwen3_vl(cls, **overrides: Any) -> VideoProcessor:
+        """``Qwen3VLVideoProcessor()``: patch 16, mean/std 0.5, the whole-clip budget
+        ``128·32² … 768·32²``, 2 fps sampling on by default, ``max_video_tokens`` 768."""
+        defaults = {
+            "min_pixels": 128 * 32 * 32,
+            "max_pixels": 768 * 32 * 32,
+            "budget": "clip",
+            "patch_size": 16,
+            "image_mean": (0.5, 0.5, 0.5),
+            "image_std": (0.5, 0.5, 0.5),
+            "do_sample_frames": True,
+            "fps": 2.0,
+            "max_video_tokens": 768,
+        }
+        return cls(**{**defaults, **overrides})
+
+    @classmethod
+    def qwen2_5_vl(cls, **overrides: Any) -> VideoProcessor:
+        """What ``AutoVideoProcessor`` builds for the released Qwen2-VL / Qwen2.5-VL
+        checkpoints (no ``video_preprocessor_config.json``: the image budget
+        3136 … 12,845,056 px from ``preprocessor_config.json``)."""
+        return cls(**{"min_pixels": 3136, "max_pixels": 12845056, **overrides})
+
+    @classmethod
+    def from_pretrained(cls, path: Union[str, os.PathLike], **overrides: Any) -> VideoProcessor:
+        """Builds the processor transformers 5.x loads from a model directory (or one JSON
+        file): ``Qwen3VLVideoProcessor`` when the config names it (or the directory's
+        ``config.json`` is a Qwen3-VL one), else ``Qwen2VLVideoProcessor``, with the
+        config's entries over that class's defaults. ``min_pixels``/``max_pixels`` win
+        over ``size`` as in ``Qwen2VLVideoProcessor.__init__``."""
+        cfg = load_config(path)
+        refuse_disabled_steps(cfg, ("do_resize", "do_rescale", "do_normalize"))
+        kind = str(cfg.get("video_processor_type") or cfg.get("image_processor_type") or "")
+        qwen3 = kind.startswith("Qwen3VL") or (not kind and _is_qwen3_dir(path))
+        kw = pick(cfg, _QWEN_VIDEO_KEYS)
+        size = cfg.get("size") or {}
+        for key, alt in (("min_pixels", "shortest_edge"), ("max_pixels", "longest_edge")):
+            value = cfg.get(key) if not qwen3 else None
+            if value is None:
+                value = size.get(alt)
+            if value is not None:
+                kw[key] = value
+        make = cls.qwen3_vl if qwen3 else cls
+        return make(**{**kw, **overrides})
+
+    @property
+    def factor(self) -> int:
+        """Both resized sides are multiples of this (patch_size · merge_size)."""
+        return self.patch_size * self.merge_size
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(min_pixels={self.min_pixels:g}, "
+            f"max_pixels={self.max_pixels:g}, budget={self.budget!r}, "
+            f"patch_size={self.patch_size}, temporal_patch_size={self.temporal_patch_size}, "
+            f"merge_size={self.merge_size}, do_sample_frames={self.do_sample_frames}, "
+            f"fps={self.fps}, num_frames={self.num_frames}, dtype={self.dtype!r})"
+        )
+
+    def _frame_cap(self, num_frames: int) -> Any:
+        """The budget's ``max_pixels`` for a video of ``num_frames`` (sampled) frames, with
+        upstream's ``cap_pixels_per_frame`` arithmetic (ints stay ints, as there)."""
+        lo, hi = self._sizes
+        if not self.cap_pixels_per_frame:
+            return hi
+        f = self.factor
+        if self.budget == "frame":
+            total = int(self.max_video_tokens * f * f * 0.9)
+            return max(min(hi, total * self.temporal_patch_size // num_frames), int(lo * 1.05))
+        per_frame = max(min(self.max_video_tokens * f * f, hi // num_frames), int(lo * 1.05))
+        return per_frame * num_frames
+
+    def resized_size(self, num_frames: int, height: int, width: int) -> Tuple[int, int]:
+        """The ``(height, width)`` every frame of a (sampled) video is resized to."""
+        t = as_int("num_frames", num_frames)
+        hi = as_number("max_pixels", self._frame_cap(t))
+        if self.budget == "clip":
+            return video_smart_resize(
+                t,
+                height,
+                width,
+                temporal_factor=self.temporal_patch_size,
+                factor=self.factor,
+                min_pixels=self.min_pixels,
+                max_pixels=hi,
+            )
+        return smart_resize(
+            height, width, factor=self.factor, min_pixels=self.min_pixels, max_pixels=hi
+        )
+
+    def num_video_tokens(self, num_frames: int, height: int, width: int) -> int:
+        """LLM tokens of one video of ``num_frames`` (sampled) frames: ``t·h·w / merge²``."""
+        h, w = self.resized_size(num_frames, height, width)
+        t = -(-num_frames // self.temporal_patch_size)
+        return t * (h // self.patch_size) * (w // self.patch_size) // self.merge_size**2
+
+    def __call__(
+        self,
+        videos: Any,
+        *,
+        video_metadata: Any = None,
+        do_sample_frames: Optional[bool] = None,
+        fps: Optional[float] = None,
+        num_frames: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """Preprocesses videos as the upstream processor's ``__call__``.
+
+        Args:
+            videos: a ``(T, H, W, C)`` uint8 array, a list of frames (one video), a list
+                of videos, or a ``(B, T, H, W, C)`` array.
+            video_metadata: ``None``, or per video a mapping/object with
+                ``total_num_frames`` and ``fps`` (e.g. transformers' ``VideoMetadata``).
+            do_sample_frames, fps, num_frames: override the processor's sampling
+                (``fps``/``num_frames`` together: giving one clears the other).
+
+        Returns:
+            ``pixel_values_videos`` ``(Σ t·h·w, 3·tp·p·p)``, ``video_grid_thw`` ``(n, 3)``
+            int64, ``frame_indices`` (the frames used, per video) and ``video_fps`` (each
+            clip's frame rate from the metadata, None where unknown).
+        """
+        arrays, used, clip_fps = self._read(
+            videos, video_metadata, do_sample_frames, fps, num_frames
+        )
+        resized = []
+        for i, a in enumerate(arrays):
+            try:
+                resized.append(self.resized_size(len(a), a.shape[1], a.shape[2]))
+            except DynresError as e:
+                raise type(e)(f"video {i} of shape {a.shape}: {e}") from None
+        tp, p = self.temporal_patch_size, self.patch_size
+        rows = sum(-(-len(a) // tp) * (h // p) * (w // p) for a, (h, w) in zip(arrays, resized))
+        n = self._norm
+        buf = np.empty((rows, 3 * tp * p * p), n.storage)
+        grid = _core.qwen2vl_pixel_values(
+            arrays, resized, p, tp, self.merge_size, n.resample, n.compat, n.table, buf
+        )
+        return {
+            "pixel_values_videos": n.present(buf),
+            "video_grid_thw": grid,
+            "frame_indices": used,
+            "video_fps": clip_fps,
+        }
+
+
+def _is_qwen3_dir(path: Union[str, os.PathLike]) -> bool:
+    file = os.path.join(os.fspath(path), "config.json")
+    if not os.path.isfile(file):
+        return False
+    with open(file, encoding="utf-8") as f:
+        model_type = str(json.load(f).get("model_type", ""))
+    return model_type.startswith("qwen3_vl")

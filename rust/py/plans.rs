@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use super::arrays::{contiguous, to_numpy};
 use super::errors::{DynresError, IntoPyResult};
 use super::families::parse_errors;
-use crate::core::geometry::{self, SmartResizeRule};
+use crate::core::geometry::{self, SmartResizeRule, VideoResizeRule};
 use crate::core::video::{self, FrameCount, VideoBudget};
 
 type I64Array<'py> = Bound<'py, PyArray1<i64>>;
@@ -17,6 +17,16 @@ fn parse_rule(rule: &str) -> PyResult<SmartResizeRule> {
         "qwen_vl_utils" => Ok(SmartResizeRule::QwenVlUtils),
         other => Err(DynresError::new_err(format!(
             "rule must be 'transformers' or 'qwen_vl_utils', got {other:?}"
+        ))),
+    }
+}
+
+fn parse_video_rule(rule: &str) -> PyResult<VideoResizeRule> {
+    match rule {
+        "transformers4" => Ok(VideoResizeRule::Transformers4),
+        "transformers5" => Ok(VideoResizeRule::Transformers5),
+        other => Err(DynresError::new_err(format!(
+            "rule must be 'transformers5' or 'transformers4', got {other:?}"
         ))),
     }
 }
@@ -73,6 +83,7 @@ fn smart_resize_many_py<'py>(
 }
 
 #[pyfunction(name = "video_smart_resize")]
+#[allow(clippy::too_many_arguments)]
 fn video_smart_resize_py(
     num_frames: u64,
     height: u64,
@@ -81,6 +92,7 @@ fn video_smart_resize_py(
     factor: u64,
     min_pixels: f64,
     max_pixels: f64,
+    rule: &str,
 ) -> PyResult<(u64, u64)> {
     geometry::video_smart_resize(
         num_frames,
@@ -90,6 +102,7 @@ fn video_smart_resize_py(
         factor,
         min_pixels,
         max_pixels,
+        parse_video_rule(rule)?,
     )
     .py()
 }

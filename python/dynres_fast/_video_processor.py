@@ -1,0 +1,213 @@
+"""The call flow transformers 5.x's torchvision video processors share: input reading,
+per-video metadata, optional frame sampling (``video.sample_indices``), config loading.
+
+The family modules subclass :class:`VideoProcessorBase` with their resize/layout step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ._choices import Normalisation, as_bool, as_choice, as_optional_number
+from ._coerce import as_int
+from ._frames import as_video_list, torchvision_video_channels
+from .errors import DynresError
+
+#: The only backend transformers' video processors have.
+VIDEO_COMPATS = ("torchvision",)
+
+#: Config files ``from_pretrained`` reads, in transformers 5.x's order of preference
+#: (``processor_config.json`` only where it nests a ``"video_processor"`` entry).
+_CONFIG_FILES = ("video_preprocessor_config.json", "preprocessor_config.json")
+
+
+def _meta_get(meta: Any, key: str) -> Any:
+    if isinstance(meta, Mapping):
+        return meta.get(key)
+    return getattr(meta, key, None)
+
+
+def clip_metadata(video_metadata: Any, counts: Sequence[int]) -> List[Tuple[int, Optional[float]]]:
+    """``(total_num_frames, fps)`` per video, read as ``make_batched_metadata`` reads
+    ``video_metadata``: ``None`` (the frame counts, no fps), one mapping/object for one
+    video, or a list (nested lists flattened) with one entry per video. A missing
+    ``total_num_frames`` is the video's frame count."""
+    if video_metadata is None:
+        return [(n, None) for n in counts]
+    if isinstance(video_metadata, (list, tuple)):
+        flat: List[Any] = []
+        for m in video_metadata:
+            flat.extend(m if isinstance(m, (list, tuple)) else [m])
+    else:
+        flat = [video_metadata]
+    if len(flat) != len(counts):
+        raise DynresError(
+            f"received {len(counts)} videos but {len(flat)} video_metadata entries; pass one "
+            "entry per video"
+        )
+    out = []
+    for i, (m, n) in enumerate(zip(flat, counts)):
+        total = _meta_get(m, "total_num_frames")
+        total = n if total is None else as_int(f"video_metadata[{i}].total_num_frames", total)
+        fps = as_optional_number(f"video_metadata[{i}].fps", _meta_get(m, "fps"))
+        if fps is not None and not fps > 0:
+            raise DynresError(f"video_metadata[{i}].fps must be > 0, got {fps}")
+        out.append((total, fps))
+    return out
+
+
+def load_config(path: Union[str, os.PathLike]) -> Dict[str, Any]:
+    """The video processor entries of a model directory (or of one JSON file), in
+    transformers 5.x's order: ``processor_config.json["video_processor"]``, then
+    ``video_preprocessor_config.json``, then ``preprocessor_config.json``."""
+    path = os.fspath(path)
+    if os.path.isfile(path):
+        return _read_json(path)
+    if not os.path.isdir(path):
+        raise DynresError(f"from_pretrained needs a model directory or a JSON file, got {path!r}")
+    nested = os.path.join(path, "processor_config.json")
+    if os.path.isfile(nested):
+        entry = _read_json(nested).get("video_processor")
+        if isinstance(entry, dict):
+            return entry
+    for name in _CONFIG_FILES:
+        file = os.path.join(path, name)
+        if os.path.isfile(file):
+            return _read_json(file)
+    raise DynresError(
+        f"no video processor config in {path!r}: looked for processor_config.json "
+        f"(with a 'video_processor' entry), {' and '.join(_CONFIG_FILES)}"
+    )
+
+
+def _read_json(file: str) -> Dict[str, Any]:
+    try:
+        with open(file, encoding="utf-8") as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as e:
+        raise DynresError(f"cannot read the config {file!r}: {e}") from None
+    if not isinstance(cfg, dict):
+        raise DynresError(f"config {file!r} must hold a JSON object, got {type(cfg).__name__}")
+    return cfg
+
+
+def refuse_disabled_steps(cfg: Mapping[str, Any], steps: Sequence[str]) -> None:
+    """Refuses configs that switch off a step we always run (resize, rescale, normalise)
+    or switch on one we do not (``do_center_crop``)."""
+    for key in steps:
+        if cfg.get(key) is False:
+            raise DynresError(f"config sets {key}=false; only {key}=true is supported")
+    if cfg.get("do_center_crop"):
+        raise DynresError("config sets do_center_crop=true; center cropping is not supported")
+
+
+def pick(cfg: Mapping[str, Any], keys: Sequence[str]) -> Dict[str, Any]:
+    """The entries of ``cfg`` named in ``keys`` that are not null."""
+    return {k: cfg[k] for k in keys if cfg.get(k) is not None}
+
+
+class VideoProcessorBase:
+    """Reading, metadata and frame sampling of one transformers 5.x video processor.
+
+    Subclasses set ``_rule`` (the ``video.sample_indices`` rule of their upstream
+    ``sample_frames``) and implement ``_process(arrays)``.
+    """
+
+    _rule = ""
+
+    def _init_sampling(
+        self,
+        *,
+        do_sample_frames: Any,
+        fps: Any,
+        num_frames: Any,
+        min_frames: Any = None,
+        max_frames: Any = None,
+    ) -> None:
+        self.do_sample_frames = as_bool("do_sample_frames", do_sample_frames)
+        self.fps = as_optional_number("fps", fps)
+        self.num_frames = None if num_frames is None else as_int("num_frames", num_frames)
+        self.min_frames = None if min_frames is None else as_int("min_frames", min_frames)
+        self.max_frames = None if max_frames is None else as_int("max_frames", max_frames)
+
+    def _init_norm(
+        self, image_mean: Any, image_std: Any, resample: Any, dtype: Any, compat: Any
+    ) -> Normalisation:
+        as_choice("compat", compat, VIDEO_COMPATS)
+        self._norm = Normalisation(
+            image_mean, image_std, compat, dtype, compats=VIDEO_COMPATS, resample=resample
+        )
+        self.image_mean, self.image_std = self._norm.image_mean, self._norm.image_std
+        self.resample, self.compat, self.dtype = (
+            self._norm.resample,
+            self._norm.compat,
+            self._norm.dtype,
+        )
+        return self._norm
+
+    def sample_indices(
+        self,
+        total_frames: int,
+        *,
+        video_fps: Optional[float] = None,
+        fps: Optional[float] = None,
+        num_frames: Optional[int] = None,
+    ) -> np.ndarray:
+        """The frames this processor's ``sample_frames`` picks from a clip of
+        ``total_frames`` frames at ``video_fps`` (None: unknown). ``fps`` / ``num_frames``
+        override the processor's own; giving either replaces both (upstream raises when
+        a call's ``num_frames`` meets the processor's default ``fps``)."""
+        from . import video
+
+        if fps is None and num_frames is None:
+            fps, num_frames = self.fps, self.num_frames
+        return video.sample_indices(
+            total_frames,
+            rule=self._rule,
+            video_fps=video_fps,
+            fps=fps,
+            num_frames=num_frames,
+            min_frames=self.min_frames,
+            max_frames=self.max_frames,
+        )
+
+    def _read(
+        self,
+        videos: Any,
+        video_metadata: Any,
+        do_sample_frames: Optional[bool],
+        fps: Optional[float],
+        num_frames: Optional[int],
+    ) -> Tuple[List[np.ndarray], List[np.ndarray], List[Optional[float]]]:
+        """The videos (sampled if asked), the frame indices used and each clip's fps."""
+        arrays = torchvision_video_channels(as_video_list(videos), self.compat)
+        clips = clip_metadata(video_metadata, [len(a) for a in arrays])
+        sampling = (
+            self.do_sample_frames
+            if do_sample_frames is None
+            else as_bool("do_sample_frames", do_sample_frames)
+        )
+        fps = as_optional_number("fps", fps)
+        num_frames = None if num_frames is None else as_int("num_frames", num_frames)
+        picked, used = [], []
+        for i, (a, (total, vfps)) in enumerate(zip(arrays, clips)):
+            if not sampling:
+                picked.append(a)
+                used.append(np.arange(len(a), dtype=np.int64))
+                continue
+            try:
+                idx = self.sample_indices(total, video_fps=vfps, fps=fps, num_frames=num_frames)
+            except DynresError as e:
+                raise type(e)(f"video {i}: {e}") from None
+            if len(idx) and (idx.min() < 0 or idx.max() >= len(a)):
+                raise DynresError(
+                    f"video {i}: sampled frame {int(idx.max())} but the video has {len(a)} "
+                    f"frames (video_metadata says total_num_frames={total})"
+                )
+            picked.append(np.ascontiguousarray(a[idx]))
+            used.append(idx)
+        return picked, used, [vfps for _, vfps in clips]

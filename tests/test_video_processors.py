@@ -1,0 +1,190 @@
+"""transformers 5.x's torchvision video processors, live: Qwen2VLVideoProcessor,
+Qwen3VLVideoProcessor (whole-clip budget), InternVLVideoProcessor and
+LlavaOnevisionVideoProcessor against our VideoProcessor classes on the same frames and
+metadata; Hypothesis over frame counts, sizes, budgets and frame rates."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dynres_fast import DynresError, qwen2vl
+
+tf = pytest.importorskip("transformers")
+pytest.importorskip("torchvision")
+if int(tf.__version__.split(".")[0]) < 5:  # pragma: no cover - the oracle is 5.x
+    pytest.skip("the video processors targeted are transformers 5.x's", allow_module_level=True)
+
+from transformers import Qwen2VLVideoProcessor, Qwen3VLVideoProcessor  # noqa: E402
+
+
+def clip(t, h, w, seed=0, c=3):
+    """A random clip with a little structure (a moving gradient) plus noise."""
+    rng = np.random.default_rng(seed * 7919 + t * 131 + h * 17 + w)
+    base = rng.integers(0, 256, (t, h, w, c), dtype=np.uint8)
+    ramp = (np.arange(w, dtype=np.int32)[None, None, :, None] + 9 * np.arange(t)[:, None, None, None])
+    return ((base.astype(np.int32) // 2 + ramp % 128) % 256).astype(np.uint8)
+
+
+def upstream(proc, videos, **kw):
+    kw = {k: v for k, v in kw.items() if v is not None}  # None fails its kwargs validation
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return proc(videos, return_tensors="np", return_metadata=True, **kw)
+
+
+def assert_same_qwen(got, want):
+    np.testing.assert_array_equal(got["video_grid_thw"], want["video_grid_thw"])
+    assert got["pixel_values_videos"].dtype == np.float32
+    np.testing.assert_array_equal(got["pixel_values_videos"], want["pixel_values_videos"])
+    for idx, meta in zip(got["frame_indices"], want["video_metadata"]):
+        np.testing.assert_array_equal(idx, np.asarray(meta.frames_indices))
+
+
+# ------------------------------------------------------------------ Qwen2-VL
+
+
+def test_defaults_equal_the_upstream_classes():
+    q2, q3 = Qwen2VLVideoProcessor(), Qwen3VLVideoProcessor()
+    ours2, ours3 = qwen2vl.VideoProcessor(), qwen2vl.VideoProcessor.qwen3_vl()
+    for up, ours in ((q2, ours2), (q3, ours3)):
+        assert (ours.min_pixels, ours.max_pixels) == (up.size["shortest_edge"], up.size["longest_edge"])
+        assert (ours.patch_size, ours.temporal_patch_size, ours.merge_size) == (
+            up.patch_size,
+            up.temporal_patch_size,
+            up.merge_size,
+        )
+        assert ours.image_mean == pytest.approx(up.image_mean, abs=0)
+        assert ours.image_std == pytest.approx(up.image_std, abs=0)
+        assert ours.do_sample_frames == up.do_sample_frames
+        assert ours.fps == up.fps and ours.num_frames == up.num_frames
+        assert (ours.min_frames, ours.max_frames) == (up.min_frames, up.max_frames)
+        assert ours.max_video_tokens == up.max_video_tokens
+        assert ours.cap_pixels_per_frame is up.cap_pixels_per_frame is None
+
+
+@settings(max_examples=25)
+@given(
+    t=st.integers(1, 9),
+    h=st.integers(20, 160),
+    w=st.integers(20, 160),
+    budget=st.sampled_from([(128 * 28 * 28, 768 * 28 * 28), (3136, 12845056), (3136, 20000)]),
+    cap=st.sampled_from([None, False, True]),
+    tokens=st.sampled_from([128000, 40, 7]),
+)
+def test_qwen2_vl_frames_given(t, h, w, budget, cap, tokens):
+    lo, hi = budget
+    up = Qwen2VLVideoProcessor(min_pixels=lo, max_pixels=hi, max_video_tokens=tokens)
+    ours = qwen2vl.VideoProcessor(
+        min_pixels=lo, max_pixels=hi, max_video_tokens=tokens, cap_pixels_per_frame=cap
+    )
+    vids = [clip(t, h, w), clip(max(1, t - 1), w, h, seed=1)]
+    want = upstream(up, vids, cap_pixels_per_frame=cap)
+    assert_same_qwen(ours(vids), want)
+
+
+# ------------------------------------------------------------------ Qwen3-VL
+
+
+@settings(max_examples=25)
+@given(
+    t=st.integers(2, 12),
+    h=st.integers(8, 200),
+    w=st.integers(8, 200),
+    budget=st.sampled_from([(128 * 32 * 32, 768 * 32 * 32), (4096, 25165824), (4096, 60000)]),
+    cap=st.sampled_from([None, True]),
+)
+def test_qwen3_vl_frames_given(t, h, w, budget, cap):
+    lo, hi = budget
+    size = {"shortest_edge": lo, "longest_edge": hi}
+    up = Qwen3VLVideoProcessor(size=size, do_sample_frames=False)
+    ours = qwen2vl.VideoProcessor.qwen3_vl(
+        min_pixels=lo, max_pixels=hi, do_sample_frames=False, cap_pixels_per_frame=cap
+    )
+    vid = clip(t, h, w)
+    try:
+        want = upstream(up, vid, cap_pixels_per_frame=cap)
+    except ValueError as e:  # aspect ratio above 200 after the scale-up
+        with pytest.raises(DynresError):
+            ours(vid)
+        assert "aspect ratio" in str(e)
+        return
+    assert_same_qwen(ours(vid), want)
+
+
+def test_qwen3_vl_whole_clip_budget_differs_from_the_image_budget():
+    vid = clip(16, 120, 200)
+    got = qwen2vl.VideoProcessor.qwen3_vl(do_sample_frames=False)(vid)
+    assert_same_qwen(got, upstream(Qwen3VLVideoProcessor(do_sample_frames=False), vid))
+    per_image = qwen2vl.ImageProcessor.qwen3_vl(compat="torchvision").videos(vid)
+    assert got["video_grid_thw"].tolist() != per_image["video_grid_thw"].tolist()
+
+
+def test_qwen3_vl_small_sides_are_scaled_up_like_5x():
+    vid = clip(4, 20, 640)
+    want = upstream(Qwen3VLVideoProcessor(do_sample_frames=False), vid)
+    assert_same_qwen(qwen2vl.VideoProcessor.qwen3_vl(do_sample_frames=False)(vid), want)
+    assert qwen2vl.video_smart_resize(8, 20, 640) == (32, 1024)
+    with pytest.raises(DynresError, match="larger than factor"):
+        qwen2vl.video_smart_resize(8, 20, 640, rule="transformers4")
+
+
+def test_qwen3_vl_one_frame_is_refused_like_upstream():
+    with pytest.raises(ValueError, match="temporal_factor"):
+        upstream(Qwen3VLVideoProcessor(do_sample_frames=False), clip(1, 64, 64))
+    with pytest.raises(DynresError, match="video 0 .*temporal_factor"):
+        qwen2vl.VideoProcessor.qwen3_vl(do_sample_frames=False)(clip(1, 64, 64))
+
+
+# ------------------------------------------------------------------ from_pretrained
+
+
+def test_from_pretrained_reads_the_video_config(tmp_path):
+    hub3 = {
+        "video_processor_type": "Qwen3VLVideoProcessor",
+        "size": {"longest_edge": 25165824, "shortest_edge": 4096},
+        "patch_size": 16,
+        "temporal_patch_size": 2,
+        "merge_size": 2,
+        "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.5, 0.5, 0.5],
+        "fps": 2,
+        "do_sample_frames": True,
+    }
+    (tmp_path / "video_preprocessor_config.json").write_text(json.dumps(hub3))
+    ours = qwen2vl.VideoProcessor.from_pretrained(tmp_path)
+    up = Qwen3VLVideoProcessor.from_pretrained(tmp_path)
+    assert ours.budget == "clip" and (ours.min_pixels, ours.max_pixels) == (4096, 25165824)
+    vid = clip(6, 100, 150)
+    assert_same_qwen(ours(vid, do_sample_frames=False), upstream(up, vid, do_sample_frames=False))
+
+    q25 = tmp_path / "q25"
+    q25.mkdir()
+    (q25 / "preprocessor_config.json").write_text(
+        json.dumps(
+            {
+                "image_processor_type": "Qwen2VLImageProcessor",
+                "min_pixels": 3136,
+                "max_pixels": 12845056,
+                "patch_size": 14,
+                "temporal_patch_size": 2,
+                "merge_size": 2,
+            }
+        )
+    )
+    ours = qwen2vl.VideoProcessor.from_pretrained(q25)
+    assert ours.budget == "frame" and (ours.min_pixels, ours.max_pixels) == (3136, 12845056)
+    up = Qwen2VLVideoProcessor.from_pretrained(q25)
+    vid = clip(5, 300, 200)
+    assert_same_qwen(ours(vid), upstream(up, vid))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DynresError, match="no video processor config"):
+        qwen2vl.VideoProcessor.from_pretrained(empty)
+    with pytest.raises(DynresError, match="model directory or a JSON file"):
+        qwen2vl.VideoProcessor.from_pretrained(tmp_path / "nowhere")
