@@ -27,15 +27,22 @@ def clip(t, h, w, seed=0, c=3):
     """A random clip with a little structure (a moving gradient) plus noise."""
     rng = np.random.default_rng(seed * 7919 + t * 131 + h * 17 + w)
     base = rng.integers(0, 256, (t, h, w, c), dtype=np.uint8)
-    ramp = (np.arange(w, dtype=np.int32)[None, None, :, None] + 9 * np.arange(t)[:, None, None, None])
+    ramp = np.arange(w, dtype=np.int32)[None, None, :, None] + 9 * np.arange(t)[:, None, None, None]
     return ((base.astype(np.int32) // 2 + ramp % 128) % 256).astype(np.uint8)
 
 
 def upstream(proc, videos, **kw):
+    """The upstream processor's outputs as NumPy (a list of arrays where it returns a list)."""
     kw = {k: v for k, v in kw.items() if v is not None}  # None fails its kwargs validation
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return proc(videos, return_tensors="np", return_metadata=True, **kw)
+        out = proc(videos, return_metadata=True, **kw)
+    return {
+        k: [x.numpy() for x in v]
+        if isinstance(v, list) and k != "video_metadata"
+        else (v.numpy() if hasattr(v, "numpy") else v)
+        for k, v in out.items()
+    }
 
 
 def assert_same_qwen(got, want):
@@ -53,7 +60,10 @@ def test_defaults_equal_the_upstream_classes():
     q2, q3 = Qwen2VLVideoProcessor(), Qwen3VLVideoProcessor()
     ours2, ours3 = qwen2vl.VideoProcessor(), qwen2vl.VideoProcessor.qwen3_vl()
     for up, ours in ((q2, ours2), (q3, ours3)):
-        assert (ours.min_pixels, ours.max_pixels) == (up.size["shortest_edge"], up.size["longest_edge"])
+        assert (ours.min_pixels, ours.max_pixels) == (
+            up.size["shortest_edge"],
+            up.size["longest_edge"],
+        )
         assert (ours.patch_size, ours.temporal_patch_size, ours.merge_size) == (
             up.patch_size,
             up.temporal_patch_size,
@@ -188,3 +198,150 @@ def test_from_pretrained_reads_the_video_config(tmp_path):
         qwen2vl.VideoProcessor.from_pretrained(empty)
     with pytest.raises(DynresError, match="model directory or a JSON file"):
         qwen2vl.VideoProcessor.from_pretrained(tmp_path / "nowhere")
+
+
+# ------------------------------------------------------------------ InternVL, LLaVA-OneVision
+
+
+@pytest.mark.parametrize("family", ["internvl", "llava_onevision"])
+@settings(max_examples=10)
+@given(
+    t=st.integers(1, 5),
+    h=st.integers(10, 300),
+    w=st.integers(10, 300),
+    size=st.sampled_from([(384, 384), (448, 448), (200, 120)]),
+)
+def test_squash_processors_frames_given(family, t, h, w, size):
+    import transformers
+
+    from dynres_fast import internvl
+    from dynres_fast import llava_onevision as ov
+
+    up_cls = {
+        "internvl": transformers.InternVLVideoProcessor,
+        "llava_onevision": transformers.LlavaOnevisionVideoProcessor,
+    }[family]
+    ours_cls = {"internvl": internvl.VideoProcessor, "llava_onevision": ov.VideoProcessor}[family]
+    vids = [clip(t, h, w), clip(t + 1, w, h, seed=3)]
+    up = up_cls(size={"height": size[0], "width": size[1]})
+    want = upstream(up, vids)
+    got = ours_cls(size=size)(vids)
+    assert len(got["pixel_values_videos"]) == 2
+    for g, wnt in zip(got["pixel_values_videos"], want["pixel_values_videos"]):
+        assert g.dtype == np.float32
+        np.testing.assert_array_equal(g, wnt)
+    for idx, meta in zip(got["frame_indices"], want["video_metadata"]):
+        np.testing.assert_array_equal(idx, np.asarray(meta.frames_indices))
+
+
+@pytest.mark.parametrize("family", ["internvl", "llava_onevision"])
+def test_squash_processors_defaults_and_config(family, tmp_path):
+    import transformers
+
+    from dynres_fast import internvl
+    from dynres_fast import llava_onevision as ov
+
+    up_cls = {
+        "internvl": transformers.InternVLVideoProcessor,
+        "llava_onevision": transformers.LlavaOnevisionVideoProcessor,
+    }[family]
+    ours_cls = {"internvl": internvl.VideoProcessor, "llava_onevision": ov.VideoProcessor}[family]
+    up, ours = up_cls(), ours_cls()
+    assert ours.size == (up.size["height"], up.size["width"])
+    assert ours.image_mean == tuple(up.image_mean) and ours.image_std == tuple(up.image_std)
+    assert ours.do_sample_frames == up.do_sample_frames
+    vid = clip(3, 50, 70)
+    np.testing.assert_array_equal(
+        ours(vid)["pixel_values_videos"][0], upstream(up, vid)["pixel_values_videos"][0]
+    )
+    cfg = {
+        "size": {"height": 448, "width": 448},
+        "image_mean": [0.485, 0.456, 0.406],
+        "image_std": [0.229, 0.224, 0.225],
+        "resample": 3,
+        "video_processor_type": up_cls.__name__,
+    }
+    (tmp_path / "video_preprocessor_config.json").write_text(json.dumps(cfg))
+    ours, up = ours_cls.from_pretrained(tmp_path), up_cls.from_pretrained(tmp_path)
+    np.testing.assert_array_equal(
+        ours(vid)["pixel_values_videos"][0], upstream(up, vid)["pixel_values_videos"][0]
+    )
+    (tmp_path / "video_preprocessor_config.json").write_text(
+        json.dumps({"size": {"shortest_edge": 384}})
+    )
+    with pytest.raises(DynresError, match="height"):
+        ours_cls.from_pretrained(tmp_path)
+
+
+# ------------------------------------------------------------------ bare frame lists
+
+
+def _family_video_calls():
+    from dynres_fast import internvl, oryx
+    from dynres_fast import llava_onevision as ov
+
+    return {
+        "qwen2vl.ImageProcessor.videos": lambda v: qwen2vl.ImageProcessor().videos(v),
+        "qwen2vl.VideoProcessor": lambda v: qwen2vl.VideoProcessor()(v),
+        "qwen3_vl VideoProcessor": lambda v: qwen2vl.VideoProcessor.qwen3_vl(
+            do_sample_frames=False
+        )(v),
+        "internvl.ImageProcessor.videos": lambda v: internvl.ImageProcessor().videos(v),
+        "internvl.VideoProcessor": lambda v: internvl.VideoProcessor()(v),
+        "llava_onevision.ImageProcessor.videos": lambda v: ov.ImageProcessor().videos(v),
+        "llava_onevision.VideoProcessor": lambda v: ov.VideoProcessor()(v),
+        "oryx.ImageProcessor.videos": lambda v: oryx.ImageProcessor().videos(v),
+    }
+
+
+def _same(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        x, y = a[key], b[key]
+        if isinstance(x, list):
+            assert len(x) == len(y)
+            for p, q in zip(x, y):
+                np.testing.assert_array_equal(p, q)
+        else:
+            np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("name", list(_family_video_calls()))
+def test_a_bare_list_of_frames_is_one_video(name):
+    from PIL import Image
+
+    call = _family_video_calls()[name]
+    frames = clip(8, 60, 90)
+    one = call(frames)
+    _same(call(list(frames)), one)  # (H, W, 3) arrays
+    _same(call([Image.fromarray(f) for f in frames]), one)  # PIL frames
+    _same(call([list(frames)]), one)  # the explicit nesting still works
+    grid = one.get("video_grid_thw")
+    if grid is not None:
+        assert len(grid) == 1
+    else:
+        assert len(one["pixel_values_videos"]) == 1
+
+
+def test_a_bare_list_of_frames_reads_like_upstream():
+    frames = clip(8, 60, 90)
+    want = upstream(Qwen2VLVideoProcessor(), list(frames))
+    assert want["video_grid_thw"].tolist() == [[4, 20, 28]]  # one video of 8 frames
+    assert_same_qwen(qwen2vl.VideoProcessor()(list(frames)), want)
+    assert qwen2vl.ImageProcessor(compat="torchvision").videos(list(frames))[
+        "video_grid_thw"
+    ].tolist() == [[4, 4, 6]]
+
+
+@pytest.mark.parametrize("name", list(_family_video_calls()))
+def test_ambiguous_video_inputs_are_refused(name):
+    from dynres_fast import InvalidImageError
+
+    call = _family_video_calls()[name]
+    frames = clip(4, 40, 50)
+    with pytest.raises(TypeError, match="looks like one image"):
+        call(frames[0])
+    with pytest.raises(InvalidImageError, match="item 0: a 3-D array of shape \\(4, 40, 50\\)"):
+        call([frames[..., 0], frames[..., 1]])  # gray clips, or channels-first frames?
+    with pytest.raises(InvalidImageError, match="mixes frames"):
+        call([frames, frames[0]])

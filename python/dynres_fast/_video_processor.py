@@ -14,7 +14,7 @@ import numpy as np
 
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int
-from ._frames import as_video_list, torchvision_video_channels
+from ._frames import as_video_list, squash, torchvision_video_channels
 from .errors import DynresError
 
 #: The only backend transformers' video processors have.
@@ -211,3 +211,91 @@ class VideoProcessorBase:
             picked.append(np.ascontiguousarray(a[idx]))
             used.append(idx)
         return picked, used, [vfps for _, vfps in clips]
+
+
+_SQUASH_KEYS = ("image_mean", "image_std", "resample", "do_sample_frames", "fps", "num_frames")
+
+
+class SquashVideoProcessor(VideoProcessorBase):
+    """transformers 5.x's ``BaseVideoProcessor`` flow with a fixed ``size={"height": h,
+    "width": w}``: every frame bicubic-squashed to ``(h, w)`` by torchvision's uint8
+    antialiased resize, then the fused ``(v - 255·mean) / (255·std)`` in float32.
+
+    Args:
+        size: ``(height, width)`` of every output frame.
+        image_mean, image_std, resample, dtype: as the family image processors.
+        do_sample_frames, fps, num_frames: the upstream ``sample_frames`` settings.
+        compat: ``"torchvision"`` only.
+    """
+
+    _rule = ""
+    _family = ""
+
+    def __init__(
+        self,
+        *,
+        size: Tuple[int, int] = (384, 384),
+        image_mean: Sequence[float] = (0.48145466, 0.4578275, 0.40821073),
+        image_std: Sequence[float] = (0.26862954, 0.26130258, 0.27577711),
+        resample: Any = "bicubic",
+        do_sample_frames: bool = False,
+        fps: Optional[float] = None,
+        num_frames: Optional[int] = None,
+        compat: str = "torchvision",
+        dtype: str = "float32",
+    ) -> None:
+        if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 2:
+            raise TypeError(f"size must be a (height, width) pair, got {size!r}")
+        self.size = (as_int("size[0]", size[0]), as_int("size[1]", size[1]))
+        self._init_sampling(do_sample_frames=do_sample_frames, fps=fps, num_frames=num_frames)
+        self._init_norm(image_mean, image_std, resample, dtype, compat)
+
+    @classmethod
+    def from_pretrained(cls, path: Union[str, os.PathLike], **overrides: Any) -> Any:
+        """Builds the processor from a model directory's video processor config (or one
+        JSON file), the config's entries over the class defaults; ``size`` must be
+        ``{"height": h, "width": w}``."""
+        cfg = load_config(path)
+        refuse_disabled_steps(cfg, ("do_resize", "do_rescale", "do_normalize"))
+        kw = pick(cfg, _SQUASH_KEYS)
+        size = cfg.get("size")
+        if size is not None:
+            if not isinstance(size, dict) or set(size) - {"height", "width"} or len(size) != 2:
+                raise DynresError(
+                    f"config size must be {{'height': h, 'width': w}} for {cls._family}, "
+                    f"got {size!r}"
+                )
+            kw["size"] = (size["height"], size["width"])
+        return cls(**{**kw, **overrides})
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(size={self.size}, do_sample_frames={self.do_sample_frames}, "
+            f"fps={self.fps}, num_frames={self.num_frames}, dtype={self.dtype!r})"
+        )
+
+    def __call__(
+        self,
+        videos: Any,
+        *,
+        video_metadata: Any = None,
+        do_sample_frames: Optional[bool] = None,
+        fps: Optional[float] = None,
+        num_frames: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """Preprocesses videos as the upstream processor's ``__call__`` (arguments as
+        ``qwen2vl.VideoProcessor.__call__``).
+
+        Returns:
+            ``pixel_values_videos`` (a list with one ``(T, 3, h, w)`` array per video, as
+            upstream without ``return_tensors``), ``frame_indices`` (per video) and
+            ``video_fps`` (each clip's frame rate from the metadata, None where unknown).
+        """
+        arrays, used, clip_fps = self._read(
+            videos, video_metadata, do_sample_frames, fps, num_frames
+        )
+        return {
+            "pixel_values_videos": squash(arrays, [self.size] * len(arrays), self._norm),
+            "frame_indices": used,
+            "video_fps": clip_fps,
+        }

@@ -20,9 +20,11 @@ from ._choices import ALL_COMPATS, Normalisation, as_bool, as_bound, as_choice, 
 from ._coerce import as_int, as_int64_array
 from ._frames import as_video_list, sample, squash, torchvision_video_channels
 from ._images import as_image_list
+from ._video_processor import SquashVideoProcessor
 from .errors import DynresError
 
 __all__ = [
+    "VideoProcessor",
     "IMAGENET_MEAN",
     "ImageProcessor",
     "IMAGENET_STD",
@@ -319,3 +321,18 @@ class ImageProcessor:
             "frame_indices": used,
             "num_video_tokens": np.asarray([per_frame * len(a) for a in arrays], np.int64),
         }
+
+
+class VideoProcessor(SquashVideoProcessor):
+    """transformers 5.x's ``InternVLVideoProcessor`` (torchvision backend, the only one it has).
+
+    ``VideoProcessor()`` equals ``InternVLVideoProcessor()`` (384×384, CLIP mean/std, bicubic, no
+    sampling unless asked); :meth:`from_pretrained` reads a checkpoint's
+    ``video_preprocessor_config.json``. Given the same frames and ``video_metadata`` the
+    outputs are the same: ``pixel_values_videos`` bit for bit in float32, and the frames
+    its ``sample_frames`` picks (rule ``"internvl"`` of ``video.sample_indices``).
+    See ``SquashVideoProcessor`` for the arguments.
+    """
+
+    _rule = "internvl"
+    _family = "InternVLVideoProcessor"

@@ -26,9 +26,11 @@ from ._choices import (
 from ._coerce import as_int, as_int64_array, as_number
 from ._frames import as_video_list, sample, squash, torchvision_video_channels
 from ._images import as_image_list
+from ._video_processor import SquashVideoProcessor
 from .errors import DynresError
 
 __all__ = [
+    "VideoProcessor",
     "ANYRES_MAX_9",
     "BASE_TOKENS",
     "CROP_SIZE",
@@ -411,3 +413,19 @@ class ImageProcessor:
             "frame_indices": used,
             "num_video_tokens": np.asarray([video_num_tokens(len(a)) for a in arrays], np.int64),
         }
+
+
+class VideoProcessor(SquashVideoProcessor):
+    """transformers 5.x's ``LlavaOnevisionVideoProcessor`` (torchvision backend, the only
+    one it has).
+
+    ``VideoProcessor()`` equals ``LlavaOnevisionVideoProcessor()`` (384×384, CLIP
+    mean/std, bicubic, no sampling unless asked); :meth:`from_pretrained` reads a checkpoint's
+    ``video_preprocessor_config.json``. Given the same frames and ``video_metadata`` the
+    outputs are the same: ``pixel_values_videos`` bit for bit in float32, and the frames
+    its ``sample_frames`` picks (rule ``"llava_onevision"`` of ``video.sample_indices``).
+    See ``SquashVideoProcessor`` for the arguments.
+    """
+
+    _rule = "llava_onevision"
+    _family = "LlavaOnevisionVideoProcessor"
