@@ -1,6 +1,18 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import batch, internvl, io, llava_onevision, models, ops, oryx, pack, qwen2vl, rope
+from . import (
+    batch,
+    internvl,
+    io,
+    llava_onevision,
+    models,
+    ops,
+    oryx,
+    pack,
+    qwen2vl,
+    rope,
+    video,
+)
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -10,6 +22,7 @@ from .errors import (
     DynresError,
     GridMismatchError,
     InvalidImageError,
+    VideoDecodeError,
 )
 
 #: The most threads one call may use (the Rust pool's own bound).
@@ -21,6 +34,7 @@ __all__ = [
     "DynresError",
     "GridMismatchError",
     "InvalidImageError",
+    "VideoDecodeError",
     "__version__",
     "batch",
     "get_num_threads",
@@ -34,6 +48,7 @@ __all__ = [
     "qwen2vl",
     "rope",
     "set_num_threads",
+    "video",
 ]
 
 

@@ -44,6 +44,15 @@ def sample_frames(
     max_frames: Optional[float],
     nframes: Optional[float],
 ) -> npt.NDArray[np.int64]: ...
+def sample_indices(
+    total_frames: int,
+    rule: str,
+    video_fps: Optional[float],
+    fps: Optional[float],
+    num_frames: Optional[float],
+    min_frames: Optional[float],
+    max_frames: Optional[float],
+) -> npt.NDArray[np.int64]: ...
 def video_budget(
     num_frames: int,
     height: int,

@@ -6,6 +6,7 @@
 pub mod decode;
 pub mod error;
 pub mod family_pixels;
+pub mod frame_sampling;
 pub mod geometry;
 pub mod image;
 pub mod internvl;

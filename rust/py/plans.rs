@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use super::arrays::{contiguous, to_numpy};
 use super::errors::{DynresError, IntoPyResult};
 use super::families::parse_errors;
+use crate::core::frame_sampling::{self, SamplingArgs, SamplingRule};
 use crate::core::geometry::{self, SmartResizeRule, VideoResizeRule};
 use crate::core::video::{self, FrameCount, VideoBudget};
 
@@ -133,6 +134,34 @@ fn sample_frames_py(
     to_numpy(py, idx, n)
 }
 
+#[pyfunction(name = "sample_indices")]
+#[pyo3(signature = (total_frames, rule, video_fps, fps, num_frames, min_frames, max_frames))]
+#[allow(clippy::too_many_arguments)]
+fn sample_indices_py<'py>(
+    py: Python<'py>,
+    total_frames: u64,
+    rule: &str,
+    video_fps: Option<f64>,
+    fps: Option<f64>,
+    num_frames: Option<f64>,
+    min_frames: Option<f64>,
+    max_frames: Option<f64>,
+) -> PyResult<I64Array<'py>> {
+    let rule = SamplingRule::parse(rule).py()?;
+    let args = SamplingArgs {
+        video_fps,
+        fps,
+        num_frames,
+        min_frames,
+        max_frames,
+    };
+    let idx = py
+        .detach(|| frame_sampling::sample_indices(total_frames, rule, &args))
+        .py()?;
+    let n = idx.len();
+    to_numpy(py, idx, n)
+}
+
 #[pyfunction(name = "video_budget")]
 #[pyo3(signature = (num_frames, height, width, image_patch_size, min_pixels, max_pixels, total_pixels, model_seq_len))]
 #[allow(clippy::too_many_arguments)]
@@ -161,6 +190,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(smart_resize_many_py, m)?)?;
     m.add_function(wrap_pyfunction!(video_smart_resize_py, m)?)?;
     m.add_function(wrap_pyfunction!(sample_frames_py, m)?)?;
+    m.add_function(wrap_pyfunction!(sample_indices_py, m)?)?;
     m.add_function(wrap_pyfunction!(video_budget_py, m)?)?;
     Ok(())
 }
