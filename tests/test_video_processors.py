@@ -345,3 +345,93 @@ def test_ambiguous_video_inputs_are_refused(name):
         call([frames[..., 0], frames[..., 1]])  # gray clips, or channels-first frames?
     with pytest.raises(InvalidImageError, match="mixes frames"):
         call([frames, frames[0]])
+
+
+# ------------------------------------------------------------------ frame sampling
+
+
+def _sampling_cases():
+    from dynres_fast import internvl
+    from dynres_fast import llava_onevision as ov
+
+    return {
+        "qwen2_vl": (Qwen2VLVideoProcessor, qwen2vl.VideoProcessor),
+        "qwen3_vl": (Qwen3VLVideoProcessor, qwen2vl.VideoProcessor.qwen3_vl),
+        "internvl": (tf.InternVLVideoProcessor, internvl.VideoProcessor),
+        "llava_onevision": (tf.LlavaOnevisionVideoProcessor, ov.VideoProcessor),
+    }
+
+
+def _call_both(up, ours, vid, **kw):
+    """Upstream's and our outputs, or the two exceptions (which must both happen)."""
+    try:
+        want = upstream(up, vid, **kw)
+    except (ValueError, TypeError) as e:
+        with pytest.raises(DynresError):
+            ours(vid, **kw)
+        return None, e
+    return want, ours(vid, **kw)
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen3_vl", "internvl", "llava_onevision"])
+@settings(max_examples=20)
+@given(
+    t=st.integers(1, 60),
+    video_fps=st.sampled_from([None, 1.0, 7.5, 24.0, 29.97, 30.0]),
+    how=st.sampled_from(["default", "fps", "num_frames"]),
+    fps=st.sampled_from([0.5, 1.0, 2.0, 3.3]),
+    num_frames=st.integers(1, 20),
+)
+def test_sampling_matches_upstream(family, t, video_fps, how, fps, num_frames):
+    up_cls, make = _sampling_cases()[family]
+    vid = clip(t, 40, 56)
+    meta = None if video_fps is None else {"total_num_frames": t, "fps": video_fps}
+    kw = {"do_sample_frames": True, "video_metadata": meta}
+    if how == "fps":
+        kw["fps"] = fps
+    elif how == "num_frames":
+        kw["num_frames"] = num_frames
+        if family == "qwen3_vl":
+            kw["fps"] = None  # upstream: a call's num_frames meets the class default fps 2
+    up = (
+        up_cls(size={"height": 64, "width": 64})
+        if family in ("internvl", "llava_onevision")
+        else up_cls()
+    )
+    ours = make(size=(64, 64)) if family in ("internvl", "llava_onevision") else make()
+    want, got = _call_both(up, ours, vid, **kw)
+    if want is None:
+        return
+    for idx, m in zip(got["frame_indices"], want["video_metadata"]):
+        np.testing.assert_array_equal(idx, np.asarray(m.frames_indices))
+    if "video_grid_thw" in want:
+        assert_same_qwen(got, want)
+    else:
+        for g, w in zip(got["pixel_values_videos"], want["pixel_values_videos"]):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_qwen3_vl_samples_by_default_at_2_fps_with_24_assumed():
+    vid = clip(30, 64, 96)
+    want = upstream(Qwen3VLVideoProcessor(), vid)
+    got = qwen2vl.VideoProcessor.qwen3_vl()(vid)
+    assert_same_qwen(got, want)
+    assert got["frame_indices"][0].tolist() == [0, 10, 19, 29]
+    meta = {"total_num_frames": 30, "fps": 10.0}
+    assert_same_qwen(
+        qwen2vl.VideoProcessor.qwen3_vl()(vid, video_metadata=meta),
+        upstream(Qwen3VLVideoProcessor(), vid, video_metadata=meta),
+    )
+
+
+def test_metadata_errors():
+    vid = clip(10, 40, 40)
+    proc = qwen2vl.VideoProcessor.qwen3_vl()
+    with pytest.raises(DynresError, match="2 video_metadata entries"):
+        proc(vid, video_metadata=[{"fps": 5}, {"fps": 5}])
+    with pytest.raises(DynresError, match="fps must be > 0"):
+        proc(vid, video_metadata={"fps": 0})
+    with pytest.raises(DynresError, match="sampled frame .* the video has 10 frames"):
+        proc(vid, video_metadata={"total_num_frames": 100, "fps": 10})
+    with pytest.raises(DynresError, match="video 0"):
+        qwen2vl.VideoProcessor()(vid, do_sample_frames=True)  # neither fps nor num_frames

@@ -29,6 +29,7 @@ __all__ = [
     "smart_resize",
     "smart_resize_many",
     "VideoProcessor",
+    "fetch_video",
     "video_budget",
     "video_smart_resize",
 ]
@@ -653,3 +654,141 @@ def _is_qwen3_dir(path: Union[str, os.PathLike]) -> bool:
     with open(file, encoding="utf-8") as f:
         model_type = str(json.load(f).get("model_type", ""))
     return model_type.startswith("qwen3_vl")
+
+
+#: ``ele`` keys :func:`fetch_video` reads (qwen-vl-utils 0.0.14's names).
+_FETCH_KEYS = frozenset(
+    {
+        "type",
+        "video",
+        "fps",
+        "nframes",
+        "min_frames",
+        "max_frames",
+        "min_pixels",
+        "max_pixels",
+        "total_pixels",
+        "resized_height",
+        "resized_width",
+    }
+)
+
+
+def _video_source(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[len("file://") :] if value.startswith("file://") else value
+    if isinstance(value, (os.PathLike, bytes, bytearray, memoryview)) or hasattr(value, "read"):
+        return value
+    raise TypeError(
+        "fetch_video reads ele['video'] as a file path (str, 'file://…' or os.PathLike), the "
+        f"file's bytes or a binary file object, got {type(value).__name__}; for decoded "
+        "frames use VideoProcessor or ImageProcessor.videos"
+    )
+
+
+def fetch_video(
+    ele: Mapping[str, Any],
+    *,
+    image_patch_size: int = 14,
+    model_seq_len: float = 128000,
+    threads: Optional[int] = None,
+) -> Tuple[np.ndarray, float, np.ndarray]:
+    """qwen-vl-utils 0.0.14's ``fetch_video(ele, image_patch_size,
+    return_video_sample_fps=True)`` for a video file, decoding only the sampled frames.
+
+    Frames are chosen by ``smart_nframes`` (``ele["fps"]`` (2) with ``min_frames`` (4) /
+    ``max_frames`` (768), or ``ele["nframes"]``) and its decoders' float32
+    ``torch.linspace(0, N - 1, n).round()``; each is resized to :func:`video_budget`'s
+    size (``min_pixels``, ``max_pixels``, ``total_pixels`` from ``ele``, or
+    ``resized_height``/``resized_width`` through qwen-vl-utils' :func:`smart_resize`) by
+    the same torchvision call qwen-vl-utils makes (``transforms.functional.resize``,
+    bicubic, antialiased: float32 inside, rounded to uint8; torch and torchvision are
+    needed for this step). qwen-vl-utils then calls ``.float()``: the same values.
+    Only the sampled frames are decoded.
+
+    Args:
+        ele: the conversation entry: ``{"video": path, ...}`` (keys as qwen-vl-utils).
+        image_patch_size: 14 (Qwen2/2.5-VL) or 16 (Qwen3-VL).
+        model_seq_len: qwen-vl-utils' ``MODEL_SEQ_LEN`` (its environment variable,
+            128000 by default), which sets the default ``total_pixels``.
+        threads: decoder threads for :func:`dynres_fast.video.read_frames`.
+
+    Returns:
+        ``(frames (T, 3, H, W) uint8, sample_fps, frame_indices int64)`` with
+        ``sample_fps = T / N · video_fps``.
+
+    Raises:
+        DynresError: unknown keys (``video_start``/``video_end`` are not supported),
+            ``fps`` with ``nframes``, a count outside ``[2, N]``, and the errors of
+            :func:`dynres_fast.video.probe` / ``read_frames`` for unreadable files.
+        TypeError: ``ele`` not a mapping, ``ele["video"]`` not a file.
+        ImportError: PyAV, torch or torchvision missing.
+    """
+    from . import video
+
+    if not isinstance(ele, Mapping):
+        raise TypeError(f"ele must be a mapping like {{'video': path}}, got {type(ele).__name__}")
+    if "video" not in ele:
+        raise DynresError(f"ele needs a 'video' entry (the file); it has keys {sorted(ele)}")
+    unknown = sorted(set(ele) - _FETCH_KEYS)
+    if unknown:
+        raise DynresError(
+            f"fetch_video does not support the keys {unknown}; accepted: {sorted(_FETCH_KEYS)}"
+        )
+    src = _video_source(ele["video"])
+    info = video.probe(src)
+    idx = video.sample_indices(
+        info.num_frames,
+        rule="qwen_vl_utils",
+        video_fps=info.fps,
+        fps=ele.get("fps"),
+        num_frames=ele.get("nframes"),
+        min_frames=ele.get("min_frames"),
+        max_frames=ele.get("max_frames"),
+    )
+    sample_fps = len(idx) / max(info.num_frames, 1e-6) * info.fps
+    factor = 2 * as_int("image_patch_size", image_patch_size)
+    if "resized_height" in ele and "resized_width" in ele:
+        size = smart_resize(
+            as_int("resized_height", ele["resized_height"]),
+            as_int("resized_width", ele["resized_width"]),
+            factor=factor,
+            min_pixels=4 * factor * factor,
+            max_pixels=16384 * factor * factor,
+            rule="qwen_vl_utils",
+        )
+    else:
+        size = video_budget(
+            len(idx),
+            info.height,
+            info.width,
+            image_patch_size=image_patch_size,
+            min_pixels=ele.get("min_pixels"),
+            max_pixels=ele.get("max_pixels"),
+            total_pixels=ele.get("total_pixels"),
+            model_seq_len=model_seq_len,
+        )
+    frames = video.read_frames(src, idx, threads=threads)
+    return _qwen_vl_utils_resize(frames, size), sample_fps, idx
+
+
+def _qwen_vl_utils_resize(frames: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """qwen-vl-utils' frame resize, through the same torchvision call.
+
+    ``torchvision.transforms.functional.resize`` on a uint8 tensor converts it to float32,
+    interpolates (bicubic, antialiased), clamps and rounds back to uint8 — torch's float
+    kernel, not the uint8 one that ``compat="torchvision"`` reproduces (they differ by a
+    few levels) — so the call itself is made here.
+    """
+    try:
+        import torch
+        from torchvision.transforms import InterpolationMode
+        from torchvision.transforms import functional as tvf
+    except ImportError as e:
+        raise ImportError(
+            "fetch_video resizes frames exactly as qwen-vl-utils does, with torchvision's "
+            "float32 bicubic antialiased resize; install torch and torchvision"
+        ) from e
+    stack = torch.from_numpy(frames).permute(0, 3, 1, 2)
+    out = tvf.resize(stack, list(size), interpolation=InterpolationMode.BICUBIC, antialias=True)
+    return np.ascontiguousarray(out.numpy())
