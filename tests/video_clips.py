@@ -37,6 +37,7 @@ class ClipSpec:
     container: str = "mp4"
     vfr: bool = False  # irregular timestamps (durations of 1, 2 or 3 ticks of 1/fps/2)
     pix_fmt: Optional[str] = None  # default yuv420p (yuv444p for odd sizes with H.264)
+    faststart: bool = False  # MP4 index (moov) before the data, so a cut file still opens
 
 
 #: The clips the video tests use, by name.
@@ -49,6 +50,7 @@ CLIPS: dict[str, ClipSpec] = {
     "mpeg4_bframes": ClipSpec("mpeg4", 144, 112, 40, bframes=2, gop=12, photo="coffee.jpg"),
     "mpeg4_odd": ClipSpec("mpeg4", 75, 53, 25, bframes=1, gop=6, photo="chelsea.jpg"),
     "h264_one_frame": ClipSpec("h264", 64, 48, 1, bframes=0, gop=1),
+    "h264_faststart": ClipSpec("h264", 128, 72, 30, bframes=2, gop=10, faststart=True),
 }
 
 
@@ -85,7 +87,8 @@ def encode_clip(spec: ClipSpec, path: os.PathLike[str] | str, **options: Any) ->
     name = h264_encoder() if spec.codec == "h264" else spec.codec
     odd = spec.width % 2 or spec.height % 2
     pix_fmt = spec.pix_fmt or ("yuv444p" if odd and name == "libx264" else "yuv420p")
-    with av.open(str(path), mode="w", format=spec.container) as out:
+    muxer = {"movflags": "faststart"} if spec.faststart else {}
+    with av.open(str(path), mode="w", format=spec.container, options=muxer) as out:
         stream = out.add_stream(name, rate=spec.fps)
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, pix_fmt
         stream.codec_context.gop_size = spec.gop

@@ -167,6 +167,11 @@ def _scan(container: Any, stream: Any, desc: str) -> _PacketIndex:
         for packet in container.demux(stream):
             if packet.size == 0:
                 continue
+            if packet.is_corrupt:
+                raise VideoDecodeError(
+                    f"{desc}: packet {len(pts)} of its video stream is corrupt or cut short "
+                    "(a truncated or damaged file)"
+                )
             if not packet.is_discard:
                 shown.append(len(pts))
                 if packet.pts is not None:

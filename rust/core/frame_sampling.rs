@@ -128,7 +128,10 @@ pub fn sample_indices(total_frames: u64, rule: SamplingRule, a: &SamplingArgs) -
                     .min(total);
                 (n / TEMPORAL_PATCH).floor() * TEMPORAL_PATCH
             } else {
-                return every_frame(total_frames);
+                return invalid_arg!(
+                    "rule 'qwen2_vl' needs num_frames or fps (its processor has neither by \
+                     default and fails comparing None with the clip length)"
+                );
             };
             let n = count_in_clip(rule, n, total_frames)?;
             torch_arange_f32(0.0, total, total / n as f64)
@@ -352,10 +355,7 @@ mod tests {
         assert_eq!(v, [0, 25, 50, 75]);
         let v = run(7, "qwen2_vl", args(Some(30.0), Some(2.0), None)).unwrap();
         assert_eq!(v, [0, 1, 3, 5]);
-        assert_eq!(
-            run(3, "qwen2_vl", args(None, None, None)).unwrap(),
-            [0, 1, 2]
-        );
+        assert!(run(3, "qwen2_vl", args(None, None, None)).is_err());
         assert!(run(40, "qwen2_vl", args(None, Some(2.0), None)).is_err());
         assert!(run(100, "qwen2_vl", args(None, Some(2.0), Some(4.0))).is_err());
         assert!(run(100, "qwen2_vl", args(None, None, Some(1.0))).is_err());
