@@ -33,7 +33,8 @@ def clip(t, h, w, seed=0, c=3):
 
 def upstream(proc, videos, **kw):
     """The upstream processor's outputs as NumPy (a list of arrays where it returns a list)."""
-    kw = {k: v for k, v in kw.items() if v is not None}  # None fails its kwargs validation
+    if kw.get("cap_pixels_per_frame", 0) is None:
+        del kw["cap_pixels_per_frame"]  # None fails its kwargs validation
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = proc(videos, return_metadata=True, **kw)
@@ -363,10 +364,16 @@ def _sampling_cases():
 
 
 def _call_both(up, ours, vid, **kw):
-    """Upstream's and our outputs, or the two exceptions (which must both happen)."""
+    """Upstream's and our outputs, or the two exceptions (which must both happen).
+
+    Upstream gets a torch tensor: it indexes the clip with its sampled torch indices,
+    which on a NumPy clip drop the time axis when one frame is sampled (then crashes).
+    """
+    import torch
+
     try:
-        want = upstream(up, vid, **kw)
-    except (ValueError, TypeError) as e:
+        want = upstream(up, torch.from_numpy(vid), **kw)
+    except (ValueError, TypeError, ZeroDivisionError) as e:  # raised, or crashed
         with pytest.raises(DynresError):
             ours(vid, **kw)
         return None, e

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -110,6 +110,30 @@ def pick(cfg: Mapping[str, Any], keys: Sequence[str]) -> Dict[str, Any]:
     return {k: cfg[k] for k in keys if cfg.get(k) is not None}
 
 
+def decode_sampled(
+    src: Any, pick: Callable[[Any], np.ndarray], threads: Optional[int]
+) -> Tuple[np.ndarray, np.ndarray, Any]:
+    """Probes ``src``, picks frame indices from its :class:`~dynres_fast.video.VideoInfo`
+    and decodes only those frames: ``(frames (T, H, W, 3), indices, info)``."""
+    from . import video
+
+    info = video.probe(src)
+    idx = np.asarray(pick(info), dtype=np.int64)
+    return video.read_frames(src, idx, threads=threads), idx, info
+
+
+def file_timing(idx: np.ndarray, info: Any) -> Dict[str, Any]:
+    """What transformers' ``VideoMetadata`` derives for sampled frames of a file:
+    ``frame_indices``, ``video_fps``, ``sample_fps`` (``len(idx) / N · fps``) and
+    ``timestamps`` (``idx / fps`` seconds)."""
+    return {
+        "frame_indices": idx,
+        "video_fps": info.fps,
+        "sample_fps": len(idx) / info.num_frames * info.fps,
+        "timestamps": idx / info.fps,
+    }
+
+
 class VideoProcessorBase:
     """Reading, metadata and frame sampling of one transformers 5.x video processor.
 
@@ -174,6 +198,61 @@ class VideoProcessorBase:
             min_frames=self.min_frames,
             max_frames=self.max_frames,
         )
+
+    def from_file(
+        self,
+        src: Any,
+        *,
+        do_sample_frames: Optional[bool] = None,
+        fps: Optional[float] = None,
+        num_frames: Optional[int] = None,
+        threads: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """Decodes a video file and preprocesses it, as the processor given the path.
+
+        The frames are the ones the processor's ``sample_frames`` picks from the file's
+        metadata (:func:`dynres_fast.video.probe`: frame count and average rate), or every
+        frame when sampling is off; only those are decoded
+        (:func:`dynres_fast.video.read_frames`, ``threads`` decoder threads).
+
+        Args:
+            src: a path, the file's bytes or a seekable binary file object.
+            do_sample_frames, fps, num_frames: as :meth:`__call__`.
+            threads: decoder threads (None: one).
+
+        Returns:
+            The outputs of :meth:`__call__` for those frames (``frame_indices`` the file's
+            frame numbers, ``video_fps`` its rate) with ``sample_fps`` and ``timestamps``
+            (seconds of each decoded frame) for the one video.
+
+        Raises:
+            VideoDecodeError: unreadable, truncated or non-video files.
+            DynresError, TypeError: as :meth:`__call__`.
+        """
+        sampling = (
+            self.do_sample_frames
+            if do_sample_frames is None
+            else as_bool("do_sample_frames", do_sample_frames)
+        )
+        fps = as_optional_number("fps", fps)
+        num_frames = None if num_frames is None else as_int("num_frames", num_frames)
+
+        def pick(info: Any) -> np.ndarray:
+            if not sampling:
+                return np.arange(info.num_frames, dtype=np.int64)
+            return self.sample_indices(
+                info.num_frames, video_fps=info.fps, fps=fps, num_frames=num_frames
+            )
+
+        frames, idx, info = decode_sampled(src, pick, threads)
+        out = self(frames, do_sample_frames=False)
+        timing = file_timing(idx, info)
+        out.update(timing, frame_indices=[idx], video_fps=[info.fps])
+        self._add_file_timing(out, timing)
+        return out
+
+    def _add_file_timing(self, out: Dict[str, Any], timing: Dict[str, Any]) -> None:
+        """Family-specific timing outputs of :meth:`from_file` (none by default)."""
 
     def _read(
         self,

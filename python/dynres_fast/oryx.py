@@ -20,6 +20,7 @@ from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int, as_int64_array, as_number
 from ._frames import as_video_list, sample, squash
 from ._images import as_image_list
+from ._video_processor import decode_sampled, file_timing
 from .errors import DynresError
 
 __all__ = [
@@ -330,6 +331,53 @@ class ImageProcessor:
             "frame_indices": used,
             "num_video_tokens": np.asarray(tokens, np.int64),
         }
+
+    def from_file(
+        self,
+        src: Any,
+        *,
+        rule: str = "fps",
+        num_frames: int = 64,
+        fps: float = 1.0,
+        force_sample: bool = False,
+        long: bool = False,
+        threads: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """Decodes a video file and preprocesses it as :meth:`videos`, decoding only the
+        frames :func:`frame_indices` picks: by default the model card's ``load_video`` (1
+        fps, at most ``num_frames`` = 64 frames, else 64 spread uniformly); ``rule=
+        "uniform"`` is ``inference.py``'s 64 uniform frames.
+
+        Args:
+            src: a path, the file's bytes or a seekable binary file object.
+            rule, num_frames, fps, force_sample: as :func:`frame_indices`, with the
+                file's average frame rate as ``video_fps``.
+            long: as :meth:`videos`.
+            threads: decoder threads (None: one).
+
+        Returns:
+            The outputs of :meth:`videos` for the one video, with ``frame_indices`` the
+            file's frame numbers, ``video_fps``, ``sample_fps`` and ``timestamps``.
+
+        Raises:
+            VideoDecodeError: unreadable, truncated or non-video files.
+        """
+        rule = as_choice("rule", rule, ("uniform", "fps"))
+
+        def pick(info: Any) -> np.ndarray:
+            return frame_indices(
+                info.num_frames,
+                rule=rule,
+                num_frames=num_frames,
+                video_fps=info.fps,
+                fps=fps,
+                force_sample=force_sample,
+            )
+
+        frames, idx, info = decode_sampled(src, pick, threads)
+        out = self.videos(frames, long=long)
+        out.update(file_timing(idx, info), frame_indices=[idx])
+        return out
 
     def _kwargs(self) -> Dict[str, int]:
         names = ("max_res", "min_res", "lowres_base", "lowres_patch", "highres_patch")

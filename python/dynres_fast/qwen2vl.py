@@ -30,6 +30,7 @@ __all__ = [
     "smart_resize_many",
     "VideoProcessor",
     "fetch_video",
+    "grid_timestamps",
     "video_budget",
     "video_smart_resize",
 ]
@@ -599,6 +600,15 @@ class VideoProcessor(VideoProcessorBase):
         t = -(-num_frames // self.temporal_patch_size)
         return t * (h // self.patch_size) * (w // self.patch_size) // self.merge_size**2
 
+    def _add_file_timing(self, out: Dict[str, Any], timing: Dict[str, Any]) -> None:
+        """``second_per_grid_ts`` (Qwen2.5-VL: ``temporal_patch_size / sample_fps``) and
+        ``grid_timestamps`` (Qwen3-VL's per-patch seconds, :func:`grid_timestamps`)."""
+        tp = self.temporal_patch_size
+        out["second_per_grid_ts"] = np.asarray([tp / timing["sample_fps"]])
+        out["grid_timestamps"] = [
+            grid_timestamps(timing["frame_indices"], timing["video_fps"], temporal_patch_size=tp)
+        ]
+
     def __call__(
         self,
         videos: Any,
@@ -645,6 +655,25 @@ class VideoProcessor(VideoProcessorBase):
             "frame_indices": used,
             "video_fps": clip_fps,
         }
+
+
+def grid_timestamps(
+    frame_indices: Any, video_fps: float, *, temporal_patch_size: int = 2
+) -> np.ndarray:
+    """Seconds of each temporal patch, as ``Qwen3VLProcessor`` writes them before the
+    patch's ``<|vision_start|>`` (``<{t:.1f} seconds>``): the indices padded with the last
+    one to a multiple of ``temporal_patch_size``, divided by ``video_fps``, and the mean
+    of each patch's first and last frame time (float64)."""
+    idx = as_int64_array("frame_indices", frame_indices, ndim=1)
+    tp = as_int("temporal_patch_size", temporal_patch_size)
+    fps = as_number("video_fps", video_fps)
+    if not fps > 0:
+        raise DynresError(f"video_fps must be > 0, got {fps}")
+    if idx.size == 0:
+        return np.zeros(0)
+    idx = np.concatenate([idx, np.repeat(idx[-1:], -idx.size % tp)])
+    seconds = [int(i) / fps for i in idx]
+    return np.asarray([(seconds[i] + seconds[i + tp - 1]) / 2 for i in range(0, len(seconds), tp)])
 
 
 def _is_qwen3_dir(path: Union[str, os.PathLike]) -> bool:
