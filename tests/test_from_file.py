@@ -67,10 +67,10 @@ def test_from_file_equals_upstream_on_the_decoded_frames(tmp_path_factory, famil
             got["pixel_values_videos"], want["pixel_values_videos"].numpy()
         )
         m = want["video_metadata"][0]
-        assert got["sample_fps"] == m.sampled_fps
+        assert got["sample_fps"] == [m.sampled_fps]
         # VideoMetadata.timestamps divides Qwen2-VL's int32 tensor indices in float32;
         # these are the float64 seconds (Qwen3-VL's numpy indices give the same).
-        np.testing.assert_array_equal(got["timestamps"], [int(i) / m.fps for i in idx])
+        np.testing.assert_array_equal(got["timestamps"][0], [int(i) / m.fps for i in idx])
         assert got["second_per_grid_ts"].tolist() == [2 / m.sampled_fps]
     else:
         np.testing.assert_array_equal(

@@ -122,15 +122,21 @@ def decode_sampled(
     return video.read_frames(src, idx, threads=threads), idx, info
 
 
-def file_timing(idx: np.ndarray, info: Any) -> Dict[str, Any]:
-    """What transformers' ``VideoMetadata`` derives for sampled frames of a file:
-    ``frame_indices``, ``video_fps``, ``sample_fps`` (``len(idx) / N · fps``) and
-    ``timestamps`` (``idx / fps`` seconds)."""
+def clip_timing(
+    used: Sequence[np.ndarray], clips: Sequence[Tuple[int, Optional[float]]]
+) -> Dict[str, Any]:
+    """What transformers' ``VideoMetadata`` derives per video from the frames used:
+    ``frame_indices``, ``video_fps`` (None where unknown), ``sample_fps``
+    (``VideoMetadata.sampled_fps``: ``len(idx) / N · fps``, 24 without a rate) and
+    ``timestamps`` (``idx / fps`` seconds in float64; None without a rate)."""
     return {
-        "frame_indices": idx,
-        "video_fps": info.fps,
-        "sample_fps": len(idx) / info.num_frames * info.fps,
-        "timestamps": idx / info.fps,
+        "frame_indices": list(used),
+        "video_fps": [fps for _, fps in clips],
+        "sample_fps": [
+            24.0 if fps is None else len(idx) / total * fps
+            for idx, (total, fps) in zip(used, clips)
+        ],
+        "timestamps": [None if fps is None else idx / fps for idx, (_, fps) in zip(used, clips)],
     }
 
 
@@ -221,9 +227,8 @@ class VideoProcessorBase:
             threads: decoder threads (None: one).
 
         Returns:
-            The outputs of :meth:`__call__` for those frames (``frame_indices`` the file's
-            frame numbers, ``video_fps`` its rate) with ``sample_fps`` and ``timestamps``
-            (seconds of each decoded frame) for the one video.
+            The outputs of :meth:`__call__` for the one video, ``frame_indices`` being the
+            file's frame numbers and ``video_fps`` its average rate.
 
         Raises:
             VideoDecodeError: unreadable, truncated or non-video files.
@@ -245,14 +250,31 @@ class VideoProcessorBase:
             )
 
         frames, idx, info = decode_sampled(src, pick, threads)
-        out = self(frames, do_sample_frames=False)
-        timing = file_timing(idx, info)
-        out.update(timing, frame_indices=[idx], video_fps=[info.fps])
-        self._add_file_timing(out, timing)
+        out = self._process([frames])
+        out.update(self._timing([idx], [(info.num_frames, info.fps)]))
         return out
 
-    def _add_file_timing(self, out: Dict[str, Any], timing: Dict[str, Any]) -> None:
-        """Family-specific timing outputs of :meth:`from_file` (none by default)."""
+    def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
+        raise NotImplementedError
+
+    def _timing(
+        self, used: Sequence[np.ndarray], clips: Sequence[Tuple[int, Optional[float]]]
+    ) -> Dict[str, Any]:
+        """The per-video timing outputs (:func:`clip_timing`; families add theirs)."""
+        return clip_timing(used, clips)
+
+    def _run(
+        self,
+        videos: Any,
+        video_metadata: Any,
+        do_sample_frames: Optional[bool],
+        fps: Optional[float],
+        num_frames: Optional[int],
+    ) -> Dict[str, Any]:
+        arrays, used, clips = self._read(videos, video_metadata, do_sample_frames, fps, num_frames)
+        out = self._process(arrays)
+        out.update(self._timing(used, clips))
+        return out
 
     def _read(
         self,
@@ -261,8 +283,9 @@ class VideoProcessorBase:
         do_sample_frames: Optional[bool],
         fps: Optional[float],
         num_frames: Optional[int],
-    ) -> Tuple[List[np.ndarray], List[np.ndarray], List[Optional[float]]]:
-        """The videos (sampled if asked), the frame indices used and each clip's fps."""
+    ) -> Tuple[List[np.ndarray], List[np.ndarray], List[Tuple[int, Optional[float]]]]:
+        """The videos (sampled if asked), the frame indices used and each clip's
+        ``(total_num_frames, fps)`` — fps 24 where Qwen3-VL's sampler assumes it."""
         arrays = torchvision_video_channels(as_video_list(videos), self.compat)
         clips = clip_metadata(video_metadata, [len(a) for a in arrays])
         sampling = (
@@ -272,12 +295,15 @@ class VideoProcessorBase:
         )
         fps = as_optional_number("fps", fps)
         num_frames = None if num_frames is None else as_int("num_frames", num_frames)
-        picked, used = [], []
+        picked, used, timed = [], [], []
         for i, (a, (total, vfps)) in enumerate(zip(arrays, clips)):
             if not sampling:
                 picked.append(a)
                 used.append(np.arange(len(a), dtype=np.int64))
+                timed.append((total, vfps))
                 continue
+            if vfps is None and self._rule == "qwen3_vl" and num_frames is None:
+                vfps = 24.0  # its sampler writes this into the metadata
             try:
                 idx = self.sample_indices(total, video_fps=vfps, fps=fps, num_frames=num_frames)
             except DynresError as e:
@@ -289,7 +315,8 @@ class VideoProcessorBase:
                 )
             picked.append(np.ascontiguousarray(a[idx]))
             used.append(idx)
-        return picked, used, [vfps for _, vfps in clips]
+            timed.append((total, vfps))
+        return picked, used, timed
 
 
 _SQUASH_KEYS = ("image_mean", "image_std", "resample", "do_sample_frames", "fps", "num_frames")
@@ -367,14 +394,10 @@ class SquashVideoProcessor(VideoProcessorBase):
 
         Returns:
             ``pixel_values_videos`` (a list with one ``(T, 3, h, w)`` array per video, as
-            upstream without ``return_tensors``), ``frame_indices`` (per video) and
-            ``video_fps`` (each clip's frame rate from the metadata, None where unknown).
+            upstream without ``return_tensors``) and, per video, ``frame_indices``,
+            ``video_fps``, ``sample_fps`` and ``timestamps`` (:func:`clip_timing`).
         """
-        arrays, used, clip_fps = self._read(
-            videos, video_metadata, do_sample_frames, fps, num_frames
-        )
-        return {
-            "pixel_values_videos": squash(arrays, [self.size] * len(arrays), self._norm),
-            "frame_indices": used,
-            "video_fps": clip_fps,
-        }
+        return self._run(videos, video_metadata, do_sample_frames, fps, num_frames)
+
+    def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
+        return {"pixel_values_videos": squash(arrays, [self.size] * len(arrays), self._norm)}

@@ -20,7 +20,7 @@ from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int, as_int64_array, as_number
 from ._frames import as_video_list, sample, squash
 from ._images import as_image_list
-from ._video_processor import decode_sampled, file_timing
+from ._video_processor import clip_timing, decode_sampled
 from .errors import DynresError
 
 __all__ = [
@@ -356,8 +356,9 @@ class ImageProcessor:
             threads: decoder threads (None: one).
 
         Returns:
-            The outputs of :meth:`videos` for the one video, with ``frame_indices`` the
-            file's frame numbers, ``video_fps``, ``sample_fps`` and ``timestamps``.
+            The outputs of :meth:`videos` for the one video, with per-video lists of
+            ``frame_indices`` (the file's frame numbers), ``video_fps``, ``sample_fps`` and
+            ``timestamps``.
 
         Raises:
             VideoDecodeError: unreadable, truncated or non-video files.
@@ -376,7 +377,7 @@ class ImageProcessor:
 
         frames, idx, info = decode_sampled(src, pick, threads)
         out = self.videos(frames, long=long)
-        out.update(file_timing(idx, info), frame_indices=[idx])
+        out.update(clip_timing([idx], [(info.num_frames, info.fps)]))
         return out
 
     def _kwargs(self) -> Dict[str, int]:

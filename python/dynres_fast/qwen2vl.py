@@ -600,14 +600,20 @@ class VideoProcessor(VideoProcessorBase):
         t = -(-num_frames // self.temporal_patch_size)
         return t * (h // self.patch_size) * (w // self.patch_size) // self.merge_size**2
 
-    def _add_file_timing(self, out: Dict[str, Any], timing: Dict[str, Any]) -> None:
-        """``second_per_grid_ts`` (Qwen2.5-VL: ``temporal_patch_size / sample_fps``) and
-        ``grid_timestamps`` (Qwen3-VL's per-patch seconds, :func:`grid_timestamps`)."""
+    def _timing(
+        self, used: Sequence[np.ndarray], clips: Sequence[Tuple[int, Optional[float]]]
+    ) -> Dict[str, Any]:
+        """Adds ``second_per_grid_ts`` (``Qwen2_5_VLProcessor``: ``temporal_patch_size /
+        sample_fps``) and ``grid_timestamps`` (``Qwen3VLProcessor``'s seconds per temporal
+        patch, 24 fps assumed without a rate: :func:`grid_timestamps`)."""
+        out = super()._timing(used, clips)
         tp = self.temporal_patch_size
-        out["second_per_grid_ts"] = np.asarray([tp / timing["sample_fps"]])
+        out["second_per_grid_ts"] = np.asarray([tp / f for f in out["sample_fps"]])
         out["grid_timestamps"] = [
-            grid_timestamps(timing["frame_indices"], timing["video_fps"], temporal_patch_size=tp)
+            grid_timestamps(idx, 24.0 if fps is None else fps, temporal_patch_size=tp)
+            for idx, (_, fps) in zip(used, clips)
         ]
+        return out
 
     def __call__(
         self,
@@ -630,12 +636,13 @@ class VideoProcessor(VideoProcessorBase):
 
         Returns:
             ``pixel_values_videos`` ``(Σ t·h·w, 3·tp·p·p)``, ``video_grid_thw`` ``(n, 3)``
-            int64, ``frame_indices`` (the frames used, per video) and ``video_fps`` (each
-            clip's frame rate from the metadata, None where unknown).
+            int64 and, per video, ``frame_indices`` (the frames used), ``video_fps`` (from
+            the metadata, None where unknown), ``sample_fps``, ``timestamps`` (seconds per
+            frame), ``second_per_grid_ts`` and ``grid_timestamps`` (see ``_timing``).
         """
-        arrays, used, clip_fps = self._read(
-            videos, video_metadata, do_sample_frames, fps, num_frames
-        )
+        return self._run(videos, video_metadata, do_sample_frames, fps, num_frames)
+
+    def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
         resized = []
         for i, a in enumerate(arrays):
             try:
@@ -649,12 +656,7 @@ class VideoProcessor(VideoProcessorBase):
         grid = _core.qwen2vl_pixel_values(
             arrays, resized, p, tp, self.merge_size, n.resample, n.compat, n.table, buf
         )
-        return {
-            "pixel_values_videos": n.present(buf),
-            "video_grid_thw": grid,
-            "frame_indices": used,
-            "video_fps": clip_fps,
-        }
+        return {"pixel_values_videos": n.present(buf), "video_grid_thw": grid}
 
 
 def grid_timestamps(
