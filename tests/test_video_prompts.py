@@ -222,3 +222,32 @@ def test_video_token_errors(tokenizer):
             {"input_ids": ids, "videos": [np.zeros((2, 32, 32, 3), np.uint8)]},
             qwen2vl.ImageProcessor(),
         )
+
+
+def test_torch_dataset_and_collate_with_videos(tokenizer, tmp_path_factory):
+    from dynres_fast.torch import QwenVLDataset, collate
+
+    samples = [
+        {
+            "input_ids": tokenizer(t)["input_ids"],
+            "videos": [clip_path(tmp_path_factory, n) for n in names],
+        }
+        for t, names in zip(TEXTS, CLIPS)
+    ]
+    ds = QwenVLDataset(
+        samples,
+        qwen2vl.ImageProcessor.qwen3_vl(compat="torchvision"),
+        video_processor=qwen2vl.VideoProcessor.qwen3_vl(),
+        tokenize=ids_of(tokenizer),
+    )
+    got = collate([ds[0], ds[1]], convention="transformers5", split_video_frames=True)
+    want = _upstream_qwen3(tokenizer, tmp_path_factory)
+    for key in (
+        "input_ids",
+        "attention_mask",
+        "mm_token_type_ids",
+        "video_grid_thw",
+        "pixel_values_videos",
+    ):
+        assert isinstance(got[key], torch.Tensor)
+        assert torch.equal(got[key], want[key].to(got[key].dtype)), key

@@ -390,7 +390,9 @@ def collate_features(
         image_token_id=image_token_id,
         video_token_id=video_token_id,
         vision_start_token_id=vision_start_token_id,
-        second_per_grid_ts=seconds if tokens_per_second is not None and vgrid.size else None,
+        second_per_grid_ts=seconds.tolist()
+        if tokens_per_second is not None and vgrid.size
+        else None,
         tokens_per_second=tokens_per_second,
         convention=convention,
         split_video_frames=split_video_frames,
