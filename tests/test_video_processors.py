@@ -442,3 +442,19 @@ def test_metadata_errors():
         proc(vid, video_metadata={"total_num_frames": 100, "fps": 10})
     with pytest.raises(DynresError, match="video 0"):
         qwen2vl.VideoProcessor()(vid, do_sample_frames=True)  # neither fps nor num_frames
+
+
+def test_readme_video_comments():
+    """The values the README's video section promises."""
+    from dynres_fast import internvl
+
+    clip_ = np.zeros((30, 480, 640, 3), np.uint8)
+    out = qwen2vl.VideoProcessor.qwen3_vl()(
+        clip_, video_metadata={"total_num_frames": 30, "fps": 10.0}
+    )
+    assert [i.tolist() for i in out["frame_indices"]] == [[0, 6, 12, 17, 23, 29]]
+    assert out["video_grid_thw"].tolist() == [[3, 18, 26]]
+    assert [t.tolist() for t in out["grid_timestamps"]] == [[0.3, 1.45, (2.3 + 2.9) / 2]]  # 2.6
+    assert qwen2vl.VideoProcessor()(list(clip_[:8]))["video_grid_thw"].tolist() == [[4, 34, 46]]
+    iv = internvl.VideoProcessor()(clip_, do_sample_frames=True, num_frames=4)
+    assert [i.tolist() for i in iv["frame_indices"]] == [[3, 11, 18, 26]]
