@@ -13,8 +13,12 @@ else — ``smart_nframes``, the float32 ``torch.linspace`` indices, the budgets,
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from video_clips import clip_path
 
 from dynres_fast import DynresError, qwen2vl
@@ -106,3 +110,45 @@ def test_fetch_video_errors(tmp_path_factory, tmp_path):
         qwen2vl.fetch_video({"video": str(bad)})
     with pytest.raises(DynresError):
         qwen2vl.fetch_video({"video": str(tmp_path / "missing.mp4")})
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    name=st.sampled_from(["h264_bframes", "mpeg4_bframes", "h264_odd"]),
+    how=st.sampled_from(["fps", "nframes"]),
+    fps=st.sampled_from([0.5, 1.0, 2.0, 5.0, 12.0]),
+    nframes=st.integers(2, 24),
+    budget=st.sampled_from([{}, {"total_pixels": 30000}, {"max_pixels": 8000, "min_pixels": 3136}]),
+    patch=st.sampled_from([14, 16]),
+)
+def test_fetch_video_hypothesis(tmp_path_factory, name, how, fps, nframes, budget, patch):
+    path = str(clip_path(tmp_path_factory, name))
+    ele = {"video": path, **budget, **({"fps": fps} if how == "fps" else {"nframes": nframes})}
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(vp.io, "read_video", _read_video_pyav, raising=False)
+            mp.setattr(vp, "get_video_reader_backend", lambda: "torchvision")
+            (want, meta), want_fps = vp.fetch_video(
+                dict(ele),
+                image_patch_size=patch,
+                return_video_sample_fps=True,
+                return_video_metadata=True,
+            )
+    except ValueError:  # a count outside [2, N]
+        with pytest.raises(DynresError):
+            qwen2vl.fetch_video(ele, image_patch_size=patch)
+        return
+    frames, sample_fps, idx = qwen2vl.fetch_video(ele, image_patch_size=patch)
+    np.testing.assert_array_equal(idx, np.asarray(meta["frames_indices"]))
+    assert sample_fps == want_fps
+    np.testing.assert_array_equal(frames.astype(np.float32), want.numpy())
+
+
+def test_fetch_video_reads_bytes_and_file_objects(tmp_path_factory):
+    path = clip_path(tmp_path_factory, "h264_odd")
+    want = qwen2vl.fetch_video({"video": str(path), "nframes": 4})
+    data = path.read_bytes()
+    for src in (data, io.BytesIO(data), path):
+        got = qwen2vl.fetch_video({"video": src, "nframes": 4})
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[2], want[2])

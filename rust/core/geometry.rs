@@ -465,14 +465,20 @@ mod tests {
     #[test]
     fn qwen3_video_table() {
         let hub = |t, h, w, rule| video_smart_resize(t, h, w, 2, 32, 4096.0, 25_165_824.0, rule);
-        for rule in [VideoResizeRule::Transformers4, VideoResizeRule::Transformers5] {
+        for rule in [
+            VideoResizeRule::Transformers4,
+            VideoResizeRule::Transformers5,
+        ] {
             assert_eq!(hub(300, 1080, 1920, rule).unwrap(), (192, 384));
             assert_eq!(hub(3, 100, 100, rule).unwrap(), (96, 96));
             assert!(hub(1, 480, 640, rule).is_err());
         }
         assert!(hub(8, 20, 640, VideoResizeRule::Transformers4).is_err());
         // 5.x scales 20x640 by 1.6 to 32x1024 first.
-        assert_eq!(hub(8, 20, 640, VideoResizeRule::Transformers5).unwrap(), (32, 1024));
+        assert_eq!(
+            hub(8, 20, 640, VideoResizeRule::Transformers5).unwrap(),
+            (32, 1024)
+        );
     }
 
     #[test]
