@@ -402,7 +402,9 @@ class ImageProcessor:
         arrays or frame lists); ambiguous inputs are refused (see ``as_video_list``).
 
         Matches the slow processor's video path: every frame resized to the first frame's
-        plan, odd frame counts padded by repeating the last frame.
+        plan, odd frame counts padded by repeating the last frame. This is the *image*
+        processor's per-frame budget; transformers 5.x's video processors (Qwen3-VL's
+        whole-clip budget, frame sampling) are :class:`VideoProcessor`.
 
         Returns:
             ``pixel_values_videos`` and ``video_grid_thw`` ``(n, 3)`` int64.
