@@ -458,3 +458,22 @@ def test_readme_video_comments():
     assert qwen2vl.VideoProcessor()(list(clip_[:8]))["video_grid_thw"].tolist() == [[4, 34, 46]]
     iv = internvl.VideoProcessor()(clip_, do_sample_frames=True, num_frames=4)
     assert [i.tolist() for i in iv["frame_indices"]] == [[3, 11, 18, 26]]
+
+
+def test_dtypes_and_pickling():
+    import pickle
+
+    from dynres_fast import internvl
+
+    vid = clip(4, 64, 96)
+    for make in (qwen2vl.VideoProcessor.qwen3_vl, internvl.VideoProcessor):
+        full = make(do_sample_frames=False)(vid)["pixel_values_videos"]
+        half = make(do_sample_frames=False, dtype="float16")(vid)["pixel_values_videos"]
+        if isinstance(full, list):
+            full, half = full[0], half[0]
+        np.testing.assert_array_equal(half, full.astype(np.float16))
+        proc = pickle.loads(pickle.dumps(make(do_sample_frames=False)))
+        again = proc(vid)["pixel_values_videos"]
+        np.testing.assert_array_equal(again[0] if isinstance(again, list) else again, full)
+    raw = internvl.VideoProcessor(dtype="uint8")(vid)["pixel_values_videos"][0]
+    assert raw.dtype == np.uint8 and raw.shape == (4, 3, 384, 384)
