@@ -228,3 +228,29 @@ def test_missing_pyav_is_named(monkeypatch, tmp_path_factory):
     monkeypatch.setitem(sys.modules, "av", None)
     with pytest.raises(ImportError, match="pip install av"):
         video.probe(path)
+
+
+def test_readme_example(tmp_path_factory):
+    """The README's ``dynres_fast.video`` example (a ``py`` block: it needs a clip) runs."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```py\n(.*?)```", readme, flags=re.S) if "video." in b]
+    path = str(clip_path(tmp_path_factory, "h264_vfr"))
+    namespace: dict = {}
+    exec(compile(block.replace('"clip.mp4"', repr(path)), "README.md", "exec"), namespace)
+    assert namespace["frames"].shape == (len(namespace["idx"]), 80, 128, 3)
+
+
+@pytest.mark.parametrize("name", ["mpeg4_bframes", "mpeg4_odd", "h264_bframes", "h264_vfr"])
+def test_pairs_around_keyframes(tmp_path_factory, name):
+    # Frames decoded after a keyframe but shown before it (open GOPs: MPEG-4 B-frames) need
+    # the previous keyframe; asking for them with the keyframe's own frames once failed.
+    path = clip_path(tmp_path_factory, name)
+    frames, _ = full_decode(tmp_path_factory, name)
+    n = len(frames)
+    for i in range(n):
+        for j in range(i + 1, min(i + 4, n)):
+            for idx in ([i, j], [j, i]):
+                np.testing.assert_array_equal(video.read_frames(path, idx), frames[idx])

@@ -405,43 +405,58 @@ class _Sink:
         return VideoDecodeError(f"{self.desc}: frame {frame} could not be decoded")
 
 
+def _seek_to(
+    dec: _Decoder, index: _PacketIndex, start: int, packet_of_pts: dict[int, int]
+) -> tuple[int, Any]:
+    """Seeks to the keyframe packet ``start``: by its pts (MP4, Matroska), else by its dts
+    (demuxers that index decode times), else decodes from the beginning. Returns the
+    decode position and the packet where decoding resumes (at or before ``start``)."""
+    for target in (index.pts[start], index.dts[start]):
+        if target is None:
+            continue
+        packet = dec.seek(target)
+        landed = packet_of_pts.get(packet.pts) if packet is not None else None
+        if landed is not None and landed <= start and index.keyframe[landed]:
+            return landed, packet
+    dec.open()
+    return 0, dec.next_packet()
+
+
 def _decode_by_pts(
     dec: _Decoder, index: _PacketIndex, frames: np.ndarray, rows: np.ndarray, out: np.ndarray
 ) -> None:
-    """Decodes runs of packets from the keyframe before each wanted frame, seeking over gaps."""
+    """Decodes runs of packets from the keyframe before each wanted frame, seeking over gaps.
+
+    Wanted frames are taken in order of the keyframe they need (then of their own packet),
+    so each run of continuous decoding starts at or before the keyframe of every frame it
+    yields. A frame is accepted only from a run that started at or before its keyframe: the
+    leading B-frames of an open GOP come out of a run started at that GOP's keyframe too,
+    but wrong (their references were never decoded)."""
     want_pts = index.frame_pts[frames]
     slot = {int(p): k for k, p in enumerate(want_pts)}
-    need_packet = index.frame_packet[frames]
+    need_packet = index.frame_packet[frames].tolist()
+    starts = [_start_packet(index, need_packet[k], int(want_pts[k])) for k in range(len(frames))]
     sink = _Sink(dec.desc, frames, rows, out)
     packet_of_pts = {p: i for i, p in enumerate(index.pts) if p is not None}
-    # Wanted frames in decode order, each with the packet decoding has to start from.
-    todo = sorted(
-        (int(need_packet[k]), _start_packet(index, int(need_packet[k]), int(want_pts[k])))
-        for k in range(len(frames))
-    )
-    wanted_packets = {p for p, _ in todo}
+    wanted_packets = set(need_packet)
+    run_start = 0  # decode position where the current run of continuous decoding began
 
     def take(decoded: list[Any]) -> None:
         for f in decoded:
             k = slot.get(f.pts) if f.pts is not None else None
-            if k is not None:
+            if k is not None and starts[k] >= run_start:
                 sink.put(k, f)
 
     dec.open()
     pos = -1  # decode position of the last packet sent
-    for last, start in todo:
+    for start, last in sorted(zip(starts, need_packet)):
         if last <= pos:
-            continue
+            continue  # sent in this run, which began at or before ``start``
         if start > pos + 1:
             if pos >= 0:
                 take(dec.decode(None, True))
-            target = index.dts[start] if index.dts[start] is not None else index.pts[start]
-            packet = dec.seek(target)
-            landed = packet_of_pts.get(packet.pts) if packet is not None else None
-            if landed is None or landed > start or not index.keyframe[landed]:
-                dec.open()  # the demuxer seeks imprecisely here: decode from the start
-                landed, packet = 0, dec.next_packet()
-            pos = landed - 1
+            run_start, packet = _seek_to(dec, index, start, packet_of_pts)
+            pos = run_start - 1
         else:
             packet = dec.next_packet()
         while packet is not None:
