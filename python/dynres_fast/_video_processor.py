@@ -14,6 +14,7 @@ import numpy as np
 
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int
+from ._family import check_fixed, pick
 from ._frames import as_video_list, squash, torchvision_video_channels
 from .errors import DynresError
 
@@ -93,21 +94,6 @@ def _read_json(file: str) -> Dict[str, Any]:
     if not isinstance(cfg, dict):
         raise DynresError(f"config {file!r} must hold a JSON object, got {type(cfg).__name__}")
     return cfg
-
-
-def refuse_disabled_steps(cfg: Mapping[str, Any], steps: Sequence[str]) -> None:
-    """Refuses configs that switch off a step we always run (resize, rescale, normalise)
-    or switch on one we do not (``do_center_crop``)."""
-    for key in steps:
-        if cfg.get(key) is False:
-            raise DynresError(f"config sets {key}=false; only {key}=true is supported")
-    if cfg.get("do_center_crop"):
-        raise DynresError("config sets do_center_crop=true; center cropping is not supported")
-
-
-def pick(cfg: Mapping[str, Any], keys: Sequence[str]) -> Dict[str, Any]:
-    """The entries of ``cfg`` named in ``keys`` that are not null."""
-    return {k: cfg[k] for k in keys if cfg.get(k) is not None}
 
 
 def decode_sampled(
@@ -242,14 +228,14 @@ class VideoProcessorBase:
         fps = as_optional_number("fps", fps)
         num_frames = None if num_frames is None else as_int("num_frames", num_frames)
 
-        def pick(info: Any) -> np.ndarray:
+        def choose(info: Any) -> np.ndarray:
             if not sampling:
                 return np.arange(info.num_frames, dtype=np.int64)
             return self.sample_indices(
                 info.num_frames, video_fps=info.fps, fps=fps, num_frames=num_frames
             )
 
-        frames, idx, info = decode_sampled(src, pick, threads)
+        frames, idx, info = decode_sampled(src, choose, threads)
         out = self._process([frames])
         out.update(self._timing([idx], [(info.num_frames, info.fps)]))
         return out
@@ -354,7 +340,13 @@ class SquashVideoProcessor(VideoProcessorBase):
             raise TypeError(f"size must be a (height, width) pair, got {size!r}")
         self.size = (as_int("size[0]", size[0]), as_int("size[1]", size[1]))
         self._init_sampling(do_sample_frames=do_sample_frames, fps=fps, num_frames=num_frames)
-        self._init_norm(image_mean, image_std, resample, dtype, compat)
+        n = self._init_norm(image_mean, image_std, resample, dtype, compat)
+        self._config = self._squash_config(n.resample, n.compat)
+
+    @staticmethod
+    def _squash_config(resample: str, compat: str) -> Any:
+        """The family's ``_core`` config, whose ``squash_frames`` kernel resizes the frames."""
+        raise NotImplementedError
 
     @classmethod
     def from_pretrained(cls, path: Union[str, os.PathLike], **overrides: Any) -> Any:
@@ -362,7 +354,9 @@ class SquashVideoProcessor(VideoProcessorBase):
         JSON file), the config's entries over the class defaults; ``size`` must be
         ``{"height": h, "width": w}``."""
         cfg = load_config(path)
-        refuse_disabled_steps(cfg, ("do_resize", "do_rescale", "do_normalize"))
+        check_fixed(cfg)
+        if cfg.get("do_center_crop"):
+            raise DynresError("config sets do_center_crop=true; center cropping is not supported")
         kw = pick(cfg, _SQUASH_KEYS)
         size = cfg.get("size")
         if size is not None:
@@ -400,4 +394,5 @@ class SquashVideoProcessor(VideoProcessorBase):
         return self._run(videos, video_metadata, do_sample_frames, fps, num_frames)
 
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
-        return {"pixel_values_videos": squash(arrays, [self.size] * len(arrays), self._norm)}
+        sizes = [self.size] * len(arrays)
+        return {"pixel_values_videos": squash(arrays, sizes, self._norm, self._config)}
