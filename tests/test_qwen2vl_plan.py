@@ -57,7 +57,7 @@ def _video_rows():
 def test_video_smart_resize_golden(thw, budget, want):
     factor, lo, hi = budget
     # The golden file is transformers 4.57.6's (small sides refused).
-    kw = {"factor": factor, "min_pixels": lo, "max_pixels": hi, "rule": "transformers4"}
+    kw = {"factor": factor, "min_pixels": lo, "max_pixels": hi, "convention": "transformers4"}
     if isinstance(want, list):
         assert qwen2vl.video_smart_resize(*thw, **kw) == tuple(want)
     else:

@@ -142,7 +142,7 @@ def test_qwen3_vl_small_sides_are_scaled_up_like_5x():
     assert_same_qwen(qwen2vl.VideoProcessor.qwen3_vl(do_sample_frames=False)(vid), want)
     assert qwen2vl.video_smart_resize(8, 20, 640) == (32, 1024)
     with pytest.raises(DynresError, match="larger than factor"):
-        qwen2vl.video_smart_resize(8, 20, 640, rule="transformers4")
+        qwen2vl.video_smart_resize(8, 20, 640, convention="transformers4")
 
 
 def test_qwen3_vl_one_frame_is_refused_like_upstream():

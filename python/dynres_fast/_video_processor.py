@@ -14,7 +14,7 @@ import numpy as np
 
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int
-from ._family import check_fixed, pick
+from ._family import _rebuild, check_fixed, pick
 from ._frames import as_video_list, squash, torchvision_video_channels
 from .errors import DynresError
 
@@ -134,6 +134,17 @@ class VideoProcessorBase:
     """
 
     _rule = ""
+    _kwargs: Dict[str, Any]
+
+    def __new__(cls, **kwargs: Any) -> Any:
+        # The constructor keywords, so a processor pickles (DataLoader workers, Ray) by
+        # being built again: the Rust config it holds has no other state.
+        self = super().__new__(cls)
+        self._kwargs = dict(kwargs)
+        return self
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (_rebuild, (type(self), self._kwargs))
 
     def _init_sampling(
         self,

@@ -321,6 +321,7 @@ class ImageProcessor(FamilyProcessor):
         out.update(clip_timing([idx], [(info.num_frames, info.fps)]))
         return out
 
+
 def describe(plan: OryxPlan) -> Tuple[str, str]:
     """``(what the image becomes, how it is cut)`` for tables."""
     return (

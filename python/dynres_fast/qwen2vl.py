@@ -137,7 +137,7 @@ def video_smart_resize(
     factor: int = 32,
     min_pixels: float = 128 * 128,
     max_pixels: float = 16 * 16 * 2 * 2 * 2 * 6144,
-    rule: str = "transformers5",
+    convention: str = "transformers5",
 ) -> Tuple[int, int]:
     """Qwen3-VL's video ``smart_resize``: per-frame size under a whole-clip budget.
 
@@ -145,7 +145,7 @@ def video_smart_resize(
     the budget bounds ``round(T / temporal_factor) * temporal_factor * h * w``.
 
     Args:
-        rule: ``"transformers5"`` (default) scales frames with a side below ``factor`` up
+        convention: ``"transformers5"`` (default) scales frames with a side below ``factor`` up
             by ``max(factor / h, factor / w)`` first (each side truncated), as 5.x does;
             ``"transformers4"`` refuses them, as 4.57 does.
 
@@ -159,7 +159,7 @@ def video_smart_resize(
         as_int("width", width),
         as_int("temporal_factor", temporal_factor),
         *_budget(factor, min_pixels, max_pixels),
-        as_choice("rule", rule, ("transformers5", "transformers4")),
+        as_choice("convention", convention, ("transformers5", "transformers4")),
     )
 
 
@@ -905,7 +905,7 @@ def fetch_video(
             factor=factor,
             min_pixels=4 * factor * factor,
             max_pixels=16384 * factor * factor,
-            rule="qwen_vl_utils",
+            reference="qwen_vl_utils",
         )
     else:
         size = video_budget(
