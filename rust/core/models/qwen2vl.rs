@@ -317,3 +317,26 @@ fn prepare<T>(frame: &ImageRef<'_>, h: usize, w: usize, px: Pixels<'_, T>) -> Re
     };
     resize(&src, h, w, px.resampling.filter, px.resampling.compat)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sized_plan_takes_the_given_size() {
+        let layout = PatchLayout {
+            patch_size: 16,
+            temporal_patch_size: 2,
+            merge_size: 2,
+        };
+        let q = Qwen2VL::new(layout, 4096.0, 25_165_824.0, 2.0, None).unwrap();
+        let p = q.sized_plan(5, (64, 96)).unwrap();
+        assert_eq!(
+            (p.resized, p.grid_thw, p.num_frames),
+            ((64, 96), [3, 4, 6], Some(5))
+        );
+        assert!(q.sized_plan(0, (64, 96)).is_err());
+        assert!(q.sized_plan(2, (48, 96)).is_err());
+        assert!(q.sized_plan(2, (0, 96)).is_err());
+    }
+}
