@@ -1,4 +1,4 @@
-//! Bindings for `dynres_fast.video`: the upstream frame samplers behind one call.
+//! Bindings for the upstream video frame samplers (`dynres_fast.video.sample_indices`).
 
 use pyo3::prelude::*;
 
