@@ -50,7 +50,7 @@ pub fn grids(visuals: &[Visual<'_>], layout: PatchLayout) -> Result<Vec<[usize; 
 ///
 /// # Errors
 /// Invalid frames or sizes (naming the visual), or an `out` of the wrong length.
-pub fn pixel_values_into<T: Copy + Send + Sync>(
+pub fn pixel_values_into<T: Copy + Send + Sync + 'static>(
     visuals: &[Visual<'_>],
     layout: PatchLayout,
     resample: Resample,
@@ -80,7 +80,7 @@ pub fn pixel_values_into<T: Copy + Send + Sync>(
     Ok(grids)
 }
 
-fn one_visual<T: Copy + Send + Sync>(
+fn one_visual<T: Copy + Send + Sync + 'static>(
     v: &Visual<'_>,
     layout: PatchLayout,
     resample: Resample,

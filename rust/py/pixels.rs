@@ -51,7 +51,7 @@ fn visuals<'a>(
 /// Writes into the caller's array. The Python layer allocates it with `np.empty`: NumPy
 /// asks for transparent huge pages on large arrays, which made a fresh 50 MB output
 /// 3-4x cheaper to fill than a Rust `Vec` handed over afterwards (measured).
-fn run<'py, T: Element + Copy + Send + Sync>(
+fn run<'py, T: Element + Copy + Send + Sync + 'static>(
     py: Python<'py>,
     visuals: &[Visual<'_>],
     layout: PatchLayout,
