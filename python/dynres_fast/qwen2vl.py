@@ -18,6 +18,7 @@ from ._choices import ALL_COMPATS, Normalisation
 from ._coerce import as_int, as_int64_array, as_number
 from ._images import as_image_list, as_video
 from .errors import BudgetError, DynresError
+from .pool import OutputPool
 
 __all__ = [
     "ImageProcessor",
@@ -212,6 +213,9 @@ class ImageProcessor:
         dtype: ``"float32"`` (default), ``"float16"``, ``"bfloat16"`` (an
             ``ml_dtypes.bfloat16`` array when ml_dtypes is installed, else its uint16 bits)
             or ``"uint8"`` (raw patches in the same layout, to normalise on the GPU).
+        reuse_output: write every call into one reused :class:`~dynres_fast.pool.OutputPool`
+            arena instead of a fresh array (no page faults on large outputs); each call then
+            overwrites the arrays the previous call returned (see ``dynres_fast.pool``).
     """
 
     def __init__(
@@ -226,6 +230,7 @@ class ImageProcessor:
         resample: Union[str, int] = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
+        reuse_output: bool = False,
     ) -> None:
         self.patch_size = as_int("patch_size", patch_size)
         self.temporal_patch_size = as_int("temporal_patch_size", temporal_patch_size)
@@ -242,6 +247,7 @@ class ImageProcessor:
         self.image_mean, self.image_std = n.image_mean, n.image_std
         self.resample, self.compat, self.dtype = n.resample, n.compat, n.dtype
         self._table, self._storage = n.table, n.storage
+        self._pool = OutputPool() if reuse_output else None
 
     @property
     def factor(self) -> int:
@@ -341,7 +347,13 @@ class ImageProcessor:
             for a, (h, w) in zip(arrays, resized)
         )
         shape = (rows, 3 * self.temporal_patch_size * self.patch_size**2)
-        buf = self._check_out(out, shape) if out is not None else np.empty(shape, self._storage)
+        if out is not None:
+            buf = self._check_out(out, shape)
+        elif self._pool is not None:
+            self._pool.begin()
+            buf = self._pool.take(shape, self._storage)
+        else:
+            buf = np.empty(shape, self._storage)
         grid = _core.qwen2vl_pixel_values(
             arrays,
             resized,
