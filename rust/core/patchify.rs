@@ -176,8 +176,18 @@ fn patchify_scalar<T: Copy + Send + Sync>(
 /// and the table exactly one of the normalisation orders; else `None`.
 #[cfg(target_arch = "x86_64")]
 fn simd_norm<T: 'static>(lut: &[T], channels: usize, ps: usize) -> Option<avx2::Norm> {
+    if channels != 3 || !(ps == 14 || ps == 16) {
+        return None;
+    }
+    rgb_lanes(lut)
+}
+
+/// The AVX2 lanes for an RGB table when `T` is float32 and the table is exactly one of the
+/// normalisation orders; else `None`.
+#[cfg(target_arch = "x86_64")]
+fn rgb_lanes<T: 'static>(lut: &[T]) -> Option<avx2::Norm> {
     use std::any::TypeId;
-    if channels != 3 || !(ps == 14 || ps == 16) || TypeId::of::<T>() != TypeId::of::<f32>() {
+    if TypeId::of::<T>() != TypeId::of::<f32>() {
         return None;
     }
     if !avx2::available() {
@@ -187,6 +197,67 @@ fn simd_norm<T: 'static>(lut: &[T], channels: usize, ps: usize) -> Option<avx2::
     let lut = unsafe { std::slice::from_raw_parts(lut.as_ptr().cast::<f32>(), lut.len()) };
     let params = affine::recover_all(lut, 3)?;
     avx2::Norm::new(&params, lut)
+}
+
+/// Rescale + normalise of RGB rows into three planes (the families' `(3, h, w)` output):
+/// the table gathered, or the same values computed in AVX2 lanes for float32 tables that
+/// are one of the processors' orders (see [`affine`]).
+pub struct PlanarWriter<'a, T> {
+    lut: &'a [T],
+    #[cfg(target_arch = "x86_64")]
+    lanes: Option<avx2::Norm>,
+}
+
+impl<'a, T: Copy + 'static> PlanarWriter<'a, T> {
+    /// A writer for a `(3, 256)` table.
+    ///
+    /// # Errors
+    /// A table with fewer than 768 entries.
+    pub fn new(lut: &'a [T]) -> Result<Self> {
+        if lut.len() < 768 {
+            return invalid_arg!("lookup table has {} entries, need 3 x 256", lut.len());
+        }
+        Ok(Self {
+            lut,
+            #[cfg(target_arch = "x86_64")]
+            lanes: rgb_lanes(lut),
+        })
+    }
+
+    /// The value byte `v` of channel `c` maps to.
+    #[must_use]
+    pub fn get(&self, c: usize, v: u8) -> T {
+        self.lut[c * 256 + usize::from(v)]
+    }
+
+    /// One RGB row (`px`, 3 bytes per pixel) into the three plane rows, which are as long as
+    /// the row has pixels.
+    pub fn row_into(&self, px: &[u8], d0: &mut [T], d1: &mut [T], d2: &mut [T]) {
+        let n = px.len() / 3;
+        assert!(d0.len() == n && d1.len() == n && d2.len() == n);
+        #[allow(unused_mut)]
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(norm) = &self.lanes {
+            let f32s = |d: &mut [T]| {
+                // SAFETY: lanes exist only for `T = f32`, so this is the same slice.
+                unsafe { &mut *(std::ptr::from_mut::<[T]>(d) as *mut [f32]) }
+            };
+            // SAFETY: lanes are only built when AVX2 and FMA are available.
+            done = unsafe { avx2::planes_row(px, norm, [f32s(d0), f32s(d1), f32s(d2)]) };
+        }
+        let (t0, t1, t2) = (&self.lut[..256], &self.lut[256..512], &self.lut[512..768]);
+        for (((p, a), b), c) in px[3 * done..]
+            .chunks_exact(3)
+            .zip(&mut d0[done..])
+            .zip(&mut d1[done..])
+            .zip(&mut d2[done..])
+        {
+            *a = t0[usize::from(p[0])];
+            *b = t1[usize::from(p[1])];
+            *c = t2[usize::from(p[2])];
+        }
+    }
 }
 
 /// Calls `write(row, first_frame, (y0, x0))` for every output row, in bands of merge
@@ -507,6 +578,31 @@ mod tests {
                         bits(&slow),
                         "case {nf} {h}x{w} ps{ps} tps{tps}"
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn planar_writer_matches_the_gather_bit_for_bit() {
+        let px: Vec<u8> = (0..3 * 101).map(|i| (i * 37 % 256) as u8).collect();
+        for lut in float_tables() {
+            let w = PlanarWriter::new(&lut).unwrap();
+            #[cfg(target_arch = "x86_64")]
+            if avx2::available() {
+                assert!(w.lanes.is_some(), "lanes for a processor table");
+            }
+            for n in [0, 1, 15, 16, 17, 48, 101] {
+                let mut d = vec![vec![0f32; n]; 3];
+                let [d0, d1, d2] = &mut d[..] else {
+                    unreachable!()
+                };
+                w.row_into(&px[..3 * n], d0, d1, d2);
+                for (ch, plane) in d.iter().enumerate() {
+                    for (x, v) in plane.iter().enumerate() {
+                        let want = lut[ch * 256 + usize::from(px[3 * x + ch])];
+                        assert_eq!(v.to_bits(), want.to_bits(), "n {n} ch {ch} x {x}");
+                    }
                 }
             }
         }

@@ -183,3 +183,44 @@ pub unsafe fn write_block<const PS: usize, const S: usize>(
         }
     }
 }
+
+/// One RGB row (`px`, 3 bytes per pixel) into three plane rows of `px.len() / 3` floats,
+/// 16 pixels per step; the last `len % 16` pixels are left to the caller.
+/// Returns how many pixels were written.
+///
+/// # Safety
+/// [`available`] must be true.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn planes_row(px: &[u8], norm: &Norm, mut d: [&mut [f32]; 3]) -> usize {
+    let n = px.len() / 3;
+    assert!(d.iter().all(|p| p.len() >= n));
+    let full = n / 16;
+    let src = px.as_ptr();
+    let to_f32 = |b: __m128i| _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+    for i in 0..full {
+        // SAFETY: pixels 16·i .. 16·i + 16 are inside `px` (48 bytes) and inside every
+        // plane row (asserted above).
+        let s = src.add(48 * i);
+        let chunks = [
+            _mm_loadu_si128(s.cast()),
+            _mm_loadu_si128(s.add(16).cast()),
+            _mm_loadu_si128(s.add(32).cast()),
+        ];
+        for ((m, lanes), out) in norm.masks.iter().zip(&norm.ch).zip(d.iter_mut()) {
+            let bytes = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_shuffle_epi8(chunks[0], m[0]),
+                    _mm_shuffle_epi8(chunks[1], m[1]),
+                ),
+                _mm_shuffle_epi8(chunks[2], m[2]),
+            );
+            let o = out.as_mut_ptr().add(16 * i);
+            _mm256_storeu_ps(o, normalise(to_f32(bytes), lanes));
+            _mm256_storeu_ps(
+                o.add(8),
+                normalise(to_f32(_mm_srli_si128::<8>(bytes)), lanes),
+            );
+        }
+    }
+    16 * full
+}
