@@ -1,7 +1,7 @@
 //! Pixel pipelines of InternVL, LLaVA-OneVision and Oryx: RGB conversion, resizes exact to
 //! the chosen target ([`Resampling`]: Pillow or torchvision; bicubic upstream), crops and
-//! pastes, and the rescale+normalise table gathered straight
-//! into planar `(c, h, w)` output. Geometry comes from each family's plan.
+//! pastes, and rescale+normalise ([`PlanarWriter`]: the table gathered, or the same values
+//! in SIMD lanes) straight into planar `(c, h, w)` output. Geometry comes from each family's plan.
 //!
 //! Crops are read straight out of the resized image (a LLaVA canvas's black border is
 //! written from the table, never materialised), each source row once for all three planes,
@@ -16,50 +16,8 @@ use super::llava_onevision::{AnyresPlan, CROP_SIZE};
 use super::ops::to_rgb;
 use super::oryx::OryxPlan;
 use super::par;
+use super::patchify::PlanarWriter;
 use super::resize::{resize, Compat, Filter};
-
-/// The three per-channel lookup tables (byte → output value) of a `(3, 256)` table.
-#[derive(Clone, Copy)]
-pub struct Tables<'a, T> {
-    t: [&'a [T; 256]; 3],
-}
-
-impl<'a, T: Copy> Tables<'a, T> {
-    /// Borrows the first 768 entries of `lut` as three channel tables.
-    ///
-    /// # Errors
-    /// A table with fewer than 768 entries.
-    pub fn new(lut: &'a [T]) -> Result<Self> {
-        if lut.len() < 768 {
-            return invalid_arg!("lookup table has {} entries, need 3 x 256", lut.len());
-        }
-        let ch = |c: usize| -> &'a [T; 256] {
-            lut[c * 256..c * 256 + 256]
-                .try_into()
-                .expect("slice of 256 entries")
-        };
-        Ok(Self {
-            t: [ch(0), ch(1), ch(2)],
-        })
-    }
-
-    /// The value a byte `v` of channel `c` maps to.
-    #[must_use]
-    pub fn get(&self, c: usize, v: u8) -> T {
-        self.t[c][usize::from(v)]
-    }
-}
-
-/// One RGB row into three plane rows of equal length.
-#[inline]
-fn row_into<T: Copy>(px: &[u8], t: &Tables<'_, T>, d0: &mut [T], d1: &mut [T], d2: &mut [T]) {
-    let [t0, t1, t2] = t.t;
-    for (((p, a), b), c) in px.chunks_exact(3).zip(d0).zip(d1).zip(d2) {
-        *a = t0[usize::from(p[0])];
-        *b = t1[usize::from(p[1])];
-        *c = t2[usize::from(p[2])];
-    }
-}
 
 /// Where an RGB image sits on a larger canvas and what fills the rest.
 #[derive(Clone, Copy)]
@@ -78,11 +36,11 @@ const AT_ORIGIN: Placement = Placement {
 
 /// Writes the `[top, left, h, w]` window of the canvas `src` is placed on as planar
 /// `(3, h, w)` values; canvas pixels outside `src` take the background.
-fn window_into<T: Copy>(
+fn window_into<T: Copy + 'static>(
     src: &ImageRef<'_>,
     at: Placement,
     window: [usize; 4],
-    t: &Tables<'_, T>,
+    t: &PlanarWriter<'_, T>,
     out: &mut [T],
 ) -> Result<()> {
     let [top, left, h, w] = window;
@@ -122,12 +80,16 @@ fn window_into<T: Copy>(
         }
         let sx = left + x0 - at.left;
         let row = &src.row(cy - at.top)[sx * 3..(sx + x1 - x0) * 3];
-        row_into(row, t, &mut d0[x0..x1], &mut d1[x0..x1], &mut d2[x0..x1]);
+        t.row_into(row, &mut d0[x0..x1], &mut d1[x0..x1], &mut d2[x0..x1]);
     }
     Ok(())
 }
 
-fn whole<T: Copy>(img: &ImageRef<'_>, t: &Tables<'_, T>, out: &mut [T]) -> Result<()> {
+fn whole<T: Copy + 'static>(
+    img: &ImageRef<'_>,
+    t: &PlanarWriter<'_, T>,
+    out: &mut [T],
+) -> Result<()> {
     window_into(img, AT_ORIGIN, [0, 0, img.height, img.width], t, out)
 }
 
@@ -198,13 +160,13 @@ fn split<T, J>(out: &mut [T], jobs: Vec<(J, Option<usize>)>) -> Result<Vec<(J, &
 ///
 /// # Errors
 /// Invalid images (naming the image) or an `out` of the wrong length.
-pub fn internvl_pixels_into<T: Copy + Send + Sync>(
+pub fn internvl_pixels_into<T: Copy + Send + Sync + 'static>(
     jobs: &[(ImageRef<'_>, TilePlan)],
     rs: Resampling,
     lut: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    let t = Tables::new(lut)?;
+    let t = PlanarWriter::new(lut)?;
     let sized = jobs
         .iter()
         .map(|j| {
@@ -218,11 +180,11 @@ pub fn internvl_pixels_into<T: Copy + Send + Sync>(
     })
 }
 
-fn internvl_one<T: Copy + Send + Sync>(
+fn internvl_one<T: Copy + Send + Sync + 'static>(
     img: &ImageRef<'_>,
     plan: &TilePlan,
     rs: Resampling,
-    t: &Tables<'_, T>,
+    t: &PlanarWriter<'_, T>,
     dst: &mut [T],
 ) -> Result<()> {
     let data = rgb(img)?;
@@ -267,7 +229,7 @@ fn internvl_one<T: Copy + Send + Sync>(
 ///
 /// # Errors
 /// Invalid images, a `max_crops` below an image's crop count, or a wrongly sized `out`.
-pub fn llava_ov_pixels_into<T: Copy + Send + Sync>(
+pub fn llava_ov_pixels_into<T: Copy + Send + Sync + 'static>(
     jobs: &[(ImageRef<'_>, AnyresPlan)],
     max_crops: usize,
     rs: Resampling,
@@ -275,7 +237,7 @@ pub fn llava_ov_pixels_into<T: Copy + Send + Sync>(
     zero: T,
     out: &mut [T],
 ) -> Result<()> {
-    let t = Tables::new(lut)?;
+    let t = PlanarWriter::new(lut)?;
     let crop_len = 3 * (CROP_SIZE * CROP_SIZE) as usize;
     if let Some(j) = jobs.iter().find(|j| j.1.num_crops() as usize > max_crops) {
         return invalid_arg!(
@@ -294,11 +256,11 @@ pub fn llava_ov_pixels_into<T: Copy + Send + Sync>(
     })
 }
 
-fn llava_ov_one<T: Copy + Send + Sync>(
+fn llava_ov_one<T: Copy + Send + Sync + 'static>(
     img: &ImageRef<'_>,
     plan: &AnyresPlan,
     rs: Resampling,
-    t: &Tables<'_, T>,
+    t: &PlanarWriter<'_, T>,
     zero: T,
     dst: &mut [T],
 ) -> Result<()> {
@@ -342,14 +304,14 @@ fn llava_ov_one<T: Copy + Send + Sync>(
 ///
 /// # Errors
 /// Invalid images or a wrongly sized `out`.
-pub fn llava_ov_multi_image_into<T: Copy + Send + Sync>(
+pub fn llava_ov_multi_image_into<T: Copy + Send + Sync + 'static>(
     images: &[ImageRef<'_>],
     background: [u8; 3],
     rs: Resampling,
     lut: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    let t = Tables::new(lut)?;
+    let t = PlanarWriter::new(lut)?;
     let side = CROP_SIZE as usize;
     let work = split(
         out,
@@ -364,12 +326,12 @@ pub fn llava_ov_multi_image_into<T: Copy + Send + Sync>(
     })
 }
 
-fn pad_square_squash<T: Copy>(
+fn pad_square_squash<T: Copy + 'static>(
     img: &ImageRef<'_>,
     background: [u8; 3],
     side: usize,
     rs: Resampling,
-    t: &Tables<'_, T>,
+    t: &PlanarWriter<'_, T>,
     dst: &mut [T],
 ) -> Result<()> {
     let data = rgb(img)?;
@@ -405,13 +367,13 @@ pub type SizedFrames<'a> = (Vec<ImageRef<'a>>, (usize, usize));
 ///
 /// # Errors
 /// Invalid frames (naming video and frame) or a wrongly sized `out`.
-pub fn squashed_frames_into<T: Copy + Send + Sync>(
+pub fn squashed_frames_into<T: Copy + Send + Sync + 'static>(
     videos: &[SizedFrames<'_>],
     rs: Resampling,
     lut: &[T],
     out: &mut [T],
 ) -> Result<()> {
-    let t = Tables::new(lut)?;
+    let t = PlanarWriter::new(lut)?;
     let mut jobs = Vec::new();
     for (v, (frames, (h, w))) in videos.iter().enumerate() {
         for (f, frame) in frames.iter().enumerate() {
@@ -428,12 +390,12 @@ pub fn squashed_frames_into<T: Copy + Send + Sync>(
     })
 }
 
-fn squash_one<T: Copy>(
+fn squash_one<T: Copy + 'static>(
     frame: &ImageRef<'_>,
     h: usize,
     w: usize,
     rs: Resampling,
-    t: &Tables<'_, T>,
+    t: &PlanarWriter<'_, T>,
     dst: &mut [T],
 ) -> Result<()> {
     let data = rgb(frame)?;
@@ -448,7 +410,7 @@ fn squash_one<T: Copy>(
 ///
 /// # Errors
 /// Invalid images or wrongly sized outputs.
-pub fn oryx_pixels_into<T: Copy>(
+pub fn oryx_pixels_into<T: Copy + 'static>(
     img: &ImageRef<'_>,
     plan: &OryxPlan,
     rs: Resampling,
@@ -456,7 +418,7 @@ pub fn oryx_pixels_into<T: Copy>(
     high: &mut [T],
     low: &mut [T],
 ) -> Result<()> {
-    let t = Tables::new(lut)?;
+    let t = PlanarWriter::new(lut)?;
     let data = rgb(img)?;
     let src = ImageRef::new(&data, img.height, img.width, 3)?;
     let (uh, uw) = (plan.upscaled.0 as usize, plan.upscaled.1 as usize);
@@ -491,7 +453,7 @@ mod tests {
             &img,
             AT_ORIGIN,
             [1, 2, 2, 3],
-            &Tables::new(&lut).unwrap(),
+            &PlanarWriter::new(&lut).unwrap(),
             &mut out,
         )
         .unwrap();
@@ -503,7 +465,7 @@ mod tests {
                 }
             }
         }
-        assert!(Tables::new(&lut[..10]).is_err());
+        assert!(PlanarWriter::new(&lut[..10]).is_err());
     }
 
     #[test]
