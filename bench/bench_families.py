@@ -76,7 +76,7 @@ def llava_ov_family() -> Dict[str, Any]:
 
     kw = dict(image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD)
     tv, pil = tf.LlavaOnevisionImageProcessor(**kw), tf.LlavaOnevisionImageProcessorPil(**kw)
-    ours = {c: ov.ImageProcessor(compat=c) for c in ("pillow", "torchvision")}
+    ours = {c: ov.ImageProcessor.llava_onevision(compat=c) for c in ("pillow", "torchvision")}
 
     def resizes(img):
         ops.resize(img, *ov.plan(*img.shape[:2]).resized)

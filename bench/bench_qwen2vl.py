@@ -84,7 +84,7 @@ def bench_case(size: tuple, budget: tuple, repeat: int) -> dict:
         r["out"] = median_seconds(lambda: pooled(img), repeat=repeat)
     except TypeError:  # a dynres_fast from before reuse_output: the same with out=
         r["out"] = median_seconds(lambda: ours["pillow"](img, out=buf), repeat=repeat)
-    rh, rw = ours["pillow"].resized_size(h, w)
+    rh, rw = ours["pillow"].plan(h, w).resized
     r["resized"] = f"{rh}x{rw}"
     r["resize"] = median_seconds(lambda: ops.resize(img, rh, rw), repeat=repeat)
     r["floor"] = median_seconds(lambda: (ops.resize(img, rh, rw), buf.fill(1.0)), repeat=repeat)

@@ -62,7 +62,7 @@ def test_float32_writer_equals_the_table_gather(params, compat, ps, tps, frames,
     )
     if frames == 1:
         got = proc(clip[0])["pixel_values"]
-        size = proc.resized_size(h + 5, w + 3)
+        size = proc.plan(h + 5, w + 3).resized
     else:
         out = proc.videos(clip)
         got = out["pixel_values_videos"]
@@ -78,7 +78,7 @@ def test_defaults_equal_the_table_gather(seed, compat):
     rng = np.random.default_rng(seed)
     img = rng.integers(0, 256, (61, 93, 3), dtype=np.uint8)
     proc = qwen2vl.ImageProcessor(compat=compat)
-    size = proc.resized_size(61, 93)
+    size = proc.plan(61, 93).resized
     want = _gathered(img[None], size, proc.image_mean, proc.image_std, compat, 14, 2, 2)
     got = proc(img)["pixel_values"]
     np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))

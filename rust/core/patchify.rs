@@ -202,6 +202,7 @@ fn rgb_lanes<T: 'static>(lut: &[T]) -> Option<avx2::Norm> {
 /// Rescale + normalise of RGB rows into three planes (the families' `(3, h, w)` output):
 /// the table gathered, or the same values computed in AVX2 lanes for float32 tables that
 /// are one of the processors' orders (see [`affine`]).
+#[derive(Clone, Copy)]
 pub struct PlanarWriter<'a, T> {
     lut: &'a [T],
     #[cfg(target_arch = "x86_64")]
@@ -222,12 +223,6 @@ impl<'a, T: Copy + 'static> PlanarWriter<'a, T> {
             #[cfg(target_arch = "x86_64")]
             lanes: rgb_lanes(lut),
         })
-    }
-
-    /// The value byte `v` of channel `c` maps to.
-    #[must_use]
-    pub fn get(&self, c: usize, v: u8) -> T {
-        self.lut[c * 256 + usize::from(v)]
     }
 
     /// One RGB row (`px`, 3 bytes per pixel) into the three plane rows, which are as long as
