@@ -11,13 +11,12 @@ The price: **every call overwrites the arrays the previous call returned.** Use 
 each output is consumed (copied, stacked, sent to the device) before the next call:
 
 - a loop that calls the processor, then ``torch.from_numpy(...).to(device)``;
-- a ``torch.utils.data.DataLoader`` worker whose ``collate_fn`` copies:
-  ``default_collate`` with ``batch_size >= 1`` stacks the samples into a new tensor (in
-  shared memory) before the worker calls the processor again — but a batch of several
-  samples from one worker needs several outputs alive at once, so pool only when the
-  dataset returns one processor call per batch, or copy in ``__getitem__``. With
-  ``batch_size=None`` the sample itself is queued and pickled later by a feeder thread:
-  do not pool there.
+- a ``torch.utils.data.DataLoader`` worker that calls the processor once per batch (a
+  batched dataset) and whose ``collate_fn`` copies (``default_collate`` stacks into a new
+  tensor in shared memory) before the next call. Not a dataset whose samples each call
+  the processor when a batch holds several of them (earlier samples would be overwritten
+  before collation), and never ``batch_size=None`` (the sample itself is queued and
+  pickled later by a feeder thread).
 
 Each processor (and each DataLoader worker's copy of it) has its own pool; a processor
 is not meant to be called from two threads at once with ``reuse_output=True``. Without it
