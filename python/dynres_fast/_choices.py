@@ -150,3 +150,19 @@ class Normalisation:
         from . import _lut
 
         return _lut.present(values, self.dtype)
+
+    def buffer(self, out: Any, shape: Tuple[int, ...]) -> np.ndarray:
+        """A new kernel output array of ``shape``, or the caller's ``out`` checked (user
+        dtype, shape, writeable C-contiguous) and viewed as the kernel's storage type."""
+        if out is None:
+            return np.empty(shape, self.storage)
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+        want = self.present(np.empty(0, self.storage)).dtype
+        if out.dtype != want:
+            raise TypeError(f"out must have dtype {want} for dtype={self.dtype!r}, got {out.dtype}")
+        if out.shape != shape:
+            raise DynresError(f"out must have shape {shape} for this batch, got {out.shape}")
+        if not out.flags.c_contiguous or not out.flags.writeable:
+            raise DynresError("out must be a writeable C-contiguous array")
+        return out.view(self.storage)

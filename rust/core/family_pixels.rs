@@ -77,12 +77,30 @@ const AT_ORIGIN: Placement = Placement {
 };
 
 /// Writes the `[top, left, h, w]` window of the canvas `src` is placed on as planar
-/// `(3, h, w)` values; canvas pixels outside `src` take the background.
+/// `(3, h, w)` values; canvas pixels outside `src` take the background byte's values.
 fn window_into<T: Copy>(
     src: &ImageRef<'_>,
     at: Placement,
     window: [usize; 4],
     t: &Tables<'_, T>,
+    out: &mut [T],
+) -> Result<()> {
+    let bg = [
+        t.get(0, at.pad[0]),
+        t.get(1, at.pad[1]),
+        t.get(2, at.pad[2]),
+    ];
+    window_filled(src, (at.top, at.left), window, t, bg, out)
+}
+
+/// [`window_into`] with the background given as output values (per channel), for
+/// padding that upstream adds after normalisation.
+fn window_filled<T: Copy>(
+    src: &ImageRef<'_>,
+    at: (usize, usize),
+    window: [usize; 4],
+    t: &Tables<'_, T>,
+    bg: [T; 3],
     out: &mut [T],
 ) -> Result<()> {
     let [top, left, h, w] = window;
@@ -94,14 +112,10 @@ fn window_into<T: Copy>(
     }
     let (p0, rest) = out.split_at_mut(h * w);
     let (p1, p2) = rest.split_at_mut(h * w);
-    let bg = [
-        t.get(0, at.pad[0]),
-        t.get(1, at.pad[1]),
-        t.get(2, at.pad[2]),
-    ];
+    let (at_top, at_left) = at;
     // Columns of the window covered by the image: [x0, x1) in window coordinates.
-    let x0 = at.left.saturating_sub(left).min(w);
-    let x1 = (at.left + src.width).saturating_sub(left).clamp(x0, w);
+    let x0 = at_left.saturating_sub(left).min(w);
+    let x1 = (at_left + src.width).saturating_sub(left).clamp(x0, w);
     for (y, ((d0, d1), d2)) in p0
         .chunks_exact_mut(w)
         .zip(p1.chunks_exact_mut(w))
@@ -109,7 +123,7 @@ fn window_into<T: Copy>(
         .enumerate()
     {
         let cy = top + y;
-        let inside = cy >= at.top && cy < at.top + src.height && x1 > x0;
+        let inside = cy >= at_top && cy < at_top + src.height && x1 > x0;
         if !inside {
             d0.fill(bg[0]);
             d1.fill(bg[1]);
@@ -120,8 +134,8 @@ fn window_into<T: Copy>(
             d[..x0].fill(v);
             d[x1..].fill(v);
         }
-        let sx = left + x0 - at.left;
-        let row = &src.row(cy - at.top)[sx * 3..(sx + x1 - x0) * 3];
+        let sx = left + x0 - at_left;
+        let row = &src.row(cy - at_top)[sx * 3..(sx + x1 - x0) * 3];
         row_into(row, t, &mut d0[x0..x1], &mut d1[x0..x1], &mut d2[x0..x1]);
     }
     Ok(())
@@ -172,7 +186,10 @@ fn resized<'a>(src: &ImageRef<'a>, h: usize, w: usize, rs: Resampling) -> Result
 
 /// Splits `out` into consecutive chunks of the given lengths, one per job. Lengths are
 /// `None` where their product overflowed, which no `out` can match.
-fn split<T, J>(out: &mut [T], jobs: Vec<(J, Option<usize>)>) -> Result<Vec<(J, &mut [T])>> {
+pub(crate) fn split<T, J>(
+    out: &mut [T],
+    jobs: Vec<(J, Option<usize>)>,
+) -> Result<Vec<(J, &mut [T])>> {
     let total = jobs.iter().try_fold(0usize, |acc, j| acc.checked_add(j.1?));
     if total != Some(out.len()) {
         return match total {
@@ -189,6 +206,32 @@ fn split<T, J>(out: &mut [T], jobs: Vec<(J, Option<usize>)>) -> Result<Vec<(J, &
         rest = tail;
     }
     Ok(work)
+}
+
+/// One image converted to RGB, resized to `size` and written at the origin of a planar
+/// `(3, H, W)` canvas (`canvas` = `(H, W)`, at least `size`) whose other values are `fill`:
+/// transformers' batch padding, which comes after normalisation (Pixtral pads with 0.0).
+///
+/// # Errors
+/// An invalid image, a canvas smaller than `size`, or an `out` of the wrong length.
+pub fn padded_into<T: Copy>(
+    img: &ImageRef<'_>,
+    size: (usize, usize),
+    canvas: (usize, usize),
+    rs: Resampling,
+    t: &Tables<'_, T>,
+    fill: T,
+    out: &mut [T],
+) -> Result<()> {
+    let ((h, w), (ch, cw)) = (size, canvas);
+    if h > ch || w > cw {
+        return invalid_arg!("a {h}x{w} image does not fit a {ch}x{cw} canvas");
+    }
+    let data = rgb(img)?;
+    let src = ImageRef::new(&data, img.height, img.width, 3)?;
+    let small = resized(&src, h, w, rs)?;
+    let view = ImageRef::new(&small, h, w, 3)?;
+    window_filled(&view, (0, 0), [0, 0, ch, cw], t, [fill; 3], out)
 }
 
 /// InternVL `pixel_values` `(Σ tiles, 3, S, S)`: per image the row-major tiles of the

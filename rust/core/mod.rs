@@ -11,6 +11,7 @@ pub mod image;
 pub mod internvl;
 pub mod llava_onevision;
 pub mod many;
+pub mod models;
 pub mod ops;
 pub mod oryx;
 pub mod pack;

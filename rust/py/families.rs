@@ -49,7 +49,7 @@ pub(crate) fn parse_convention(convention: &str) -> PyResult<Convention> {
 }
 
 /// Runs `rule` over two int64 arrays with the GIL released.
-fn tokens_many<'py>(
+pub(crate) fn tokens_many<'py>(
     py: Python<'py>,
     heights: &PyReadonlyArray1<'py, i64>,
     widths: &PyReadonlyArray1<'py, i64>,

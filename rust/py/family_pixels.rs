@@ -18,12 +18,12 @@ use crate::core::oryx::{self, OryxParams};
 use crate::core::resize::{Compat, Filter};
 
 /// The filter and exactness target of a pipeline, refused together when they do not fit.
-fn resampling(resample: &str, compat: &str) -> PyResult<fp::Resampling> {
+pub(crate) fn resampling(resample: &str, compat: &str) -> PyResult<fp::Resampling> {
     let compat = Compat::parse(compat).py()?;
     fp::Resampling::new(Filter::parse(resample).py()?, compat).py()
 }
 
-fn views<'a>(arrays: &'a [PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<ImageRef<'a>>> {
+pub(crate) fn views<'a>(arrays: &'a [PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<ImageRef<'a>>> {
     arrays
         .iter()
         .enumerate()
@@ -60,9 +60,10 @@ macro_rules! by_table {
         }
     };
 }
+pub(crate) use by_table;
 
 /// Borrows `out` mutably as a C-contiguous slice of the table's type.
-fn with_out<'py, T: Element, R>(
+pub(crate) fn with_out<'py, T: Element, R>(
     out: &Bound<'py, PyAny>,
     f: impl FnOnce(&mut [T]) -> PyResult<R>,
 ) -> PyResult<R> {
@@ -77,7 +78,7 @@ fn with_out<'py, T: Element, R>(
 }
 
 /// Pairs every image with its plan, naming the image whose size the planner refuses.
-fn plan_each<'a, P>(
+pub(crate) fn plan_each<'a, P>(
     imgs: &[ImageRef<'a>],
     plan: impl Fn(u64, u64) -> crate::core::Result<P>,
 ) -> PyResult<Vec<(ImageRef<'a>, P)>> {

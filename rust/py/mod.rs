@@ -13,6 +13,7 @@ mod family_pixels;
 mod ops;
 mod pack;
 mod pixels;
+mod pixtral;
 mod plans;
 mod rope;
 mod threads;
@@ -32,5 +33,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rope::register(m)?;
     families::register(m)?;
     family_pixels::register(m)?;
+    pixtral::register(m)?;
     Ok(())
 }
