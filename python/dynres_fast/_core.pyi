@@ -1,6 +1,6 @@
 """Type stubs for the compiled extension ``dynres_fast._core`` (checked by mypy.stubtest)."""
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, final
 
 import numpy as np
 import numpy.typing as npt
@@ -242,3 +242,59 @@ def oryx_pixel_values(
     high: npt.NDArray[Any],
     low: npt.NDArray[Any],
 ) -> None: ...
+
+# Pixtral (rust/py/pixtral.rs)
+@final
+class PixtralPlan:
+    @property
+    def scaled(self) -> _Hw: ...
+    @property
+    def resized(self) -> _Hw: ...
+    @property
+    def grid(self) -> _Hw: ...
+    @property
+    def num_tokens(self) -> int: ...
+    @property
+    def num_wrapper_tokens(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class PixtralConfig:
+    def __new__(
+        cls,
+        *,
+        max_size: _Hw,
+        patch_size: _Hw,
+        spatial_merge_size: int,
+        resample: str,
+        compat: str,
+    ) -> PixtralConfig: ...
+    @property
+    def unit(self) -> _Hw: ...
+    def plan(self, height: int, width: int) -> PixtralPlan: ...
+    def num_tokens_many(
+        self,
+        heights: npt.NDArray[np.int64],
+        widths: npt.NDArray[np.int64],
+        *,
+        errors: str,
+        wrappers: bool,
+    ) -> npt.NDArray[np.int64]: ...
+    def pixel_values(
+        self,
+        images: List[npt.NDArray[np.uint8]],
+        plans: List[PixtralPlan],
+        canvas: Tuple[int, int],
+        lut: npt.NDArray[Any],
+        out: npt.NDArray[Any],
+    ) -> None: ...
+    def layout(
+        self,
+        input_ids: npt.NDArray[np.int64],
+        image_sizes: List[_Hw],
+        *,
+        image_token_id: int,
+        image_break_token_id: int,
+        image_end_token_id: int,
+    ) -> npt.NDArray[np.int64]: ...

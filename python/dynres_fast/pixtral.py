@@ -284,7 +284,7 @@ class ImageProcessor:
         return {"pixel_values": self._norm.present(buf), "image_sizes": sizes}
 
     @classmethod
-    def from_pretrained(cls, path: Any, **overrides: Any) -> "ImageProcessor":
+    def from_pretrained(cls, path: Any, **overrides: Any) -> ImageProcessor:
         """A processor with a checkpoint's settings, from a local model directory or a
         ``preprocessor_config.json``; ``compat`` defaults to ``"torchvision"`` (what
         ``AutoImageProcessor`` loads when torchvision is installed).
@@ -341,4 +341,3 @@ def _square_patch(value: Any, source: str) -> Optional[int]:
         if value["height"] == value["width"]:
             return as_int("patch_size", value["height"])
     raise DynresError(f"{source}: patch_size={value!r} is not supported (square patches only)")
-
