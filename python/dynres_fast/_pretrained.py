@@ -93,14 +93,15 @@ def load(path: Any) -> Checkpoint:
     preprocessor = opt("preprocessor_config.json")
     if not preprocessor and isinstance(processor.get("image_processor"), dict):
         preprocessor = dict(processor["image_processor"])
-    if not preprocessor:
+    config = opt("config.json")
+    if not preprocessor and not config:
         raise DynresError(
-            f"{p!r} holds no preprocessor_config.json (nor an image_processor in "
-            "processor_config.json); pass a model directory or the file itself"
+            f"{p!r} holds neither config.json nor preprocessor_config.json; pass a model "
+            "directory or a preprocessor_config.json"
         )
     return Checkpoint(
         source=p,
-        config=opt("config.json"),
+        config=config,
         preprocessor=preprocessor,
         processor=processor,
         video=opt("video_preprocessor_config.json"),
