@@ -99,6 +99,22 @@ def test_random_sizes_exact(sizes, longest_edge, patch, merge, compat, seed):
     )
 
 
+@pytest.mark.parametrize("compat", ["torchvision", "pillow"])
+def test_unpadded_batches(compat):
+    imgs = photos()
+    got = ours(compat, imgs, 300, 14, 2, do_pad=False)
+    proc = UPSTREAM[compat](size={"longest_edge": 300}, patch_size=14, do_pad=False)
+    want = proc(imgs, patch_size=28, input_data_format="channels_last")
+    assert len(got["pixel_values"]) == len(want["pixel_values"]) == len(imgs)
+    for g, w in zip(got["pixel_values"], want["pixel_values"]):
+        assert g.shape == tuple(w.shape)
+        assert np.array_equal(g, np.asarray(w))
+    assert got["image_sizes"].tolist() == [list(s) for s in want["image_sizes"]]
+    padded = ours(compat, imgs, 300, 14, 2)["pixel_values"]
+    for g, p in zip(got["pixel_values"], padded):
+        assert np.array_equal(p[:, : g.shape[1], : g.shape[2]], g)
+
+
 def test_gray_and_pil_inputs():
     rng = np.random.default_rng(0)
     gray = Image.fromarray(rng.integers(0, 256, (70, 50), dtype=np.uint8), mode="L")
@@ -136,7 +152,7 @@ def test_plan_is_the_upstream_size_rule(h, w, longest_edge, patch, merge):
     assert p.resized == tuple(want)
     assert p.grid == (want[0] // unit, want[1] // unit)
     assert p.num_tokens == p.grid[0] * p.grid[1]
-    assert p.num_wrapper_tokens == p.grid[0]
+    assert p.wrapper_tokens == p.grid[0]
     ratio = max(h / longest_edge, w / longest_edge)
     assert p.scaled == ((math.floor(h / ratio), math.floor(w / ratio)) if ratio > 1 else (h, w))
 
@@ -215,7 +231,7 @@ def test_num_tokens_many_equals_plan_and_the_processor_count(sizes, ckpt):
             # A side scales to 0: the processor counts a resize that then fails.
             assert g == n == -1
             continue
-        assert (g, n) == (p.num_tokens + p.num_wrapper_tokens, p.num_tokens)
+        assert (g, n) == (p.num_tokens + p.wrapper_tokens, p.num_tokens)
         # Upstream counts on np.zeros((h, w, 3)) and guesses its layout: a height of 1 or 3
         # reads as channels-first (a 1x17 image is counted as 17x3).
         if h not in (1, 3):
@@ -278,5 +294,5 @@ def test_argument_errors():
         pixtral.ImageProcessor(compat="torchvision", resample="lanczos")
     with pytest.raises(TypeError):
         pixtral.plan(10.5, 10)
-    with pytest.raises(DynresError, match="heights and widths"):
-        pixtral.num_tokens_many([1, 2], [3])
+    with pytest.raises(DynresError, match="differ in length"):
+        pixtral.num_tokens_many([1, 2], [3], wrappers=True)

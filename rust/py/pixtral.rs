@@ -1,88 +1,74 @@
-//! Bindings for Pixtral: one frozen config built once, called for plans, token counts,
-//! pixels and prompt layouts.
+//! Bindings for Pixtral: the family config, its plans, padded or packed pixels and the
+//! prompt layout.
 
-use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray3};
+use numpy::{PyReadonlyArray1, PyReadonlyArray3};
 use pyo3::prelude::*;
 
 use super::arrays::{contiguous, to_numpy, Lut};
 use super::errors::IntoPyResult;
-use super::families::tokens_many;
-use super::family_pixels::{by_table, resampling, views, with_out};
-use crate::core::family_pixels::Resampling;
-use crate::core::models::pixtral::{self as px, Pixtral, PixtralParams, PixtralTokens};
+use super::family::{self, jobs, parse_errors, resampling, views, with_pixels, I64Array};
+use crate::core::many::map_sizes;
+use crate::core::models::pipeline::Resampling;
+use crate::core::models::pixtral::{
+    self as px, Pixtral, PixtralParams, PixtralPlan, PixtralTokens,
+};
+use crate::core::models::{Family, Plan};
 
 type Hw = (u64, u64);
 
-/// What Pixtral does with one image (sizes are `(height, width)`, grids `(rows, cols)`).
-#[pyclass(frozen, eq, hash, module = "dynres_fast._core", name = "PixtralPlan")]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct PixtralPlanPy {
-    /// `(height, width)` after the longest-edge scaling (floored), before rounding up.
-    #[pyo3(get)]
-    scaled: Hw,
-    /// `(height, width)` of the resized image: `scaled` rounded up to the token unit.
-    #[pyo3(get)]
-    resized: Hw,
-    /// `(rows, cols)` of image tokens.
-    #[pyo3(get)]
-    grid: Hw,
-}
-
-impl From<px::PixtralPlan> for PixtralPlanPy {
-    fn from(p: px::PixtralPlan) -> Self {
-        Self {
-            scaled: p.scaled,
-            resized: p.resized,
-            grid: p.grid,
-        }
-    }
-}
-
-impl From<PixtralPlanPy> for px::PixtralPlan {
-    fn from(p: PixtralPlanPy) -> Self {
-        Self {
-            scaled: p.scaled,
-            resized: p.resized,
-            grid: p.grid,
-        }
-    }
-}
+/// What Pixtral does with one image (see `dynres_fast.pixtral.plan`).
+#[pyclass(frozen, eq, hash, name = "PixtralPlan", module = "dynres_fast._core")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PyPixtralPlan(PixtralPlan);
 
 #[pymethods]
-impl PixtralPlanPy {
+impl PyPixtralPlan {
+    /// `(height, width)` after the longest-edge scaling (floored), before rounding up.
+    #[getter]
+    fn scaled(&self) -> Hw {
+        self.0.scaled
+    }
+    /// `(height, width)` of the resized image: `scaled` rounded up to the token unit.
+    #[getter]
+    fn resized(&self) -> Hw {
+        self.0.resized
+    }
+    /// `(rows, cols)` of image tokens.
+    #[getter]
+    fn grid(&self) -> Hw {
+        self.0.grid
+    }
     /// `[IMG]` tokens: `rows · cols`.
     #[getter]
     fn num_tokens(&self) -> u64 {
-        px::PixtralPlan::from(*self).num_tokens()
+        self.0.num_tokens()
     }
-
     /// `[IMG_BREAK]` and `[IMG_END]` tokens around them: `rows`.
     #[getter]
-    fn num_wrapper_tokens(&self) -> u64 {
-        px::PixtralPlan::from(*self).num_wrapper_tokens()
+    fn wrapper_tokens(&self) -> u64 {
+        self.0.wrapper_tokens()
     }
-
     fn __repr__(&self) -> String {
         format!(
-            "PixtralPlan(scaled={:?}, resized={:?}, grid={:?}, num_tokens={}, num_wrapper_tokens={})",
-            self.scaled,
-            self.resized,
-            self.grid,
+            "PixtralPlan(scaled={:?}, resized={:?}, grid={:?}, num_tokens={}, wrapper_tokens={})",
+            self.0.scaled,
+            self.0.resized,
+            self.0.grid,
             self.num_tokens(),
-            self.num_wrapper_tokens()
+            self.wrapper_tokens()
         )
     }
 }
 
-/// Pixtral's settings, checked once: the rules plus the resize they run with.
-#[pyclass(frozen, module = "dynres_fast._core", name = "PixtralConfig")]
-pub(crate) struct PixtralConfig {
-    rules: Pixtral,
+/// A validated Pixtral config, built once (see `dynres_fast.pixtral`).
+#[pyclass(frozen, name = "PixtralConfig", module = "dynres_fast._core")]
+pub(crate) struct PyPixtral {
+    family: Pixtral,
     rs: Resampling,
 }
 
 #[pymethods]
-impl PixtralConfig {
+impl PyPixtral {
     #[new]
     #[pyo3(signature = (*, max_size, patch_size, spatial_merge_size, resample, compat))]
     fn new(
@@ -92,29 +78,31 @@ impl PixtralConfig {
         resample: &str,
         compat: &str,
     ) -> PyResult<Self> {
-        let rules = Pixtral::new(PixtralParams {
+        let family = Pixtral::new(PixtralParams {
             max_size,
             patch_size,
             spatial_merge_size,
         })
         .py()?;
         Ok(Self {
-            rules,
+            family,
             rs: resampling(resample, compat)?,
         })
     }
 
-    /// `(height, width)` every resized side is a multiple of.
+    /// `(height, width)` every resized side is a multiple of: `patch_size · merge`.
     #[getter]
     fn unit(&self) -> Hw {
-        self.rules.unit()
+        self.family.unit()
     }
 
-    fn plan(&self, height: u64, width: u64) -> PyResult<PixtralPlanPy> {
-        Ok(self.rules.plan(height, width).py()?.into())
+    /// The plan for a `height × width` image.
+    fn plan(&self, height: u64, width: u64) -> PyResult<PyPixtralPlan> {
+        self.family.plan(height, width).py().map(PyPixtralPlan)
     }
 
-    #[pyo3(signature = (heights, widths, *, errors, wrappers))]
+    /// `num_tokens` for arrays of sizes; with `wrappers`, `num_tokens + wrapper_tokens`.
+    #[pyo3(signature = (heights, widths, errors="raise", *, wrappers=false))]
     fn num_tokens_many<'py>(
         &self,
         py: Python<'py>,
@@ -122,41 +110,55 @@ impl PixtralConfig {
         widths: PyReadonlyArray1<'py, i64>,
         errors: &str,
         wrappers: bool,
-    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let rules = self.rules;
-        tokens_many(py, &heights, &widths, errors, move |h, w| {
-            rules.num_tokens(h, w, wrappers)
-        })
+    ) -> PyResult<I64Array<'py>> {
+        if !wrappers {
+            return family::num_tokens_many(py, &self.family, &heights, &widths, errors);
+        }
+        let on_error = parse_errors(errors)?;
+        let (hs, ws) = (
+            contiguous("heights", &heights)?,
+            contiguous("widths", &widths)?,
+        );
+        let rules = &self.family;
+        let n = hs.len();
+        let out = py
+            .detach(|| {
+                let mut out = vec![0i64; n];
+                map_sizes(hs, ws, on_error, &mut out, |h, w| rules.all_tokens(h, w)).map(|()| out)
+            })
+            .py()?;
+        to_numpy(py, out, n)
     }
 
-    /// Writes the `(n, 3, H, W)` batch of `images` resized as `plans` say into `out`
-    /// (`H × W` = the largest resized sides; the rest of each image's planes is 0).
+    /// Writes each image's planes, unpadded and packed image after image, into `out`.
     fn pixel_values<'py>(
         &self,
         py: Python<'py>,
         images: Vec<PyReadonlyArray3<'py, u8>>,
-        plans: Vec<Bound<'py, PixtralPlanPy>>,
-        canvas: (usize, usize),
-        lut: Lut<'py>,
+        plans: Vec<PyRef<'py, PyPixtralPlan>>,
+        table: Lut<'py>,
         out: Bound<'py, PyAny>,
     ) -> PyResult<()> {
-        let imgs = views(&images)?;
-        if imgs.len() != plans.len() {
-            return Err(super::errors::DynresError::new_err(format!(
-                "got {} images but {} plans",
-                imgs.len(),
-                plans.len()
-            )));
-        }
-        let jobs: Vec<_> = imgs
-            .into_iter()
-            .zip(plans.iter().map(|p| px::PixtralPlan::from(*p.get())))
-            .collect();
-        let rs = self.rs;
-        by_table!(lut, |l, zero| with_out(&out, |d| {
-            py.detach(|| px::pixels_into(&jobs, canvas, rs, l, zero, d))
-                .py()
-        }))
+        let plans: Vec<PixtralPlan> = plans.iter().map(|p| p.0).collect();
+        family::images_py(py, &self.family, self.rs, &images, &plans, &table, &out)
+    }
+
+    /// Writes the `(n, 3, H, W)` batch into `out`: each image at the top left of the
+    /// `canvas = (H, W)` planes, the rest 0.
+    fn padded_pixel_values<'py>(
+        &self,
+        py: Python<'py>,
+        images: Vec<PyReadonlyArray3<'py, u8>>,
+        plans: Vec<PyRef<'py, PyPixtralPlan>>,
+        canvas: (usize, usize),
+        table: Lut<'py>,
+        out: Bound<'py, PyAny>,
+    ) -> PyResult<()> {
+        let plans: Vec<PixtralPlan> = plans.iter().map(|p| p.0).collect();
+        let jobs = jobs(views(&images)?, &plans)?;
+        with_pixels!(table, self.rs, &out, |pixels, d| py
+            .detach(|| px::padded_into(&jobs, canvas, pixels, d))
+            .py())
     }
 
     /// `input_ids` with each `[IMG]` expanded for the images of `image_sizes` (resized
@@ -170,8 +172,8 @@ impl PixtralConfig {
         image_token_id: i64,
         image_break_token_id: i64,
         image_end_token_id: i64,
-    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let (uh, uw) = self.rules.unit();
+    ) -> PyResult<I64Array<'py>> {
+        let (uh, uw) = self.family.unit();
         let grids: Vec<Hw> = image_sizes.iter().map(|&(h, w)| (h / uh, w / uw)).collect();
         let ids = contiguous("input_ids", &input_ids)?;
         let tokens = PixtralTokens {
@@ -186,7 +188,7 @@ impl PixtralConfig {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PixtralConfig>()?;
-    m.add_class::<PixtralPlanPy>()?;
+    m.add_class::<PyPixtral>()?;
+    m.add_class::<PyPixtralPlan>()?;
     Ok(())
 }

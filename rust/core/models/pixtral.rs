@@ -6,10 +6,11 @@
 //! right to the batch's largest size. Layout: `[IMG]` per token, `[IMG_BREAK]` after each
 //! token row, the last one replaced by `[IMG_END]`.
 
-use super::super::error::{invalid_arg, Error, Result};
-use super::super::family_pixels::{padded_into, split, Resampling, Tables};
-use super::super::image::{ImageRef, MAX_IMAGE_SIDE};
-use super::super::par;
+use super::pipeline::{resized, rgb, split, whole, window_into, Pixels, AT_ORIGIN};
+use super::{Family, Plan};
+use crate::core::error::{invalid_arg, Error, Result};
+use crate::core::image::{ImageRef, MAX_IMAGE_SIDE};
+use crate::core::par;
 
 /// Sides up to this are exact as `f64`, so the ratio and the scaled sides are computed
 /// as Python computes them (correctly rounded true division).
@@ -40,7 +41,7 @@ impl Default for PixtralParams {
 }
 
 /// What Pixtral does with one image of a given size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PixtralPlan {
     /// `(height, width)` after the longest-edge scaling, before rounding up.
     pub scaled: (u64, u64),
@@ -51,17 +52,21 @@ pub struct PixtralPlan {
     pub grid: (u64, u64),
 }
 
-impl PixtralPlan {
+impl Plan for PixtralPlan {
     /// `[IMG]` tokens the vision encoder's features fill: `rows · cols`.
-    #[must_use]
-    pub fn num_tokens(&self) -> u64 {
+    fn num_tokens(&self) -> u64 {
         self.grid.0 * self.grid.1
     }
 
     /// Tokens around them: one `[IMG_BREAK]` per row but the last, one `[IMG_END]`.
-    #[must_use]
-    pub fn num_wrapper_tokens(&self) -> u64 {
+    fn wrapper_tokens(&self) -> u64 {
         self.grid.0
+    }
+
+    /// `3 · height · width` of the resized image (unpadded).
+    fn pixel_len(&self) -> Option<usize> {
+        let (h, w) = self.resized;
+        usize::try_from(h.checked_mul(w)?.checked_mul(3)?).ok()
     }
 }
 
@@ -123,12 +128,26 @@ impl Pixtral {
         )
     }
 
+    /// All the tokens an image expands into in the prompt: `rows · (cols + 1)`
+    /// (`PixtralProcessor._get_num_multimodal_tokens`).
+    ///
+    /// # Errors
+    /// As [`Self::plan`].
+    pub fn all_tokens(&self, height: u64, width: u64) -> Result<u64> {
+        let p = self.plan(height, width)?;
+        Ok(p.num_tokens() + p.wrapper_tokens())
+    }
+}
+
+impl Family for Pixtral {
+    type Plan = PixtralPlan;
+
     /// The plan for an image of `height × width`.
     ///
     /// # Errors
     /// Sides of 0 or beyond 2^53, an image so elongated that a scaled side is 0 (upstream
     /// fails on the empty resize), or a resized side beyond the kernels' limit.
-    pub fn plan(&self, height: u64, width: u64) -> Result<PixtralPlan> {
+    fn plan(&self, height: u64, width: u64) -> Result<PixtralPlan> {
         if height == 0 || width == 0 || height > MAX_PLANNED_SIDE || width > MAX_PLANNED_SIDE {
             return invalid_arg!("sides must be in 1..=2^53, got ({height}, {width})");
         }
@@ -164,42 +183,73 @@ impl Pixtral {
         })
     }
 
-    /// `[IMG]` tokens of an image, or with `wrappers` all the tokens it expands into.
-    ///
-    /// # Errors
-    /// As [`Self::plan`].
-    pub fn num_tokens(&self, height: u64, width: u64, wrappers: bool) -> Result<u64> {
-        let p = self.plan(height, width)?;
-        Ok(p.num_tokens() + if wrappers { p.num_wrapper_tokens() } else { 0 })
+    /// The resized image's planes, unpadded (`do_pad=False`).
+    fn image_into<T: Copy + Send + Sync>(
+        &self,
+        img: &ImageRef<'_>,
+        plan: &PixtralPlan,
+        px: Pixels<'_, T>,
+        out: &mut [T],
+    ) -> Result<()> {
+        let (h, w) = (plan.resized.0 as usize, plan.resized.1 as usize);
+        let data = rgb(img)?;
+        let src = ImageRef::new(&data, img.height, img.width, 3)?;
+        let small = resized(&src, h, w, px.resampling)?;
+        whole(&ImageRef::new(&small, h, w, 3)?, &px.table, out)
     }
 }
 
-/// `pixel_values` `(n, 3, H, W)`: each image resized to its plan and normalised through
-/// `lut`, at the top left of an `H × W` canvas (`canvas`, the batch's largest resized
-/// sides) whose other values are `zero`. Images run in parallel when threads are enabled.
+/// `pixel_values` `(n, 3, H, W)` (`do_pad=True`): each image resized to its plan and
+/// normalised at the top left of an `H × W` canvas (`canvas`, the batch's largest resized
+/// sides) whose other values are `T::default()` (0: upstream pads after normalising).
+/// Images run in parallel when threads are enabled.
 ///
 /// # Errors
-/// Invalid images (naming the image), a plan that does not fit the canvas, or a wrongly
-/// sized `out`.
-pub fn pixels_into<T: Copy + Send + Sync>(
+/// Invalid images (naming the image), a plan larger than the canvas, or a wrongly sized
+/// `out`.
+pub fn padded_into<T: Copy + Send + Sync + Default>(
     jobs: &[(ImageRef<'_>, PixtralPlan)],
     canvas: (usize, usize),
-    rs: Resampling,
-    lut: &[T],
-    zero: T,
+    px: Pixels<'_, T>,
     out: &mut [T],
 ) -> Result<()> {
-    let t = Tables::new(lut)?;
-    let per_image = canvas
-        .0
-        .checked_mul(canvas.1)
-        .and_then(|v| v.checked_mul(3));
+    let (ch, cw) = canvas;
+    let per_image = ch.checked_mul(cw).and_then(|v| v.checked_mul(3));
     let work = split(out, jobs.iter().map(|j| (j, per_image)).collect())?;
     par::try_for_each(work, |i, ((img, plan), dst)| {
-        let size = (plan.resized.0 as usize, plan.resized.1 as usize);
-        padded_into(img, size, canvas, rs, &t, zero, dst)
-            .map_err(|e| e.context(&format!("image {i}")))
+        padded_one(img, plan, canvas, px, dst).map_err(|e| e.context(&format!("image {i}")))
     })
+}
+
+fn padded_one<T: Copy + Default>(
+    img: &ImageRef<'_>,
+    plan: &PixtralPlan,
+    (ch, cw): (usize, usize),
+    px: Pixels<'_, T>,
+    dst: &mut [T],
+) -> Result<()> {
+    let (h, w) = (plan.resized.0 as usize, plan.resized.1 as usize);
+    if h > ch || w > cw {
+        return invalid_arg!("a {h}x{w} image does not fit the {ch}x{cw} canvas");
+    }
+    let data = rgb(img)?;
+    let src = ImageRef::new(&data, img.height, img.width, 3)?;
+    let small = resized(&src, h, w, px.resampling)?;
+    // The canvas window beyond the image takes the table's black; replaced by 0 below.
+    window_into(
+        &ImageRef::new(&small, h, w, 3)?,
+        AT_ORIGIN,
+        [0, 0, ch, cw],
+        &px.table,
+        dst,
+    )?;
+    for plane in dst.chunks_exact_mut(ch * cw) {
+        for row in plane[..h * cw].chunks_exact_mut(cw) {
+            row[w..].fill(T::default());
+        }
+        plane[h * cw..].fill(T::default());
+    }
+    Ok(())
 }
 
 /// The prompt `ids` with its `k`-th `[IMG]` replaced by the `k`-th image's tokens, the
@@ -246,6 +296,8 @@ pub fn layout(ids: &[i64], grids: &[(u64, u64)], tokens: PixtralTokens) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::models::images_into;
+    use crate::core::models::pipeline::{Resampling, Tables};
     use crate::core::resize::{resize, Compat, Filter};
 
     fn pixtral(max: u64, patch: u64, merge: u64) -> Pixtral {
@@ -265,7 +317,7 @@ mod tests {
         assert_eq!(plan.scaled, (1024, 500));
         assert_eq!(plan.resized, (1024, 512));
         assert_eq!(plan.grid, (64, 32));
-        assert_eq!((plan.num_tokens(), plan.num_wrapper_tokens()), (2048, 64));
+        assert_eq!((plan.num_tokens(), plan.wrapper_tokens()), (2048, 64));
         // Small images are only rounded up.
         assert_eq!(p.plan(17, 3).unwrap().resized, (32, 16));
         // Mistral-Small-3.1: unit 28, longest edge 1540.
@@ -273,7 +325,7 @@ mod tests {
         let plan = m.plan(3000, 4000).unwrap();
         assert_eq!(plan.scaled, (1155, 1540));
         assert_eq!(plan.grid, (42, 55));
-        assert_eq!(m.num_tokens(3000, 4000, true).unwrap(), 42 * 56);
+        assert_eq!(m.all_tokens(3000, 4000).unwrap(), 42 * 56);
     }
 
     #[test]
@@ -321,32 +373,35 @@ mod tests {
             .collect();
         let canvas = (48, 40);
         let mut out = vec![7u32; 3 * 48 * 40];
-        let rs = Resampling::new(Filter::Bicubic, Compat::Torchvision).unwrap();
-        pixels_into(&[(img, plan)], canvas, rs, &lut, 0, &mut out).unwrap();
+        let px = Pixels {
+            resampling: Resampling::new(Filter::Bicubic, Compat::Torchvision).unwrap(),
+            table: Tables::new(&lut).unwrap(),
+        };
+        padded_into(&[(img, plan)], canvas, px, &mut out).unwrap();
         let want = resize(&img, 32, 32, Filter::Bicubic, Compat::Torchvision).unwrap();
+        let value = |c: usize, y: usize, x: usize| {
+            1 + c as u32 * 1000 + u32::from(want.data[(y * 32 + x) * 3 + c])
+        };
         for c in 0..3 {
             for y in 0..48 {
                 for x in 0..40 {
-                    let got = out[(c * 48 + y) * 40 + x];
-                    let v = if y < 32 && x < 32 {
-                        1 + c as u32 * 1000 + u32::from(want.data[(y * 32 + x) * 3 + c])
-                    } else {
-                        0
-                    };
-                    assert_eq!(got, v, "c {c} y {y} x {x}");
+                    let v = if y < 32 && x < 32 { value(c, y, x) } else { 0 };
+                    assert_eq!(out[(c * 48 + y) * 40 + x], v, "c {c} y {y} x {x}");
+                }
+            }
+        }
+        // Unpadded (do_pad=False): the same values, packed.
+        let mut packed = vec![7u32; 3 * 32 * 32];
+        images_into(&p, &[(img, plan)], px, &mut packed).unwrap();
+        for c in 0..3 {
+            for y in 0..32 {
+                for x in 0..32 {
+                    assert_eq!(packed[(c * 32 + y) * 32 + x], value(c, y, x));
                 }
             }
         }
         let mut short = vec![0u32; 10];
-        assert!(pixels_into(&[(img, plan)], canvas, rs, &lut, 0, &mut short).is_err());
-        assert!(pixels_into(
-            &[(img, plan)],
-            (16, 40),
-            rs,
-            &lut,
-            0,
-            &mut out[..3 * 16 * 40]
-        )
-        .is_err());
+        assert!(padded_into(&[(img, plan)], canvas, px, &mut short).is_err());
+        assert!(padded_into(&[(img, plan)], (16, 40), px, &mut out[..3 * 16 * 40]).is_err());
     }
 }
