@@ -9,12 +9,9 @@
 use super::pipeline::{resized, rgb, split, whole, window_into, Pixels, AT_ORIGIN};
 use super::{Family, Plan};
 use crate::core::error::{invalid_arg, Error, Result};
+use crate::core::geometry::MAX_SIDE;
 use crate::core::image::{ImageRef, MAX_IMAGE_SIDE};
 use crate::core::par;
-
-/// Sides up to this are exact as `f64`, so the ratio and the scaled sides are computed
-/// as Python computes them (correctly rounded true division).
-const MAX_PLANNED_SIDE: u64 = 1 << 53;
 
 /// The settings every Pixtral rule depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,17 +24,6 @@ pub struct PixtralParams {
     /// Side of the patch-merge window after the encoder (1, or 2 for Mistral-Small-3.1);
     /// one token covers `spatial_merge_size²` patches.
     pub spatial_merge_size: u64,
-}
-
-impl Default for PixtralParams {
-    /// `PixtralImageProcessor()` with `PixtralProcessor`'s default merge of 1.
-    fn default() -> Self {
-        Self {
-            max_size: (1024, 1024),
-            patch_size: (16, 16),
-            spatial_merge_size: 1,
-        }
-    }
 }
 
 /// What Pixtral does with one image of a given size.
@@ -112,12 +98,6 @@ impl Pixtral {
         Ok(Self { params })
     }
 
-    /// The settings.
-    #[must_use]
-    pub fn params(&self) -> PixtralParams {
-        self.params
-    }
-
     /// `(height, width)` every resized side is a multiple of: `patch_size · merge`.
     #[must_use]
     pub fn unit(&self) -> (u64, u64) {
@@ -145,11 +125,14 @@ impl Family for Pixtral {
     /// The plan for an image of `height × width`.
     ///
     /// # Errors
-    /// Sides of 0 or beyond 2^53, an image so elongated that a scaled side is 0 (upstream
-    /// fails on the empty resize), or a resized side beyond the kernels' limit.
+    /// Sides of 0 or beyond [`MAX_SIDE`] (where the `f64` ratio is still Python's), an
+    /// image so elongated that a scaled side is 0 (upstream fails on the empty resize), or
+    /// a resized side beyond the kernels' limit.
     fn plan(&self, height: u64, width: u64) -> Result<PixtralPlan> {
-        if height == 0 || width == 0 || height > MAX_PLANNED_SIDE || width > MAX_PLANNED_SIDE {
-            return invalid_arg!("sides must be in 1..=2^53, got ({height}, {width})");
+        if height == 0 || width == 0 || height > MAX_SIDE || width > MAX_SIDE {
+            return invalid_arg!(
+                "sides must be between 1 and {MAX_SIDE} pixels, got ({height}, {width})"
+            );
         }
         let (mh, mw) = self.params.max_size;
         let (h, w) = (height as f64, width as f64);
