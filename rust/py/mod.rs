@@ -18,6 +18,7 @@ mod pixtral;
 mod qwen2vl;
 mod rope;
 mod threads;
+mod video;
 
 #[pymodule(gil_used = false)]
 #[pyo3(name = "_core")]
@@ -36,5 +37,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "decode")]
     decode::register(m)?;
     rope::register(m)?;
+    video::register(m)?;
     Ok(())
 }
