@@ -160,3 +160,41 @@ def test_no_network():
             auto.from_pretrained(source)
     with pytest.raises(TypeError):
         auto.from_pretrained(3)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Qwen2-VL-7B-Instruct",
+        "Qwen3-VL-8B-Instruct",
+        "InternVL3-8B-hf",
+        "llava-onevision-qwen2-7b-ov-hf",
+    ],
+)
+def test_video_processor_equals_auto_video_processor(name):
+    """The checkpoint's video processor (its video_preprocessor_config.json where present:
+    Qwen3-VL's whole-clip budget and sampling) against AutoVideoProcessor, one small clip."""
+    transformers = pytest.importorskip("transformers")
+    pytest.importorskip("torchvision")
+    rng = np.random.default_rng(3)
+    clip = rng.integers(0, 256, (6, 120, 160, 3), dtype=np.uint8)
+    meta = {"total_num_frames": 6, "fps": 3.0}
+    want = transformers.AutoVideoProcessor.from_pretrained(MODELS / name)(
+        [clip], video_metadata=[meta], return_metadata=True
+    )
+    got = auto.video_processor_from_pretrained(MODELS / name)([clip], video_metadata=[meta])
+    w = want["pixel_values_videos"]
+    w = w[0].numpy() if isinstance(w, list) else w.numpy()
+    g = got["pixel_values_videos"]
+    g = g[0] if isinstance(g, list) else g
+    assert g.shape == w.shape and np.array_equal(g, w)
+    if "video_grid_thw" in want:
+        assert np.array_equal(got["video_grid_thw"], want["video_grid_thw"].numpy())
+    used = want["video_metadata"][0].frames_indices  # None: every frame given was used
+    want_idx = np.arange(len(clip)) if used is None else np.asarray(used)
+    np.testing.assert_array_equal(got["frame_indices"][0], want_idx)
+
+
+def test_families_without_video_processors_say_so():
+    with pytest.raises(DynresError, match="pixtral checkpoints have no video processor"):
+        auto.video_processor_from_pretrained(MODELS / "pixtral-12b")

@@ -3,7 +3,8 @@
 The family is detected from ``config.json``'s ``model_type`` and the preprocessor config's
 ``image_processor_type``; each family's ``ImageProcessor`` declares the names it accepts
 (``MODEL_TYPES``, ``IMAGE_PROCESSOR_TYPES``) and reads its own settings
-(``ImageProcessor.from_pretrained``), so this module is only the table. Nothing is
+(``ImageProcessor.from_pretrained``, ``VideoProcessor.from_pretrained`` with the
+``video_preprocessor_config.json``), so this module is only the table. Nothing is
 downloaded.
 """
 
@@ -16,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 from ._family import ConfigSource, FamilyProcessor, read_config
 from .errors import DynresError
 
-__all__ = ["FAMILIES", "detect", "from_pretrained"]
+__all__ = ["FAMILIES", "detect", "from_pretrained", "video_processor_from_pretrained"]
 
 #: The family modules, in the order detection tries them.
 FAMILIES = ("qwen2vl", "internvl", "llava_onevision", "oryx", "pixtral")
@@ -94,3 +95,19 @@ def from_pretrained(source: ConfigSource, **overrides: Any) -> FamilyProcessor:
         has_tv = importlib.util.find_spec("torchvision") is not None
         overrides["compat"] = "torchvision" if has_tv else "pillow"
     return dict(_processors())[family].from_pretrained(source, **overrides)
+
+
+def video_processor_from_pretrained(source: Any, **overrides: Any) -> Any:
+    """The family ``VideoProcessor`` of a local model directory: transformers 5.x's video
+    processor (torchvision) with the checkpoint's ``video_preprocessor_config.json`` (else
+    its ``preprocessor_config.json``), like ``transformers.AutoVideoProcessor``.
+
+    Raises:
+        DynresError: as :func:`from_pretrained`, or a family without a video processor
+            (Oryx, Pixtral).
+    """
+    family, _ = _detect(*read_config(source))
+    module = importlib.import_module(f".{family}", __package__)
+    if not hasattr(module, "VideoProcessor"):
+        raise DynresError(f"{family} checkpoints have no video processor")
+    return module.VideoProcessor.from_pretrained(source, **overrides)
