@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynres_fast import DynresError, internvl, oryx, qwen2vl
+from dynres_fast import DynresError, internvl, oryx, pixtral, qwen2vl
 from dynres_fast import llava_onevision as ov
 
-FAMILIES = [qwen2vl, internvl, ov, oryx]
+FAMILIES = [qwen2vl, internvl, ov, oryx, pixtral]
 VIDEO_FAMILIES = [qwen2vl, internvl, ov, oryx]
 
 family = pytest.mark.parametrize("family", FAMILIES, ids=lambda m: m.__name__.split(".")[-1])

@@ -33,7 +33,7 @@ def test_quickstart_comments_state_what_the_code_returns():
     """The values the README's quickstart comments promise (kept in sync by hand)."""
     import numpy as np
 
-    from dynres_fast import internvl, oryx, qwen2vl, rope
+    from dynres_fast import internvl, oryx, pixtral, qwen2vl, rope
     from dynres_fast import llava_onevision as ov
 
     image = np.zeros((1080, 1920, 3), np.uint8)
@@ -68,6 +68,20 @@ def test_quickstart_comments_state_what_the_code_returns():
         320,
         640,
     )
+
+    p = pixtral.plan(1080, 1920, longest_edge=1540, patch_size=14, spatial_merge_size=2)
+    assert (p.resized, p.grid, p.num_tokens, p.wrapper_tokens) == ((868, 1540), (31, 55), 1705, 31)
+    proc = pixtral.ImageProcessor(longest_edge=1540, patch_size=14, spatial_merge_size=2)
+    out = proc([image, image[:500]])
+    assert out["pixel_values"].shape == (2, 3, 868, 1540)
+    assert out["image_sizes"].tolist() == [[868, 1540], [420, 1540]]
+    ids = proc.layout([1, 10, 2], out["image_sizes"][:1]).tolist()
+    assert ids[:1] + ids[-1:] == [1, 2] and ids.count(10) == 1705 and ids.count(12) == 30
+    assert ids[-2] == 13 and len(ids) == 2 + 31 * 56
+    assert pixtral.num_tokens_many([1080, 3024], [1920, 4032], wrappers=True).tolist() == [
+        2340,
+        3120,
+    ]
 
     ids = np.array([[100, 151652] + [151655] * 6 + [151653, 100, 100]])
     pos, delta = rope.mrope_position_ids(ids, image_grid_thw=[[1, 4, 6]])

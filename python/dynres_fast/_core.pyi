@@ -355,3 +355,62 @@ class OryxConfig:
     def squash_frames(
         self, videos: _Images, sizes: List[_Hw], table: _Table, out: npt.NDArray[Any]
     ) -> None: ...
+
+# Pixtral (rust/py/pixtral.rs)
+@final
+class PixtralPlan:
+    @property
+    def scaled(self) -> _Hw: ...
+    @property
+    def resized(self) -> _Hw: ...
+    @property
+    def grid(self) -> _Hw: ...
+    @property
+    def num_tokens(self) -> int: ...
+    @property
+    def wrapper_tokens(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class PixtralConfig:
+    def __new__(
+        cls,
+        *,
+        max_size: _Hw,
+        patch_size: _Hw,
+        spatial_merge_size: int,
+        resample: str,
+        compat: str,
+    ) -> PixtralConfig: ...
+    @property
+    def unit(self) -> _Hw: ...
+    def plan(self, height: int, width: int) -> PixtralPlan: ...
+    def num_tokens_many(
+        self,
+        heights: npt.NDArray[np.int64],
+        widths: npt.NDArray[np.int64],
+        errors: str = "raise",
+        *,
+        wrappers: bool = False,
+    ) -> npt.NDArray[np.int64]: ...
+    def pixel_values(
+        self, images: _Images, plans: List[PixtralPlan], table: _Table, out: npt.NDArray[Any]
+    ) -> None: ...
+    def padded_pixel_values(
+        self,
+        images: _Images,
+        plans: List[PixtralPlan],
+        canvas: Tuple[int, int],
+        table: _Table,
+        out: npt.NDArray[Any],
+    ) -> None: ...
+    def layout(
+        self,
+        input_ids: npt.NDArray[np.int64],
+        image_sizes: List[_Hw],
+        *,
+        image_token_id: int,
+        image_break_token_id: int,
+        image_end_token_id: int,
+    ) -> npt.NDArray[np.int64]: ...

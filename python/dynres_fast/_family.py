@@ -39,8 +39,9 @@ P = TypeVar("P", bound="FamilyProcessor")
 
 def read_config(source: ConfigSource) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """``(preprocessor_config, model_config)`` from a dict, a ``preprocessor_config.json``
-    path, or a model directory (which must hold ``preprocessor_config.json``; its
-    ``config.json`` is read too when present). The model config is ``{}`` otherwise."""
+    path, or a model directory (its ``preprocessor_config.json`` and ``config.json``; one
+    of them may be missing, e.g. Oryx ships no preprocessor config). A missing file reads
+    as ``{}``."""
     if isinstance(source, Mapping):
         return dict(source), {}
     path = os.fspath(source)
@@ -50,6 +51,8 @@ def read_config(source: ConfigSource) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         if os.path.exists(model_path):
             model = _load(model_path)
         path = os.path.join(path, "preprocessor_config.json")
+        if model and not os.path.exists(path):
+            return {}, model
     if not os.path.exists(path):
         raise DynresError(
             f"no preprocessor config at {path!r}; pass a preprocessor_config.json or a local "

@@ -166,6 +166,11 @@ class ImageProcessor(FamilyProcessor):
             previous call returned (see :mod:`dynres_fast.pool`).
     """
 
+    #: ``config.json`` model types of this family's checkpoints (``auto.from_pretrained``).
+    MODEL_TYPES: Tuple[str, ...] = ("internvl", "internvl_chat")
+    #: ``image_processor_type`` names (``Fast``/``Pil`` suffix removed) of this family.
+    IMAGE_PROCESSOR_TYPES: Tuple[str, ...] = ("GotOcr2ImageProcessor",)
+
     def __init__(
         self,
         *,

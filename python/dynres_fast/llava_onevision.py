@@ -217,6 +217,11 @@ class ImageProcessor(FamilyProcessor):
             previous call returned (see :mod:`dynres_fast.pool`).
     """
 
+    #: ``config.json`` model types of this family's checkpoints (``auto.from_pretrained``).
+    MODEL_TYPES: Tuple[str, ...] = ("llava_onevision",)
+    #: ``image_processor_type`` names (``Fast``/``Pil`` suffix removed) of this family.
+    IMAGE_PROCESSOR_TYPES: Tuple[str, ...] = ("LlavaOnevisionImageProcessor",)
+
     def __init__(
         self,
         *,

@@ -28,7 +28,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 
-from . import internvl, llava_onevision, oryx, qwen2vl
+from . import internvl, llava_onevision, oryx, pixtral, qwen2vl
 from .errors import DynresError
 
 __all__ = [
@@ -180,4 +180,19 @@ _register_preset(
     "Oryx / Oryx-1.5: native resolution up to 1536 px plus a ~384² low-res view",
     oryx,
     (),
+)
+_register_preset(
+    "pixtral-12b",
+    "Pixtral-12B: longest edge 1024, 16-px tokens, a break after each row",
+    pixtral,
+    (),
+)
+_register_preset(
+    "mistral-small-3.1",
+    "Mistral-Small-3.1: longest edge 1540, 28-px tokens (patch 14, merge 2)",
+    pixtral,
+    (),
+    longest_edge=1540,
+    patch_size=14,
+    spatial_merge_size=2,
 )

@@ -304,6 +304,11 @@ class ImageProcessor(FamilyProcessor):
             previous call returned (see :mod:`dynres_fast.pool`).
     """
 
+    #: ``config.json`` model types of this family's checkpoints (``auto.from_pretrained``).
+    MODEL_TYPES: Tuple[str, ...] = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl")
+    #: ``image_processor_type`` names (``Fast``/``Pil`` suffix removed) of this family.
+    IMAGE_PROCESSOR_TYPES: Tuple[str, ...] = ("Qwen2VLImageProcessor",)
+
     def __init__(
         self,
         *,

@@ -14,6 +14,7 @@ mod llava_onevision;
 mod ops;
 mod oryx;
 mod pack;
+mod pixtral;
 mod qwen2vl;
 mod rope;
 mod threads;
@@ -29,6 +30,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     internvl::register(m)?;
     llava_onevision::register(m)?;
     oryx::register(m)?;
+    pixtral::register(m)?;
     threads::register(m)?;
     ops::register(m)?;
     pack::register(m)?;

@@ -16,6 +16,7 @@ pub mod internvl;
 pub mod llava_onevision;
 pub mod oryx;
 pub mod pipeline;
+pub mod pixtral;
 pub mod qwen2vl;
 
 use super::error::{invalid_arg, Result};
