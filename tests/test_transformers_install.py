@@ -196,11 +196,28 @@ def test_content_key_separates_inputs_and_settings():
         content_key("photo.jpg", proc)
 
 
+def _readme_block(marker, fence):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    return readme.split(marker)[1].split(fence)[1].split("```")[0]
+
+
+def test_readme_transformers_recipe(model_dir):
+    """The README's recipe, run as written there with a local directory for the hub id."""
+    block = _readme_block("<!-- hf-recipe -->", "```py\n")
+    assert '"Qwen/Qwen2.5-VL-7B-Instruct"' in block
+    block = block.replace('"Qwen/Qwen2.5-VL-7B-Instruct"', repr(str(model_dir)))
+    namespace: dict = {}
+    try:
+        exec(compile(block, "README-recipe", "exec"), namespace)
+    finally:
+        dt.uninstall()
+    assert isinstance(namespace["processor"], transformers.ProcessorMixin)
+
+
 def test_readme_lru_example():
     """The README's cache recipe, run as written there."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    block = readme.split("<!-- lru-example -->")[1].split("```python")[1].split("```")[0]
-    namespace = {"SAMPLES": SAMPLES}
+    block = _readme_block("<!-- lru-example -->", "```python\n")
+    namespace: dict = {}
     exec(compile(block, "README-lru", "exec"), namespace)
     cached = namespace["cached"]
     first = cached(SAMPLES[0].read_bytes())

@@ -1,23 +1,33 @@
 """The one place where the transformers drop-in classes call into the family modules.
 
-Everything here is NumPy in, NumPy out and knows nothing about transformers: the classes in
-``_hf_classes`` translate upstream's resolved kwargs into a :class:`QwenSettings` and hand
-HWC uint8 arrays over. Family processors are built once per distinct setting.
+Everything here is NumPy in, NumPy out and knows nothing about transformers: ``_hf_settings``
+turns upstream's resolved kwargs into a :class:`QwenSettings` or :class:`TileSettings`, and
+``_hf_classes`` hands over channels-last uint8 RGB arrays. Family processors are built once
+per distinct setting.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import List, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core, _lut, qwen2vl
+from . import _core, _lut, internvl, qwen2vl
 
-__all__ = ["QwenSettings", "qwen_clip_videos", "qwen_images", "qwen_videos"]
+__all__ = [
+    "QwenSettings",
+    "TileSettings",
+    "internvl_images",
+    "internvl_videos",
+    "qwen_clip_videos",
+    "qwen_images",
+    "qwen_videos",
+]
 
-Outputs = Tuple[np.ndarray, np.ndarray]
+Triple = Tuple[float, float, float]
+Arrays = Dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -29,40 +39,65 @@ class QwenSettings:
     patch_size: int
     temporal_patch_size: int
     merge_size: int
-    image_mean: Tuple[float, float, float]
-    image_std: Tuple[float, float, float]
+    image_mean: Triple
+    image_std: Triple
+    resample: Union[str, int]
+    compat: str
+
+
+@dataclass(frozen=True)
+class TileSettings:
+    """What an InternVL (GotOcr2) tile call depends on."""
+
+    image_size: int
+    min_num: int
+    max_num: int
+    image_mean: Triple
+    image_std: Triple
     resample: Union[str, int]
     compat: str
 
 
 @lru_cache(maxsize=32)
-def _qwen(settings: QwenSettings) -> qwen2vl.ImageProcessor:
+def _qwen(s: QwenSettings) -> qwen2vl.ImageProcessor:
     return qwen2vl.ImageProcessor(
-        min_pixels=settings.min_pixels,
-        max_pixels=settings.max_pixels,
-        patch_size=settings.patch_size,
-        temporal_patch_size=settings.temporal_patch_size,
-        merge_size=settings.merge_size,
-        image_mean=settings.image_mean,
-        image_std=settings.image_std,
-        resample=settings.resample,
-        compat=settings.compat,
+        min_pixels=s.min_pixels,
+        max_pixels=s.max_pixels,
+        patch_size=s.patch_size,
+        temporal_patch_size=s.temporal_patch_size,
+        merge_size=s.merge_size,
+        image_mean=s.image_mean,
+        image_std=s.image_std,
+        resample=s.resample,
+        compat=s.compat,
     )
 
 
-def qwen_images(settings: QwenSettings, images: Sequence[np.ndarray]) -> Outputs:
-    """``pixel_values`` (float32) and ``image_grid_thw`` (int64) for HWC uint8 images."""
-    out = _qwen(settings)(list(images))
-    return out["pixel_values"], out["image_grid_thw"]
+@lru_cache(maxsize=32)
+def _internvl(s: TileSettings) -> internvl.ImageProcessor:
+    return internvl.ImageProcessor(
+        image_size=s.image_size,
+        min_num=s.min_num,
+        max_num=s.max_num,
+        image_mean=s.image_mean,
+        image_std=s.image_std,
+        order="transformers",  # GotOcr2's candidate grid order
+        compat=s.compat,
+        resample=s.resample,
+    )
 
 
-def qwen_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Outputs:
+def qwen_images(settings: QwenSettings, images: Sequence[np.ndarray]) -> Arrays:
+    """``pixel_values`` (float32) and ``image_grid_thw`` (int64)."""
+    return _qwen(settings)(list(images))
+
+
+def qwen_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Arrays:
     """Qwen2-VL videos: every frame at its own size's ``smart_resize`` under the budget."""
-    out = _qwen(settings).videos(list(videos))
-    return out["pixel_values_videos"], out["video_grid_thw"]
+    return _qwen(settings).videos(list(videos))
 
 
-def qwen_clip_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Outputs:
+def qwen_clip_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Arrays:
     """Qwen3-VL videos: one size per clip from the whole-clip budget
     (:func:`qwen2vl.video_smart_resize`), then the shared patch kernel.
 
@@ -89,4 +124,14 @@ def qwen_clip_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Ou
     grid = _core.qwen2vl_pixel_values(
         arrays, sizes, p, tp, settings.merge_size, proc.resample, proc.compat, proc._table, buf
     )
-    return _lut.present(buf, proc.dtype), grid
+    return {"pixel_values_videos": _lut.present(buf, proc.dtype), "video_grid_thw": grid}
+
+
+def internvl_images(settings: TileSettings, images: Sequence[np.ndarray]) -> Arrays:
+    """``pixel_values`` ``(Σ tiles, 3, S, S)`` float32 and ``num_patches`` (int64)."""
+    return _internvl(settings)(list(images))
+
+
+def internvl_videos(settings: TileSettings, videos: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """One ``(T, 3, S, S)`` float32 array per video, every frame squashed to ``S × S``."""
+    return list(_internvl(settings).videos(list(videos))["pixel_values_videos"])

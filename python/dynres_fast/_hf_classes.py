@@ -4,97 +4,44 @@ Each class subclasses the upstream class of the same name, so it *is* that proce
 ``from_pretrained``/``save_pretrained``, ``to_dict`` (the saved ``image_processor_type`` stays
 upstream's name), the ``__call__`` signature, kwargs validation, frame sampling and metadata
 all stay upstream's. Only the pixel work is replaced, and only when the call's resolved
-settings are ones our kernels reproduce exactly; any other call (``do_resize=False``, a float
-input, a CUDA ``device``, an unsupported filter, ``cap_pixels_per_frame=True``, ...) runs the
+settings are ones our kernels reproduce exactly (``_hf_settings``); any other call runs the
 upstream implementation unchanged. Import through :mod:`dynres_fast.transformers`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import torch
-from torchvision.transforms.v2 import functional as tvF
 from transformers.image_processing_base import BatchFeature
 from transformers.image_transforms import convert_to_rgb as pil_convert_to_rgb
-from transformers.image_utils import ChannelDimension, PILImageResampling
+from transformers.image_utils import ChannelDimension
+from transformers.models.got_ocr2 import image_processing_got_ocr2 as got_tv
+from transformers.models.got_ocr2 import image_processing_pil_got_ocr2 as got_pil
+from transformers.models.internvl import video_processing_internvl as internvl_video
 from transformers.models.qwen2_vl import image_processing_pil_qwen2_vl as qwen2_pil
 from transformers.models.qwen2_vl import image_processing_qwen2_vl as qwen2_tv
 from transformers.models.qwen2_vl import video_processing_qwen2_vl as qwen2_video
 from transformers.models.qwen3_vl import video_processing_qwen3_vl as qwen3_video
-from transformers.utils import TensorType
 
-from . import _hf_adapter
-from ._hf_adapter import QwenSettings
+from . import _hf_adapter, _hf_settings
 from .errors import DynresError
 
 __all__ = [
+    "GotOcr2ImageProcessor",
+    "GotOcr2ImageProcessorPil",
+    "IMAGE_PROCESSORS",
+    "InternVLVideoProcessor",
     "Qwen2VLImageProcessor",
     "Qwen2VLImageProcessorPil",
     "Qwen2VLVideoProcessor",
     "Qwen3VLVideoProcessor",
+    "VIDEO_PROCESSORS",
 ]
 
 _MODULE = "dynres_fast.transformers"
-_RETURN_TENSORS = (None, "pt", "np", TensorType.PYTORCH, TensorType.NUMPY)
-_TORCHVISION_FILTERS = {
-    PILImageResampling.BILINEAR: "bilinear",
-    PILImageResampling.BICUBIC: "bicubic",
-    tvF.InterpolationMode.BILINEAR: "bilinear",
-    tvF.InterpolationMode.BICUBIC: "bicubic",
-}
-_PILLOW_FILTERS = {f: f.name.lower() for f in PILImageResampling}
-
-
-def _filter(resample: Any, compat: str) -> Optional[str]:
-    """Our name for upstream's ``resample``, or None where the backend's filter is not ours."""
-    table: Dict[Any, str] = _TORCHVISION_FILTERS if compat == "torchvision" else _PILLOW_FILTERS
-    try:
-        return table.get(resample)
-    except TypeError:  # unhashable
-        return None
-
-
-def _triple(value: Any) -> Optional[Tuple[float, float, float]]:
-    if isinstance(value, (int, float)):
-        return (float(value),) * 3
-    if isinstance(value, (tuple, list)) and len(value) == 3:
-        return tuple(float(v) for v in value)  # type: ignore[return-value]
-    return None
-
-
-def _qwen_settings(kw: Dict[str, Any], compat: str) -> Optional[QwenSettings]:
-    """The settings of a call, or None when upstream must run it (see the module doc)."""
-    size = kw.get("size")
-    resample = _filter(kw.get("resample"), compat)
-    mean, std = _triple(kw.get("image_mean")), _triple(kw.get("image_std"))
-    device = kw.get("device")
-    if (
-        not (kw.get("do_resize") and kw.get("do_rescale") and kw.get("do_normalize"))
-        or kw.get("rescale_factor") != 1 / 255
-        or size is None
-        or not size.shortest_edge
-        or not size.longest_edge
-        or resample is None
-        or mean is None
-        or std is None
-        or (device is not None and torch.device(device).type != "cpu")
-        or kw.get("return_tensors") not in _RETURN_TENSORS
-        or kw.get("data_format") not in (None, ChannelDimension.FIRST)
-    ):
-        return None
-    return QwenSettings(
-        min_pixels=size.shortest_edge,
-        max_pixels=size.longest_edge,
-        patch_size=int(kw["patch_size"]),
-        temporal_patch_size=int(kw["temporal_patch_size"]),
-        merge_size=int(kw["merge_size"]),
-        image_mean=mean,
-        image_std=std,
-        resample=resample,
-        compat=compat,
-    )
+Data = Dict[str, Any]
 
 
 def _channels_last(image: Any) -> Optional[np.ndarray]:
@@ -108,29 +55,52 @@ def _channels_last(image: Any) -> Optional[np.ndarray]:
     return np.moveaxis(image, -3, -1)
 
 
+def _unambiguous_rgb(array: Any, input_data_format: Any) -> bool:
+    """A uint8 array whose last axis is 3 RGB channels and that upstream reads that way."""
+    return (
+        isinstance(array, np.ndarray)
+        and array.dtype == np.uint8
+        and array.ndim in (3, 4)
+        and array.shape[-1] == 3
+        and array.shape[-3] not in (1, 3, 4)
+        and input_data_format in (None, ChannelDimension.LAST, "channels_last")
+    )
+
+
 def _rgb_hwc(image: Any, do_convert_rgb: Any, input_data_format: Any) -> Optional[np.ndarray]:
     """The common inputs, converted as both backends convert them, without a CHW detour:
     PIL images (upstream's ``convert_to_rgb``, alpha composited onto white) and unambiguous
     ``(H, W, 3)`` uint8 arrays. None for anything else."""
     if type(image).__module__.startswith("PIL.") and do_convert_rgb:
         return pil_convert_to_rgb(image, return_numpy=True)
-    if (
-        isinstance(image, np.ndarray)
-        and image.dtype == np.uint8
-        and image.ndim == 3
-        and image.shape[2] == 3
-        and image.shape[0] not in (1, 3, 4)
-        and input_data_format in (None, ChannelDimension.LAST, "channels_last")
-    ):
+    if _unambiguous_rgb(image, input_data_format) and image.ndim == 3:
         return image
     return None
+
+
+def _as_tensors(data: Data, tensors: bool) -> Data:
+    return {k: torch.from_numpy(v) if tensors else v for k, v in data.items()}
+
+
+def _as_tile_lists(data: Data, tensors: bool) -> Data:
+    """GotOcr2's own types before ``BatchFeature`` converts them: a list of ``(3, S, S)``
+    tiles and a list of ints."""
+    tiles = torch.from_numpy(data["pixel_values"]) if tensors else data["pixel_values"]
+    return {"pixel_values": list(tiles), "num_patches": data["num_patches"].tolist()}
+
+
+def _as_video_list(videos: List[np.ndarray], tensors: bool) -> Data:
+    return {"pixel_values_videos": [torch.from_numpy(v) for v in videos]}
 
 
 class _DynresImages:
     """Mixin (first in the MRO) replacing the pixel work of an upstream image processor."""
 
     _dynres_compat: str
-    _dynres_tensors: bool  # upstream returns torch tensors when return_tensors is None
+    _dynres_tensors: bool  # the backend returns torch tensors when return_tensors is None
+    _dynres_settings: Callable[[Dict[str, Any], str], Any]
+    _dynres_pixels: Callable[[Any, List[np.ndarray]], Any]
+    _dynres_present: Callable[[Any, bool], Data]
 
     def _dynres_arrays(self, images: Any, kw: Dict[str, Any]) -> Optional[List[np.ndarray]]:
         flat = self._prepare_images_structure(images)  # type: ignore[attr-defined]
@@ -147,43 +117,65 @@ class _DynresImages:
         return arrays
 
     def _preprocess_image_like_inputs(self, images: Any, *args: Any, **kwargs: Any) -> BatchFeature:
-        settings = None if args else _qwen_settings(kwargs, self._dynres_compat)
+        cls = type(self)
+        settings = None if args else cls._dynres_settings(kwargs, self._dynres_compat)
         arrays = None if settings is None else self._dynres_arrays(images, kwargs)
         if settings is not None and arrays:
             try:
-                values, grid = _hf_adapter.qwen_images(settings, arrays)
+                out = cls._dynres_pixels(settings, arrays)
             except DynresError:
                 pass  # upstream decides: its own result or its own error
             else:
-                data = {"pixel_values": values, "image_grid_thw": grid}
-                return _feature(data, kwargs.get("return_tensors"), self._dynres_tensors)
+                data = cls._dynres_present(out, self._dynres_tensors)
+                return BatchFeature(data=data, tensor_type=kwargs.get("return_tensors"))
         return super()._preprocess_image_like_inputs(images, *args, **kwargs)  # type: ignore[misc]
+
+
+class _PendingVideos(list):
+    """Channels-last RGB uint8 videos whose conversion to upstream's ``(T, C, H, W)`` tensors
+    is deferred until upstream's own code needs them (then done by upstream's code)."""
+
+    def __init__(self, videos: List[np.ndarray], prepare: Callable[[], List[Any]]) -> None:
+        super().__init__(videos)
+        self.prepare = prepare
 
 
 class _DynresVideos:
     """Mixin (first in the MRO) replacing the pixel work of an upstream video processor."""
 
-    _dynres_run: Callable[[QwenSettings, Sequence[np.ndarray]], Tuple[np.ndarray, np.ndarray]]
+    _dynres_settings: Callable[[Dict[str, Any], str], Any]
+    _dynres_pixels: Callable[[Any, List[np.ndarray]], Any]
+    _dynres_present: Callable[[Any, bool], Data]
+
+    def _prepare_input_videos(self, videos: Any, *args: Any, **kwargs: Any) -> List[Any]:
+        def upstream() -> List[Any]:
+            return super(_DynresVideos, self)._prepare_input_videos(videos, *args, **kwargs)  # type: ignore[misc]
+
+        fmt, device = kwargs.get("input_data_format"), kwargs.get("device")
+        on_cpu = device is None or torch.device(device).type == "cpu"
+        if not args and on_cpu and videos and all(_unambiguous_rgb(v, fmt) for v in videos):
+            if all(v.ndim == 4 for v in videos):
+                return _PendingVideos(list(videos), upstream)
+        return upstream()
 
     def _preprocess(self, videos: List[Any], **kwargs: Any) -> BatchFeature:
-        settings = _qwen_settings(kwargs, "torchvision")
-        arrays = [_channels_last(v) for v in videos]
-        if settings is not None and videos and not kwargs.get("cap_pixels_per_frame"):
-            if all(a is not None and a.ndim == 4 for a in arrays):
-                try:
-                    values, grid = type(self)._dynres_run(settings, arrays)  # type: ignore[arg-type]
-                except DynresError:
-                    pass
-                else:
-                    data = {"pixel_values_videos": values, "video_grid_thw": grid}
-                    return _feature(data, kwargs.get("return_tensors"), True)
+        cls = type(self)
+        settings = cls._dynres_settings(kwargs, "torchvision")
+        if isinstance(videos, _PendingVideos):
+            arrays: List[Optional[np.ndarray]] = list(videos)
+        else:
+            arrays = [_channels_last(v) for v in videos]
+        if settings is not None and arrays and all(a is not None and a.ndim == 4 for a in arrays):
+            try:
+                out = cls._dynres_pixels(settings, arrays)  # type: ignore[arg-type]
+            except DynresError:
+                pass
+            else:
+                data = cls._dynres_present(out, True)
+                return BatchFeature(data=data, tensor_type=kwargs.get("return_tensors"))
+        if isinstance(videos, _PendingVideos):
+            videos = videos.prepare()
         return super()._preprocess(videos, **kwargs)  # type: ignore[misc]
-
-
-def _feature(data: Dict[str, np.ndarray], return_tensors: Any, tensors: bool) -> BatchFeature:
-    if tensors:
-        data = {k: torch.from_numpy(v) for k, v in data.items()}
-    return BatchFeature(data=data, tensor_type=return_tensors)
 
 
 class Qwen2VLImageProcessor(_DynresImages, qwen2_tv.Qwen2VLImageProcessor):
@@ -191,8 +183,10 @@ class Qwen2VLImageProcessor(_DynresImages, qwen2_tv.Qwen2VLImageProcessor):
     with its pixels from dynres_fast ``compat="torchvision"``."""
 
     __module__ = _MODULE
-    _dynres_compat = "torchvision"
-    _dynres_tensors = True
+    _dynres_compat, _dynres_tensors = "torchvision", True
+    _dynres_settings = staticmethod(_hf_settings.qwen)
+    _dynres_pixels = staticmethod(_hf_adapter.qwen_images)
+    _dynres_present = staticmethod(_as_tensors)
 
 
 class Qwen2VLImageProcessorPil(_DynresImages, qwen2_pil.Qwen2VLImageProcessorPil):
@@ -200,8 +194,33 @@ class Qwen2VLImageProcessorPil(_DynresImages, qwen2_pil.Qwen2VLImageProcessorPil
     ``compat="pillow"``."""
 
     __module__ = _MODULE
-    _dynres_compat = "pillow"
-    _dynres_tensors = False
+    _dynres_compat, _dynres_tensors = "pillow", False
+    _dynres_settings = staticmethod(_hf_settings.qwen)
+    _dynres_pixels = staticmethod(_hf_adapter.qwen_images)
+    _dynres_present = staticmethod(_as_tensors)
+
+
+class GotOcr2ImageProcessor(_DynresImages, got_tv.GotOcr2ImageProcessor):
+    """transformers' ``GotOcr2ImageProcessor`` (torchvision backend; InternVL images) with its
+    pixels from dynres_fast ``internvl`` (``compat="torchvision"``, GotOcr2's grid order).
+    Tile sides that are not a multiple of 28 or not square run upstream."""
+
+    __module__ = _MODULE
+    _dynres_compat, _dynres_tensors = "torchvision", True
+    _dynres_settings = staticmethod(_hf_settings.tiles)
+    _dynres_pixels = staticmethod(_hf_adapter.internvl_images)
+    _dynres_present = staticmethod(_as_tile_lists)
+
+
+class GotOcr2ImageProcessorPil(_DynresImages, got_pil.GotOcr2ImageProcessorPil):
+    """transformers' ``GotOcr2ImageProcessorPil`` with its pixels from dynres_fast
+    ``internvl`` (``compat="pillow"``)."""
+
+    __module__ = _MODULE
+    _dynres_compat, _dynres_tensors = "pillow", False
+    _dynres_settings = staticmethod(_hf_settings.tiles)
+    _dynres_pixels = staticmethod(_hf_adapter.internvl_images)
+    _dynres_present = staticmethod(_as_tile_lists)
 
 
 class Qwen2VLVideoProcessor(_DynresVideos, qwen2_video.Qwen2VLVideoProcessor):
@@ -209,7 +228,9 @@ class Qwen2VLVideoProcessor(_DynresVideos, qwen2_video.Qwen2VLVideoProcessor):
     ``compat="torchvision"``; ``cap_pixels_per_frame=True`` runs upstream."""
 
     __module__ = _MODULE
-    _dynres_run = staticmethod(_hf_adapter.qwen_videos)
+    _dynres_settings = staticmethod(_hf_settings.qwen_video)
+    _dynres_pixels = staticmethod(_hf_adapter.qwen_videos)
+    _dynres_present = staticmethod(_as_tensors)
 
 
 class Qwen3VLVideoProcessor(_DynresVideos, qwen3_video.Qwen3VLVideoProcessor):
@@ -217,18 +238,32 @@ class Qwen3VLVideoProcessor(_DynresVideos, qwen3_video.Qwen3VLVideoProcessor):
     budget, ``compat="torchvision"``); ``cap_pixels_per_frame=True`` runs upstream."""
 
     __module__ = _MODULE
-    _dynres_run = staticmethod(_hf_adapter.qwen_clip_videos)
+    _dynres_settings = staticmethod(_hf_settings.qwen_video)
+    _dynres_pixels = staticmethod(_hf_adapter.qwen_clip_videos)
+    _dynres_present = staticmethod(_as_tensors)
 
 
-#: model type -> {"torchvision": class, "pil": class} for AutoImageProcessor.
+class InternVLVideoProcessor(_DynresVideos, internvl_video.InternVLVideoProcessor):
+    """transformers' ``InternVLVideoProcessor`` with its frames squashed and normalised by
+    dynres_fast ``internvl`` (``compat="torchvision"``)."""
+
+    __module__ = _MODULE
+    _dynres_settings = staticmethod(_hf_settings.square)
+    _dynres_pixels = staticmethod(_hf_adapter.internvl_videos)
+    _dynres_present = staticmethod(_as_video_list)
+
+
+_QWEN_TYPES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
+#: model type -> {backend: class} for AutoImageProcessor.
 IMAGE_PROCESSORS: Dict[str, Dict[str, type]] = {
-    model_type: {"torchvision": Qwen2VLImageProcessor, "pil": Qwen2VLImageProcessorPil}
-    for model_type in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
+    **{t: {"torchvision": Qwen2VLImageProcessor, "pil": Qwen2VLImageProcessorPil} for t in _QWEN_TYPES},
+    **{t: {"torchvision": GotOcr2ImageProcessor, "pil": GotOcr2ImageProcessorPil} for t in ("internvl", "got_ocr2")},
 }
-#: model type -> {"torchvision": class} for AutoVideoProcessor.
+#: model type -> {backend: class} for AutoVideoProcessor.
 VIDEO_PROCESSORS: Dict[str, Dict[str, type]] = {
     "qwen2_vl": {"torchvision": Qwen2VLVideoProcessor},
     "qwen2_5_vl": {"torchvision": Qwen2VLVideoProcessor},
     "qwen3_vl": {"torchvision": Qwen3VLVideoProcessor},
     "qwen3_vl_moe": {"torchvision": Qwen3VLVideoProcessor},
+    "internvl": {"torchvision": InternVLVideoProcessor},
 }
