@@ -43,20 +43,27 @@ PAIRS = {
 }
 
 
+def _same(a, b, key):
+    assert type(a) is type(b), key
+    if isinstance(b, torch.Tensor):
+        assert a.dtype == b.dtype and a.shape == b.shape, key
+        assert torch.equal(a, b), f"{key}: max |diff| {(a.double() - b.double()).abs().max()}"
+    elif isinstance(b, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, key
+        np.testing.assert_array_equal(a, b, err_msg=key)
+    elif isinstance(b, (list, tuple)):
+        assert len(a) == len(b), key
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{key}[{i}]")
+    else:
+        assert a == b, key
+
+
 def assert_same(ours, theirs):
-    """Same keys, and per key the same type, dtype, shape and values."""
+    """Same keys, and per key the same type, dtype, shape and values (lists element-wise)."""
     assert list(ours.keys()) == list(theirs.keys())
     for key in theirs:
-        a, b = ours[key], theirs[key]
-        assert type(a) is type(b), key
-        if isinstance(b, torch.Tensor):
-            assert a.dtype == b.dtype and a.shape == b.shape, key
-            assert torch.equal(a, b), f"{key}: max |diff| {(a.double() - b.double()).abs().max()}"
-        elif isinstance(b, np.ndarray):
-            assert a.dtype == b.dtype and a.shape == b.shape, key
-            np.testing.assert_array_equal(a, b, err_msg=key)
-        else:
-            assert a == b, key
+        _same(ours[key], theirs[key], key)
 
 
 @pytest.fixture
