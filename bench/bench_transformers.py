@@ -3,10 +3,11 @@
 Run: python bench/bench_transformers.py [--repeat N]
 
 For Qwen2.5-VL and Qwen3-VL (local model directories with the hub checkpoints' processor
-settings, written by tests/hf_model_dir.py), times the full ``processor(text=..., images=...)``
-call on the bundled photos (as they are and scaled to 1080p) and ``processor(text=..., videos=...)`` on a 16-frame 1280x720
-clip, with torch and dynres_fast both at 1 and then 2 threads. Every timed output is checked
-equal to upstream's first (keys, dtypes, values). Needs transformers 5.x, torch, torchvision.
+settings, written by tests/hf_model_dir.py), times the full ``processor(text=...,
+images=...)`` call on the bundled photos (as they are and scaled to 1080p) and
+``processor(text=..., videos=...)`` on a 16-frame 1280x720 clip, with torch and dynres_fast
+both at 1 and then 2 threads. Every timed output is first checked equal to upstream's (keys,
+dtypes, values). Needs transformers 5.x, torch, torchvision.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import transformers
 from PIL import Image
 from transformers import AutoProcessor
 
@@ -89,8 +91,8 @@ def main() -> None:
                 for threads in (1, 2):
                     torch.set_num_threads(threads)
                     dynres_fast.set_num_threads(threads)
-                    t_up = median_seconds(lambda: upstream(**kw), args.repeat)
-                    t_ours = median_seconds(lambda: ours(**kw), args.repeat)
+                    t_up = median_seconds(lambda p=upstream, k=kw: p(**k), args.repeat)
+                    t_ours = median_seconds(lambda p=ours, k=kw: p(**k), args.repeat)
                     rows.append(
                         (
                             label,
@@ -101,7 +103,8 @@ def main() -> None:
                             f"**{t_up / t_ours:.1f}x**",
                         )
                     )
-    print(f"{machine()}; transformers {__import__('transformers').__version__}, torch {torch.__version__}")
+    versions = f"transformers {transformers.__version__}, torch {torch.__version__}"
+    print(f"{machine()}; {versions}")
     print(table(rows, ("model", "input", "threads", "AutoProcessor", "with install()", "speed-up")))
 
 

@@ -19,7 +19,6 @@ if int(transformers.__version__.split(".")[0]) < 5:
     pytest.skip("the drop-in classes target transformers 5.x", allow_module_level=True)
 
 import torch  # noqa: E402
-from hf_model_dir import write_model_dir  # noqa: E402
 from PIL import Image  # noqa: E402
 from transformers.models.qwen2_vl import image_processing_pil_qwen2_vl as qwen2_pil  # noqa: E402
 from transformers.models.qwen2_vl import image_processing_qwen2_vl as qwen2_tv  # noqa: E402

@@ -34,8 +34,8 @@ Arrays = Dict[str, np.ndarray]
 class QwenSettings:
     """What a Qwen2-VL-style image or video call depends on (hashable: a cache key)."""
 
-    min_pixels: float
-    max_pixels: float
+    min_pixels: int
+    max_pixels: int
     patch_size: int
     temporal_patch_size: int
     merge_size: int

@@ -72,7 +72,7 @@ def _rgb_hwc(image: Any, do_convert_rgb: Any, input_data_format: Any) -> Optiona
     PIL images (upstream's ``convert_to_rgb``, alpha composited onto white) and unambiguous
     ``(H, W, 3)`` uint8 arrays. None for anything else."""
     if type(image).__module__.startswith("PIL.") and do_convert_rgb:
-        return pil_convert_to_rgb(image, return_numpy=True)
+        return np.asarray(pil_convert_to_rgb(image, return_numpy=True))
     if _unambiguous_rgb(image, input_data_format) and image.ndim == 3:
         return image
     return None
@@ -223,7 +223,8 @@ class GotOcr2ImageProcessorPil(_DynresImages, got_pil.GotOcr2ImageProcessorPil):
     _dynres_present = staticmethod(_as_tile_lists)
 
 
-class Qwen2VLVideoProcessor(_DynresVideos, qwen2_video.Qwen2VLVideoProcessor):
+# (mypy) upstream spells out _preprocess's keywords; the mixin forwards **kwargs.
+class Qwen2VLVideoProcessor(_DynresVideos, qwen2_video.Qwen2VLVideoProcessor):  # type: ignore[misc]
     """transformers' ``Qwen2VLVideoProcessor`` (Qwen2/2.5-VL) with its pixels from dynres_fast
     ``compat="torchvision"``; ``cap_pixels_per_frame=True`` runs upstream."""
 
@@ -233,7 +234,8 @@ class Qwen2VLVideoProcessor(_DynresVideos, qwen2_video.Qwen2VLVideoProcessor):
     _dynres_present = staticmethod(_as_tensors)
 
 
-class Qwen3VLVideoProcessor(_DynresVideos, qwen3_video.Qwen3VLVideoProcessor):
+# (mypy) upstream spells out _preprocess's keywords; the mixin forwards **kwargs.
+class Qwen3VLVideoProcessor(_DynresVideos, qwen3_video.Qwen3VLVideoProcessor):  # type: ignore[misc]
     """transformers' ``Qwen3VLVideoProcessor`` with its pixels from dynres_fast (whole-clip
     budget, ``compat="torchvision"``); ``cap_pixels_per_frame=True`` runs upstream."""
 
@@ -243,7 +245,8 @@ class Qwen3VLVideoProcessor(_DynresVideos, qwen3_video.Qwen3VLVideoProcessor):
     _dynres_present = staticmethod(_as_tensors)
 
 
-class InternVLVideoProcessor(_DynresVideos, internvl_video.InternVLVideoProcessor):
+# (mypy) upstream spells out _preprocess's keywords; the mixin forwards **kwargs.
+class InternVLVideoProcessor(_DynresVideos, internvl_video.InternVLVideoProcessor):  # type: ignore[misc]
     """transformers' ``InternVLVideoProcessor`` with its frames squashed and normalised by
     dynres_fast ``internvl`` (``compat="torchvision"``)."""
 
@@ -255,9 +258,17 @@ class InternVLVideoProcessor(_DynresVideos, internvl_video.InternVLVideoProcesso
 
 _QWEN_TYPES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
 #: model type -> {backend: class} for AutoImageProcessor.
+_QWEN_IMAGES: Dict[str, type] = {
+    "torchvision": Qwen2VLImageProcessor,
+    "pil": Qwen2VLImageProcessorPil,
+}
+_GOT_OCR2_IMAGES: Dict[str, type] = {
+    "torchvision": GotOcr2ImageProcessor,
+    "pil": GotOcr2ImageProcessorPil,
+}
 IMAGE_PROCESSORS: Dict[str, Dict[str, type]] = {
-    **{t: {"torchvision": Qwen2VLImageProcessor, "pil": Qwen2VLImageProcessorPil} for t in _QWEN_TYPES},
-    **{t: {"torchvision": GotOcr2ImageProcessor, "pil": GotOcr2ImageProcessorPil} for t in ("internvl", "got_ocr2")},
+    **{t: _QWEN_IMAGES for t in _QWEN_TYPES},
+    **{t: _GOT_OCR2_IMAGES for t in ("internvl", "got_ocr2")},
 }
 #: model type -> {backend: class} for AutoVideoProcessor.
 VIDEO_PROCESSORS: Dict[str, Dict[str, type]] = {

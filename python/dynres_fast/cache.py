@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Mapping
+from typing import Any, Mapping, Tuple
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def settings_key(processor: Any = None, **call_kwargs: Any) -> str:
     return json.dumps([settings, call_kwargs], sort_keys=True, default=str)
 
 
-def _content(data: Any) -> tuple[bytes, bytes]:
+def _content(data: Any) -> Tuple[bytes, Any]:
     """(a description of the input's kind and shape, its content buffer)."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         return b"encoded", memoryview(data).cast("B")
@@ -51,7 +51,7 @@ def _content(data: Any) -> tuple[bytes, bytes]:
         data = data.detach().cpu().numpy()
     if isinstance(data, np.ndarray):
         arr = np.ascontiguousarray(data)
-        return f"array:{arr.dtype.str}:{arr.shape}".encode(), memoryview(arr).cast("B")
+        return f"array:{arr.dtype.str}:{arr.shape}".encode(), arr.data.cast("B")
     raise TypeError(
         "content_key: expected encoded bytes, a numpy array, a torch tensor or a PIL image, "
         f"got {type(data).__name__}"
@@ -77,4 +77,3 @@ def content_key(data: Any, processor: Any = None, **call_kwargs: Any) -> str:
         h.update(part)
     h.update(buffer)
     return h.hexdigest()[:_HEX_DIGITS]
-

@@ -3,10 +3,10 @@
 After :func:`install`, ``AutoImageProcessor`` / ``AutoVideoProcessor`` /
 ``AutoProcessor.from_pretrained(...)`` return our subclasses of the upstream processors for
 the model types in :data:`MODEL_TYPES` (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL / GotOcr2);
-their outputs equal upstream's in keys, shapes, dtypes and values (calls our kernels cannot reproduce exactly run upstream's code).
-:func:`uninstall` restores upstream's registry as it was. The classes themselves (named as
-upstream's, :data:`CLASS_NAMES`) are attributes of this module, created on first access
-(transformers, torch and torchvision are imported only then).
+their outputs equal upstream's in keys, shapes, dtypes and values (calls our kernels cannot
+reproduce exactly run upstream's code). :func:`uninstall` restores upstream's registry as it
+was. The classes themselves (named as upstream's, :data:`CLASS_NAMES`) are attributes of this
+module, created on first access (transformers, torch and torchvision are imported only then).
 
 ``vllm_plugin`` is the ``vllm.general_plugins`` entry point: vLLM calls it in every process
 it starts; it installs the processors when ``DYNRES_FAST_VLLM=1``.
