@@ -104,7 +104,7 @@ INPUTS = {
     "rgba_array": rgba,
     "gray_pil": lambda: photos()[0].convert("L"),
     "palette_pil": lambda: photos()[1].convert("P"),
-    "chw_tensor": lambda: torch.from_numpy(np.asarray(photos()[3])).permute(2, 0, 1),
+    "chw_tensor": lambda: torch.from_numpy(np.array(photos()[3])).permute(2, 0, 1),
     "chw_array": lambda: np.ascontiguousarray(np.asarray(photos()[2]).transpose(2, 0, 1)),
 }
 

@@ -15,12 +15,17 @@ from typing import Dict, List, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core, _lut, internvl, qwen2vl
+from . import llava_onevision as ov
+from .errors import DynresError
 
 __all__ = [
     "QwenSettings",
     "TileSettings",
     "internvl_images",
     "internvl_videos",
+    "LlavaSettings",
+    "llava_images",
+    "llava_videos",
     "qwen_clip_videos",
     "qwen_images",
     "qwen_videos",
@@ -56,6 +61,18 @@ class TileSettings:
     image_std: Triple
     resample: Union[str, int]
     compat: str
+
+
+@dataclass(frozen=True)
+class LlavaSettings:
+    """What a LLaVA-OneVision image call depends on (384-pixel crops)."""
+
+    pinpoints: Tuple[Tuple[int, int], ...]
+    image_mean: Triple
+    image_std: Triple
+    resample: Union[str, int]
+    compat: str
+    pad: bool
 
 
 @lru_cache(maxsize=32)
@@ -135,3 +152,70 @@ def internvl_images(settings: TileSettings, images: Sequence[np.ndarray]) -> Arr
 def internvl_videos(settings: TileSettings, videos: Sequence[np.ndarray]) -> List[np.ndarray]:
     """One ``(T, 3, S, S)`` float32 array per video, every frame squashed to ``S × S``."""
     return list(_internvl(settings).videos(list(videos))["pixel_values_videos"])
+
+
+@lru_cache(maxsize=32)
+def _llava(s: LlavaSettings) -> ov.ImageProcessor:
+    return ov.ImageProcessor(
+        image_grid_pinpoints=s.pinpoints,
+        image_mean=s.image_mean,
+        image_std=s.image_std,
+        compat=s.compat,
+        resample=s.resample,
+    )
+
+
+def llava_images(
+    settings: LlavaSettings, images: Sequence[np.ndarray], batch_num_images: Sequence[int]
+) -> Dict[str, object]:
+    """LLaVA-OneVision as its processor batches prompts: an image alone in its prompt gets
+    anyres crops, the images of a multi-image prompt one padded square each.
+
+    Returns ``pixel_values`` (one ``(crops, 3, 384, 384)`` array per image, zero-padded to
+    the batch's most crops when ``settings.pad``), ``image_sizes`` (``(h, w)`` tuples) and
+    ``batch_num_images``.
+    """
+    alone = [n == 1 for n in batch_num_images for _ in range(n)]
+    if len(alone) != len(images):
+        raise DynresError(f"batch_num_images {list(batch_num_images)} for {len(images)} images")
+    proc = _llava(settings)
+    solo = [i for i, a in enumerate(alone) if a]
+    crops: List[np.ndarray] = [np.empty(0)] * len(images)
+    if solo:
+        values = proc([images[i] for i in solo])["pixel_values"]
+        for j, i in enumerate(solo):
+            h, w = images[i].shape[:2]
+            crops[i] = values[j, : ov.plan(h, w, pinpoints=proc.pinpoints).num_crops]
+    if len(solo) < len(images):
+        multi = [i for i, a in enumerate(alone) if not a]
+        values = proc.multi_image([images[i] for i in multi])["pixel_values"]
+        for j, i in enumerate(multi):
+            crops[i] = values[j]
+    if settings.pad:
+        crops = _pad_crops(crops)
+    return {
+        "pixel_values": crops,
+        "image_sizes": [(int(a.shape[0]), int(a.shape[1])) for a in images],
+        "batch_num_images": list(batch_num_images),
+    }
+
+
+def _pad_crops(crops: List[np.ndarray]) -> List[np.ndarray]:
+    """Zero-pads every image's crops to the largest count (views when none is short)."""
+    most = max(len(c) for c in crops)
+    if all(len(c) == most for c in crops):
+        return crops
+    out = np.zeros((len(crops), most) + crops[0].shape[1:], crops[0].dtype)
+    for i, c in enumerate(crops):
+        out[i, : len(c)] = c
+    return list(out)
+
+
+def llava_videos(settings: TileSettings, videos: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """One ``(T, 3, 384, 384)`` float32 array per video (frames squashed to 384²)."""
+    if settings.image_size != ov.CROP_SIZE:
+        raise DynresError(f"LLaVA-OneVision frames are {ov.CROP_SIZE} pixels square")
+    pinpoints = tuple((int(a), int(b)) for a, b in ov.ANYRES_MAX_9)  # unused by videos
+    s = settings
+    proc = _llava(LlavaSettings(pinpoints, s.image_mean, s.image_std, s.resample, s.compat, False))
+    return list(proc.videos(list(videos))["pixel_values_videos"])

@@ -20,6 +20,9 @@ from transformers.image_utils import ChannelDimension
 from transformers.models.got_ocr2 import image_processing_got_ocr2 as got_tv
 from transformers.models.got_ocr2 import image_processing_pil_got_ocr2 as got_pil
 from transformers.models.internvl import video_processing_internvl as internvl_video
+from transformers.models.llava_onevision import image_processing_llava_onevision as ov_tv
+from transformers.models.llava_onevision import image_processing_pil_llava_onevision as ov_pil
+from transformers.models.llava_onevision import video_processing_llava_onevision as ov_video
 from transformers.models.qwen2_vl import image_processing_pil_qwen2_vl as qwen2_pil
 from transformers.models.qwen2_vl import image_processing_qwen2_vl as qwen2_tv
 from transformers.models.qwen2_vl import video_processing_qwen2_vl as qwen2_video
@@ -33,6 +36,9 @@ __all__ = [
     "GotOcr2ImageProcessorPil",
     "IMAGE_PROCESSORS",
     "InternVLVideoProcessor",
+    "LlavaOnevisionImageProcessor",
+    "LlavaOnevisionImageProcessorPil",
+    "LlavaOnevisionVideoProcessor",
     "Qwen2VLImageProcessor",
     "Qwen2VLImageProcessorPil",
     "Qwen2VLVideoProcessor",
@@ -89,6 +95,12 @@ def _as_tile_lists(data: Data, tensors: bool) -> Data:
     return {"pixel_values": list(tiles), "num_patches": data["num_patches"].tolist()}
 
 
+def _as_crop_lists(data: Data, tensors: bool) -> Data:
+    """LLaVA-OneVision's own types: a list of per-image crop stacks, lists of sizes and counts."""
+    crops = [torch.from_numpy(c) for c in data["pixel_values"]] if tensors else data["pixel_values"]
+    return {**data, "pixel_values": crops}
+
+
 def _as_video_list(videos: List[np.ndarray], tensors: bool) -> Data:
     return {"pixel_values_videos": [torch.from_numpy(v) for v in videos]}
 
@@ -98,8 +110,8 @@ class _DynresImages:
 
     _dynres_compat: str
     _dynres_tensors: bool  # the backend returns torch tensors when return_tensors is None
-    _dynres_settings: Callable[[Dict[str, Any], str], Any]
-    _dynres_pixels: Callable[[Any, List[np.ndarray]], Any]
+    _dynres_settings: Callable[..., Any]
+    _dynres_pixels: Callable[..., Any]
     _dynres_present: Callable[[Any, bool], Data]
 
     def _dynres_arrays(self, images: Any, kw: Dict[str, Any]) -> Optional[List[np.ndarray]]:
@@ -118,11 +130,11 @@ class _DynresImages:
 
     def _preprocess_image_like_inputs(self, images: Any, *args: Any, **kwargs: Any) -> BatchFeature:
         cls = type(self)
-        settings = None if args else cls._dynres_settings(kwargs, self._dynres_compat)
+        settings = cls._dynres_settings(kwargs, self._dynres_compat, self)
         arrays = None if settings is None else self._dynres_arrays(images, kwargs)
         if settings is not None and arrays:
             try:
-                out = cls._dynres_pixels(settings, arrays)
+                out = cls._dynres_pixels(settings, arrays, *args)
             except DynresError:
                 pass  # upstream decides: its own result or its own error
             else:
@@ -143,8 +155,8 @@ class _PendingVideos(list):
 class _DynresVideos:
     """Mixin (first in the MRO) replacing the pixel work of an upstream video processor."""
 
-    _dynres_settings: Callable[[Dict[str, Any], str], Any]
-    _dynres_pixels: Callable[[Any, List[np.ndarray]], Any]
+    _dynres_settings: Callable[..., Any]
+    _dynres_pixels: Callable[..., Any]
     _dynres_present: Callable[[Any, bool], Data]
 
     def _prepare_input_videos(self, videos: Any, *args: Any, **kwargs: Any) -> List[Any]:
@@ -160,7 +172,7 @@ class _DynresVideos:
 
     def _preprocess(self, videos: List[Any], **kwargs: Any) -> BatchFeature:
         cls = type(self)
-        settings = cls._dynres_settings(kwargs, "torchvision")
+        settings = cls._dynres_settings(kwargs, "torchvision", self)
         if isinstance(videos, _PendingVideos):
             arrays: List[Optional[np.ndarray]] = list(videos)
         else:
@@ -256,6 +268,41 @@ class InternVLVideoProcessor(_DynresVideos, internvl_video.InternVLVideoProcesso
     _dynres_present = staticmethod(_as_video_list)
 
 
+class LlavaOnevisionImageProcessor(_DynresImages, ov_tv.LlavaOnevisionImageProcessor):
+    """transformers' ``LlavaOnevisionImageProcessor`` (torchvision backend) with its pixels
+    from dynres_fast ``llava_onevision`` (``compat="torchvision"``): anyres crops for an
+    image alone in its prompt, padded squares for multi-image prompts, ``do_pad`` either way.
+    Crop sizes other than 384 run upstream."""
+
+    __module__ = _MODULE
+    _dynres_compat, _dynres_tensors = "torchvision", True
+    _dynres_settings = staticmethod(_hf_settings.llava)
+    _dynres_pixels = staticmethod(_hf_adapter.llava_images)
+    _dynres_present = staticmethod(_as_crop_lists)
+
+
+class LlavaOnevisionImageProcessorPil(_DynresImages, ov_pil.LlavaOnevisionImageProcessorPil):
+    """transformers' ``LlavaOnevisionImageProcessorPil`` with its pixels from dynres_fast
+    ``llava_onevision`` (``compat="pillow"``)."""
+
+    __module__ = _MODULE
+    _dynres_compat, _dynres_tensors = "pillow", False
+    _dynres_settings = staticmethod(_hf_settings.llava)
+    _dynres_pixels = staticmethod(_hf_adapter.llava_images)
+    _dynres_present = staticmethod(_as_crop_lists)
+
+
+# (mypy) upstream spells out _preprocess's keywords; the mixin forwards **kwargs.
+class LlavaOnevisionVideoProcessor(_DynresVideos, ov_video.LlavaOnevisionVideoProcessor):  # type: ignore[misc]
+    """transformers' ``LlavaOnevisionVideoProcessor`` with its frames squashed to 384² and
+    normalised by dynres_fast ``llava_onevision`` (``compat="torchvision"``)."""
+
+    __module__ = _MODULE
+    _dynres_settings = staticmethod(_hf_settings.square)
+    _dynres_pixels = staticmethod(_hf_adapter.llava_videos)
+    _dynres_present = staticmethod(_as_video_list)
+
+
 _QWEN_TYPES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
 #: model type -> {backend: class} for AutoImageProcessor.
 _QWEN_IMAGES: Dict[str, type] = {
@@ -269,6 +316,10 @@ _GOT_OCR2_IMAGES: Dict[str, type] = {
 IMAGE_PROCESSORS: Dict[str, Dict[str, type]] = {
     **{t: _QWEN_IMAGES for t in _QWEN_TYPES},
     **{t: _GOT_OCR2_IMAGES for t in ("internvl", "got_ocr2")},
+    "llava_onevision": {
+        "torchvision": LlavaOnevisionImageProcessor,
+        "pil": LlavaOnevisionImageProcessorPil,
+    },
 }
 #: model type -> {backend: class} for AutoVideoProcessor.
 VIDEO_PROCESSORS: Dict[str, Dict[str, type]] = {
@@ -277,4 +328,5 @@ VIDEO_PROCESSORS: Dict[str, Dict[str, type]] = {
     "qwen3_vl": {"torchvision": Qwen3VLVideoProcessor},
     "qwen3_vl_moe": {"torchvision": Qwen3VLVideoProcessor},
     "internvl": {"torchvision": InternVLVideoProcessor},
+    "llava_onevision": {"torchvision": LlavaOnevisionVideoProcessor},
 }

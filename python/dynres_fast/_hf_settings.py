@@ -13,9 +13,9 @@ from torchvision.transforms.v2 import functional as tvF
 from transformers.image_utils import ChannelDimension, PILImageResampling
 from transformers.utils import TensorType
 
-from ._hf_adapter import QwenSettings, TileSettings
+from ._hf_adapter import LlavaSettings, QwenSettings, TileSettings
 
-__all__ = ["qwen", "qwen_video", "square", "tiles"]
+__all__ = ["llava", "qwen", "qwen_video", "square", "tiles"]
 
 _RETURN_TENSORS = (None, "pt", "np", TensorType.PYTORCH, TensorType.NUMPY)
 _TORCHVISION_FILTERS = {
@@ -65,7 +65,7 @@ def _normalise(kw: Dict[str, Any], compat: str) -> Optional[Normalise]:
     return resample, mean, std
 
 
-def qwen(kw: Dict[str, Any], compat: str) -> Optional[QwenSettings]:
+def qwen(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[QwenSettings]:
     """Qwen2-VL images and videos: a ``shortest_edge`` / ``longest_edge`` pixel budget."""
     base, size = _normalise(kw, compat), kw.get("size")
     if base is None or size is None or not size.shortest_edge or not size.longest_edge:
@@ -90,7 +90,7 @@ def _side(kw: Dict[str, Any]) -> Optional[int]:
     return int(size.height)
 
 
-def tiles(kw: Dict[str, Any], compat: str) -> Optional[TileSettings]:
+def tiles(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[TileSettings]:
     """GotOcr2 (InternVL) images: square tiles of ``size``, ``crop_to_patches`` grids."""
     base, side = _normalise(kw, compat), _side(kw)
     if base is None or side is None:
@@ -107,7 +107,7 @@ def tiles(kw: Dict[str, Any], compat: str) -> Optional[TileSettings]:
     )
 
 
-def square(kw: Dict[str, Any], compat: str) -> Optional[TileSettings]:
+def square(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[TileSettings]:
     """InternVL videos: every frame squashed to one square ``size`` tile."""
     base, side = _normalise(kw, compat), _side(kw)
     if base is None or side is None or kw.get("do_center_crop"):
@@ -115,6 +115,30 @@ def square(kw: Dict[str, Any], compat: str) -> Optional[TileSettings]:
     return TileSettings(side, 1, 1, base[1], base[2], base[0], compat)
 
 
-def qwen_video(kw: Dict[str, Any], compat: str) -> Optional[QwenSettings]:
+def qwen_video(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[QwenSettings]:
     """Qwen2-VL / Qwen3-VL videos: as :func:`qwen`, without the per-frame cap."""
     return None if kw.get("cap_pixels_per_frame") else qwen(kw, compat)
+
+
+def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSettings]:
+    """LLaVA-OneVision images: 384-pixel crops over ``image_grid_pinpoints``. The padding
+    colour of multi-image prompts is upstream's instance ``image_mean``, so a call-time
+    ``image_mean`` different from it runs upstream."""
+    base, side = _normalise(kw, compat), _side(kw)
+    crop = kw.get("crop_size")
+    pinpoints = kw.get("image_grid_pinpoints")
+    if (
+        base is None
+        or side != 384
+        or (crop is not None and crop.height not in (None, 384))
+        or kw.get("do_center_crop")
+        or not isinstance(pinpoints, (list, tuple))
+        or proc is None
+        or _triple(proc.image_mean) != base[1]
+    ):
+        return None
+    try:
+        points = tuple((int(a), int(b)) for a, b in pinpoints)
+    except (TypeError, ValueError):
+        return None
+    return LlavaSettings(points, base[1], base[2], base[0], compat, bool(kw.get("do_pad")))

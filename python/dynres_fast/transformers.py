@@ -2,7 +2,8 @@
 
 After :func:`install`, ``AutoImageProcessor`` / ``AutoVideoProcessor`` /
 ``AutoProcessor.from_pretrained(...)`` return our subclasses of the upstream processors for
-the model types in :data:`MODEL_TYPES` (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL / GotOcr2);
+the model types in :data:`MODEL_TYPES` (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL / GotOcr2,
+LLaVA-OneVision);
 their outputs equal upstream's in keys, shapes, dtypes and values (calls our kernels cannot
 reproduce exactly run upstream's code). :func:`uninstall` restores upstream's registry as it
 was. The classes themselves (named as upstream's, :data:`CLASS_NAMES`) are attributes of this
@@ -32,13 +33,24 @@ CLASS_NAMES = (
     "GotOcr2ImageProcessor",
     "GotOcr2ImageProcessorPil",
     "InternVLVideoProcessor",
+    "LlavaOnevisionImageProcessor",
+    "LlavaOnevisionImageProcessorPil",
+    "LlavaOnevisionVideoProcessor",
     "Qwen2VLImageProcessor",
     "Qwen2VLImageProcessorPil",
     "Qwen2VLVideoProcessor",
     "Qwen3VLVideoProcessor",
 )
 #: The model types :func:`install` registers.
-MODEL_TYPES = ("got_ocr2", "internvl", "qwen2_5_vl", "qwen2_vl", "qwen3_vl", "qwen3_vl_moe")
+MODEL_TYPES = (
+    "got_ocr2",
+    "internvl",
+    "llava_onevision",
+    "qwen2_5_vl",
+    "qwen2_vl",
+    "qwen3_vl",
+    "qwen3_vl_moe",
+)
 #: The environment variable that makes :func:`vllm_plugin` install the processors.
 VLLM_ENV = "DYNRES_FAST_VLLM"
 
