@@ -1,6 +1,19 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import batch, internvl, io, llava_onevision, models, ops, oryx, pack, qwen2vl, rope
+from . import (
+    batch,
+    cache,
+    internvl,
+    io,
+    llava_onevision,
+    models,
+    ops,
+    oryx,
+    pack,
+    qwen2vl,
+    rope,
+    transformers,  # cheap: transformers itself is imported only when its classes are used
+)
 from ._coerce import as_int as _as_int
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -23,6 +36,7 @@ __all__ = [
     "InvalidImageError",
     "__version__",
     "batch",
+    "cache",
     "get_num_threads",
     "internvl",
     "io",
@@ -34,6 +48,7 @@ __all__ = [
     "qwen2vl",
     "rope",
     "set_num_threads",
+    "transformers",
 ]
 
 
