@@ -29,6 +29,7 @@ from transformers import AutoImageProcessor, AutoProcessor, AutoVideoProcessor  
 from transformers.models.auto import image_processing_auto, video_processing_auto  # noqa: E402
 from transformers.video_utils import VideoMetadata  # noqa: E402
 
+import dynres_fast  # noqa: E402
 from dynres_fast import transformers as dt  # noqa: E402
 from dynres_fast.cache import content_key  # noqa: E402
 
@@ -154,15 +155,20 @@ def _child(proc, conn):
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="fork is the Linux default")
-def test_processor_used_in_a_forked_child(model_dir, installed):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_processor_used_in_a_forked_child(model_dir, installed, threads):
     proc = AutoImageProcessor.from_pretrained(model_dir)
-    expected = proc(photos(), return_tensors="np")  # the parent has run the kernels
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe()
-    worker = ctx.Process(target=_child, args=(proc, child))
-    worker.start()
-    got = parent.recv()
-    worker.join(60)
+    dynres_fast.set_num_threads(threads)
+    try:
+        expected = proc(photos(), return_tensors="np")  # the parent has run the kernels
+        ctx = multiprocessing.get_context("fork")
+        parent, child = ctx.Pipe()
+        worker = ctx.Process(target=_child, args=(proc, child))
+        worker.start()
+        got = parent.recv()
+        worker.join(60)
+    finally:
+        dynres_fast.set_num_threads(1)
     assert worker.exitcode == 0
     assert_same(got, {k: np.asarray(v) for k, v in expected.items()})
 

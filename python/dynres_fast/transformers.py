@@ -59,18 +59,27 @@ _lock = threading.Lock()
 _saved: Dict[Tuple[str, type], Any] = {}
 
 
+def _classes() -> Any:
+    """The module defining the classes (imports transformers, torch and torchvision)."""
+    try:
+        from . import _hf_classes
+    except ImportError as e:
+        raise ImportError(
+            "dynres_fast.transformers needs transformers 5.x, torch and torchvision "
+            f"(pip install 'dynres_fast[transformers]'): {e}"
+        ) from e
+    return _hf_classes
+
+
 def __getattr__(name: str) -> Any:
     if name in CLASS_NAMES:
-        from . import _hf_classes
-
-        return getattr(_hf_classes, name)
+        return getattr(_classes(), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _mappings() -> List[Tuple[str, Any, Dict[str, Dict[str, type]]]]:
+    _hf_classes = _classes()
     from transformers.models.auto import image_processing_auto, video_processing_auto
-
-    from . import _hf_classes
 
     return [
         ("image", image_processing_auto.IMAGE_PROCESSOR_MAPPING, _hf_classes.IMAGE_PROCESSORS),
