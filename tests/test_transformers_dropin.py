@@ -152,26 +152,34 @@ def test_min_max_pixels_call_kwargs_equal_upstream(upstream_calls):
     assert upstream_calls == []
 
 
-@pytest.mark.parametrize("backend", PAIRS)
-@pytest.mark.parametrize(
-    "overrides, inputs",
-    [
-        ({"do_resize": False}, lambda: [np.zeros((56, 84, 3), np.uint8)]),
-        ({"do_normalize": False}, photos),
-        ({"resample": 0}, photos),  # nearest: not reproduced for torchvision, upstream runs
-        ({}, lambda: [np.asarray(photos()[0], np.float32) / 255]),  # float input
-        ({"size": {"shortest_edge": 1000, "longest_edge": 100}}, photos),  # min > max
-    ],
-)
-def test_unreproduced_calls_run_upstream(backend, overrides, inputs, upstream_calls):
+UNREPRODUCED = {
+    "no-resize": ({"do_resize": False}, lambda: [np.zeros((56, 84, 3), np.uint8)]),
+    "no-normalize": ({"do_normalize": False}, photos),
+    "float-input": ({"do_rescale": False}, lambda: [np.asarray(photos()[0], np.float32) / 255]),
+    "min-above-max": ({"size": {"shortest_edge": 1000, "longest_edge": 100}}, photos),
+}
+CASES = [(b, c) for b in PAIRS for c in UNREPRODUCED] + [("torchvision", "nearest")]
+UNREPRODUCED["nearest"] = ({"resample": 0}, photos)  # torchvision's nearest is not ours
+
+
+@pytest.mark.parametrize("backend, case", CASES)
+def test_unreproduced_calls_run_upstream(backend, case, upstream_calls):
     ours_cls, theirs_cls = PAIRS[backend]
-    if overrides.get("resample") == 0 and backend == "pil":
-        pytest.skip("nearest is reproduced for the Pillow backend")
-    kw = {"do_rescale": False} if inputs is not photos and not overrides else {}
-    expected = theirs_cls(**QWEN2_5)(inputs(), return_tensors="pt", **kw, **overrides)
+    overrides, inputs = UNREPRODUCED[case]
+    expected = theirs_cls(**QWEN2_5)(inputs(), return_tensors="pt", **overrides)
     del upstream_calls[:]
-    assert_same(ours_cls(**QWEN2_5)(inputs(), return_tensors="pt", **kw, **overrides), expected)
+    assert_same(ours_cls(**QWEN2_5)(inputs(), return_tensors="pt", **overrides), expected)
     assert upstream_calls == [ours_cls.__name__]
+
+
+def test_pillow_backend_reproduces_every_pillow_filter(upstream_calls):
+    for resample in range(6):  # nearest, lanczos, bilinear, bicubic, box, hamming
+        proc = qwen2_pil.Qwen2VLImageProcessorPil(**QWEN2_5, resample=resample)
+        expected = proc(photos(), return_tensors="np")
+        del upstream_calls[:]
+        ours = dt.Qwen2VLImageProcessorPil(**QWEN2_5, resample=resample)
+        assert_same(ours(photos(), return_tensors="np"), expected)
+        assert upstream_calls == []
 
 
 def clip(frames, height=90, width=160, seed=0):
