@@ -15,6 +15,7 @@ from . import (
     transformers,  # cheap: transformers itself is imported only when its classes are used
 )
 from ._coerce import as_int as _as_int
+from ._core import MAX_THREADS as _MAX_THREADS
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
 from .errors import (
@@ -24,9 +25,6 @@ from .errors import (
     GridMismatchError,
     InvalidImageError,
 )
-
-#: The most threads one call may use (the Rust pool's own bound).
-_MAX_THREADS = 1024
 
 __all__ = [
     "AspectRatioError",
