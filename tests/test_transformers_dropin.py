@@ -218,6 +218,27 @@ def test_qwen3vl_videos_equal_upstream(frames, fps, upstream_calls):
     assert upstream_calls == []
 
 
+@pytest.mark.parametrize(
+    "frames, height, width",
+    [(16, 360, 640), (7, 720, 1280), (5, 1080, 1920), (3, 90, 2000), (2, 40, 50), (11, 33, 35)],
+)
+def test_qwen3vl_clip_budget_equals_upstream(frames, height, width, upstream_calls):
+    """Whole-clip budgets that shrink, keep or grow the frames; where the per-frame budget
+    cannot land on the clip size, upstream runs (and the output is still upstream's)."""
+    video = clip(frames, height - height % 10, width - width % 10)
+    kw = {"cap_pixels_per_frame": False, "do_sample_frames": False, "return_tensors": "pt"}
+    expected = qwen3_video.Qwen3VLVideoProcessor()(video, **kw)
+    del upstream_calls[:]
+    got = dt.Qwen3VLVideoProcessor()(video, **kw)
+    assert_same(
+        {k: v for k, v in got.items() if k != "video_metadata"},
+        {k: v for k, v in expected.items() if k != "video_metadata"},
+    )
+    assert upstream_calls in ([], ["Qwen3VLVideoProcessor"])
+    if height >= 360:  # budgets that shrink the frames: always ours
+        assert upstream_calls == []
+
+
 def test_capped_videos_run_upstream(upstream_calls):
     video = clip(6)
     expected = qwen2_video.Qwen2VLVideoProcessor()(video, cap_pixels_per_frame=True)

@@ -8,13 +8,13 @@ per distinct setting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core, _lut, internvl, qwen2vl
+from . import internvl, qwen2vl
 from . import llava_onevision as ov
 from .errors import DynresError
 
@@ -39,8 +39,8 @@ Arrays = Dict[str, np.ndarray]
 class QwenSettings:
     """What a Qwen2-VL-style image or video call depends on (hashable: a cache key)."""
 
-    min_pixels: int
-    max_pixels: int
+    min_pixels: float
+    max_pixels: float
     patch_size: int
     temporal_patch_size: int
     merge_size: int
@@ -98,7 +98,7 @@ def _internvl(s: TileSettings) -> internvl.ImageProcessor:
         max_num=s.max_num,
         image_mean=s.image_mean,
         image_std=s.image_std,
-        order="transformers",  # GotOcr2's candidate grid order
+        reference="transformers",  # GotOcr2's candidate grid order
         compat=s.compat,
         resample=s.resample,
     )
@@ -116,32 +116,35 @@ def qwen_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Arrays:
 
 def qwen_clip_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Arrays:
     """Qwen3-VL videos: one size per clip from the whole-clip budget
-    (:func:`qwen2vl.video_smart_resize`), then the shared patch kernel.
+    (:func:`qwen2vl.video_smart_resize`).
 
-    Temporary: the family has no processor for a given per-clip size yet (the
-    ``VideoProcessor`` under way replaces this), so the kernel is called directly.
+    Each clip runs through a per-frame budget of ``budget / T`` (the same ``beta`` as the clip
+    rule), used only once the family's own plan is seen to land on the clip rule's size;
+    where it does not (some odd frame counts, tiny frames) the call is refused, so upstream
+    runs it. (Temporary until the family's ``VideoProcessor`` has the clip budget.)
     """
-    proc = _qwen(settings)
-    arrays: List[np.ndarray] = [np.ascontiguousarray(v) for v in videos]
-    sizes = [
-        qwen2vl.video_smart_resize(
-            len(v),
-            v.shape[1],
-            v.shape[2],
+    values, grids = [], []
+    for v in videos:
+        t, h, w = v.shape[0], v.shape[1], v.shape[2]
+        size = qwen2vl.video_smart_resize(
+            t,
+            h,
+            w,
             temporal_factor=settings.temporal_patch_size,
-            factor=proc.factor,
+            factor=settings.patch_size * settings.merge_size,
             min_pixels=settings.min_pixels,
             max_pixels=settings.max_pixels,
         )
-        for v in arrays
-    ]
-    tp, p = settings.temporal_patch_size, settings.patch_size
-    rows = sum(-(-len(v) // tp) * (h // p) * (w // p) for v, (h, w) in zip(arrays, sizes))
-    buf = np.empty((rows, 3 * tp * p * p), proc._storage)
-    grid = _core.qwen2vl_pixel_values(
-        arrays, sizes, p, tp, settings.merge_size, proc.resample, proc.compat, proc._table, buf
-    )
-    return {"pixel_values_videos": _lut.present(buf, proc.dtype), "video_grid_thw": grid}
+        per_frame = replace(
+            settings, min_pixels=settings.min_pixels / t, max_pixels=settings.max_pixels / t
+        )
+        proc = _qwen(per_frame)
+        if tuple(proc.plan(h, w).resized) != tuple(size):
+            raise DynresError(f"no per-frame budget reproduces the clip size {size} of {v.shape}")
+        out = proc.videos([v])
+        values.append(out["pixel_values_videos"])
+        grids.append(out["video_grid_thw"])
+    return {"pixel_values_videos": np.concatenate(values), "video_grid_thw": np.concatenate(grids)}
 
 
 def internvl_images(settings: TileSettings, images: Sequence[np.ndarray]) -> Arrays:
@@ -185,7 +188,7 @@ def llava_images(
         values = proc([images[i] for i in solo])["pixel_values"]
         for j, i in enumerate(solo):
             h, w = images[i].shape[:2]
-            crops[i] = values[j, : ov.plan(h, w, pinpoints=proc.pinpoints).num_crops]
+            crops[i] = values[j, : proc.plan(h, w).num_crops]
     if len(solo) < len(images):
         multi = [i for i, a in enumerate(alone) if not a]
         values = proc.multi_image([images[i] for i in multi])["pixel_values"]
