@@ -13,6 +13,7 @@ from . import (
     qwen2vl,
     rope,
     transformers,  # cheap: transformers itself is imported only when its classes are used
+    video,
 )
 from ._coerce import as_int as _as_int
 from ._core import MAX_THREADS as _MAX_THREADS
@@ -24,6 +25,7 @@ from .errors import (
     DynresError,
     GridMismatchError,
     InvalidImageError,
+    VideoDecodeError,
 )
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "DynresError",
     "GridMismatchError",
     "InvalidImageError",
+    "VideoDecodeError",
     "__version__",
     "batch",
     "cache",
@@ -47,6 +50,7 @@ __all__ = [
     "rope",
     "set_num_threads",
     "transformers",
+    "video",
 ]
 
 

@@ -11,7 +11,8 @@ from .errors import InvalidImageError
 _CHANNELS = (1, 3, 4)
 
 
-def _is_pil(obj: Any) -> bool:
+def is_pil(obj: Any) -> bool:
+    """Whether ``obj`` is a PIL image (checked without importing PIL)."""
     return type(obj).__module__.startswith("PIL.") and hasattr(obj, "convert")
 
 
@@ -24,7 +25,7 @@ def as_pixels(image: Any, what: str = "image") -> np.ndarray:
         TypeError: not an array or PIL image, or a dtype other than uint8.
         InvalidImageError: wrong number of dimensions or channels, or an empty image.
     """
-    if _is_pil(image):
+    if is_pil(image):
         image = np.asarray(image)
     if not isinstance(image, np.ndarray):
         raise TypeError(
@@ -53,7 +54,7 @@ def as_image(image: Any, index: int = 0) -> np.ndarray:
     PIL images of any mode go through ``convert("RGB")`` (as transformers does). Gray
     ``(H, W)`` arrays become ``(H, W, 1)``. Otherwise as :func:`as_pixels`.
     """
-    if _is_pil(image) and image.mode != "RGB":
+    if is_pil(image) and image.mode != "RGB":
         image = image.convert("RGB")
     arr = as_pixels(image, f"image {index}")
     return arr[:, :, None] if arr.ndim == 2 else arr
@@ -97,7 +98,7 @@ def as_image_list(images: Any) -> List[np.ndarray]:
     """One image or a sequence of images, each coerced by :func:`as_image`."""
     if isinstance(images, np.ndarray) and images.ndim == 4:
         return [as_image(im, i) for i, im in enumerate(images)]
-    if _is_pil(images) or isinstance(images, np.ndarray):
+    if is_pil(images) or isinstance(images, np.ndarray):
         return [as_image(images)]
     if isinstance(images, Sequence) and not isinstance(images, (str, bytes)):
         return [as_image(im, i) for i, im in enumerate(images)]
