@@ -223,8 +223,8 @@ def test_qwen3vl_videos_equal_upstream(frames, fps, upstream_calls):
     [(16, 360, 640), (7, 720, 1280), (5, 1080, 1920), (3, 90, 2000), (2, 40, 50), (11, 33, 35)],
 )
 def test_qwen3vl_clip_budget_equals_upstream(frames, height, width, upstream_calls):
-    """Whole-clip budgets that shrink, keep or grow the frames; where the per-frame budget
-    cannot land on the clip size, upstream runs (and the output is still upstream's)."""
+    """Whole-clip budgets that shrink, keep or grow the frames (sides under the factor, 32,
+    which upstream scales up first, included)."""
     video = clip(frames, height - height % 10, width - width % 10)
     kw = {"cap_pixels_per_frame": False, "do_sample_frames": False, "return_tensors": "pt"}
     expected = qwen3_video.Qwen3VLVideoProcessor()(video, **kw)
@@ -234,14 +234,22 @@ def test_qwen3vl_clip_budget_equals_upstream(frames, height, width, upstream_cal
         {k: v for k, v in got.items() if k != "video_metadata"},
         {k: v for k, v in expected.items() if k != "video_metadata"},
     )
-    assert upstream_calls in ([], ["Qwen3VLVideoProcessor"])
-    if height >= 360:  # budgets that shrink the frames: always ours
-        assert upstream_calls == []
+    assert upstream_calls == []
 
 
-def test_capped_videos_run_upstream(upstream_calls):
-    video = clip(6)
-    expected = qwen2_video.Qwen2VLVideoProcessor()(video, cap_pixels_per_frame=True)
+@pytest.mark.parametrize(
+    "cls, theirs", [("Qwen2VLVideoProcessor", qwen2_video), ("Qwen3VLVideoProcessor", qwen3_video)]
+)
+@pytest.mark.parametrize("frames", [4, 30])
+def test_capped_videos_equal_upstream(cls, theirs, frames, upstream_calls):
+    """qwen-vl-utils' per-frame cap (``cap_pixels_per_frame=True``), as each class applies it."""
+    video = clip(frames, 720, 1280)
+    kw = {"cap_pixels_per_frame": True, "do_sample_frames": False, "return_tensors": "pt"}
+    expected = getattr(theirs, cls)(max_video_tokens=300)(video, **kw)
     del upstream_calls[:]
-    assert_same(dt.Qwen2VLVideoProcessor()(video, cap_pixels_per_frame=True), expected)
-    assert upstream_calls == ["Qwen2VLVideoProcessor"]
+    got = getattr(dt, cls)(max_video_tokens=300)(video, **kw)
+    assert_same(
+        {k: v for k, v in got.items() if k != "video_metadata"},
+        {k: v for k, v in expected.items() if k != "video_metadata"},
+    )
+    assert upstream_calls == []

@@ -8,9 +8,9 @@ per distinct setting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -26,7 +26,7 @@ __all__ = [
     "LlavaSettings",
     "llava_images",
     "llava_videos",
-    "qwen_clip_videos",
+    "QwenVideoSettings",
     "qwen_images",
     "qwen_videos",
 ]
@@ -48,6 +48,16 @@ class QwenSettings:
     image_std: Triple
     resample: Union[str, int]
     compat: str
+
+
+@dataclass(frozen=True)
+class QwenVideoSettings:
+    """A Qwen2-VL / Qwen3-VL video call: the shared settings plus the budget rule."""
+
+    qwen: QwenSettings
+    budget: str  # "frame" (Qwen2-VL) or "clip" (Qwen3-VL)
+    cap_pixels_per_frame: Optional[bool]
+    max_video_tokens: int
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,25 @@ def _qwen(s: QwenSettings) -> qwen2vl.ImageProcessor:
 
 
 @lru_cache(maxsize=32)
+def _qwen_video(s: QwenVideoSettings) -> qwen2vl.VideoProcessor:
+    q = s.qwen
+    return qwen2vl.VideoProcessor(
+        min_pixels=q.min_pixels,
+        max_pixels=q.max_pixels,
+        budget=s.budget,
+        patch_size=q.patch_size,
+        temporal_patch_size=q.temporal_patch_size,
+        merge_size=q.merge_size,
+        image_mean=q.image_mean,
+        image_std=q.image_std,
+        resample=q.resample,
+        cap_pixels_per_frame=s.cap_pixels_per_frame,
+        max_video_tokens=s.max_video_tokens,
+        compat=q.compat,
+    )
+
+
+@lru_cache(maxsize=32)
 def _internvl(s: TileSettings) -> internvl.ImageProcessor:
     return internvl.ImageProcessor(
         image_size=s.image_size,
@@ -109,42 +138,11 @@ def qwen_images(settings: QwenSettings, images: Sequence[np.ndarray]) -> Arrays:
     return _qwen(settings)(list(images))
 
 
-def qwen_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Arrays:
-    """Qwen2-VL videos: every frame at its own size's ``smart_resize`` under the budget."""
-    return _qwen(settings).videos(list(videos))
-
-
-def qwen_clip_videos(settings: QwenSettings, videos: Sequence[np.ndarray]) -> Arrays:
-    """Qwen3-VL videos: one size per clip from the whole-clip budget
-    (:func:`qwen2vl.video_smart_resize`).
-
-    Each clip runs through a per-frame budget of ``budget / T`` (the same ``beta`` as the clip
-    rule), used only once the family's own plan is seen to land on the clip rule's size;
-    where it does not (some odd frame counts, tiny frames) the call is refused, so upstream
-    runs it. (Temporary until the family's ``VideoProcessor`` has the clip budget.)
-    """
-    values, grids = [], []
-    for v in videos:
-        t, h, w = v.shape[0], v.shape[1], v.shape[2]
-        size = qwen2vl.video_smart_resize(
-            t,
-            h,
-            w,
-            temporal_factor=settings.temporal_patch_size,
-            factor=settings.patch_size * settings.merge_size,
-            min_pixels=settings.min_pixels,
-            max_pixels=settings.max_pixels,
-        )
-        per_frame = replace(
-            settings, min_pixels=settings.min_pixels / t, max_pixels=settings.max_pixels / t
-        )
-        proc = _qwen(per_frame)
-        if tuple(proc.plan(h, w).resized) != tuple(size):
-            raise DynresError(f"no per-frame budget reproduces the clip size {size} of {v.shape}")
-        out = proc.videos([v])
-        values.append(out["pixel_values_videos"])
-        grids.append(out["video_grid_thw"])
-    return {"pixel_values_videos": np.concatenate(values), "video_grid_thw": np.concatenate(grids)}
+def qwen_videos(settings: QwenVideoSettings, videos: Sequence[np.ndarray]) -> Arrays:
+    """``pixel_values_videos`` (float32) and ``video_grid_thw`` (int64) of already sampled
+    videos, under the per-frame (Qwen2-VL) or whole-clip (Qwen3-VL) budget."""
+    out = _qwen_video(settings)(list(videos), do_sample_frames=False)
+    return {k: out[k] for k in ("pixel_values_videos", "video_grid_thw")}
 
 
 def internvl_images(settings: TileSettings, images: Sequence[np.ndarray]) -> Arrays:

@@ -238,9 +238,10 @@ class GotOcr2ImageProcessorPil(_DynresImages, got_pil.GotOcr2ImageProcessorPil):
 # (mypy) upstream spells out _preprocess's keywords; the mixin forwards **kwargs.
 class Qwen2VLVideoProcessor(_DynresVideos, qwen2_video.Qwen2VLVideoProcessor):  # type: ignore[misc]
     """transformers' ``Qwen2VLVideoProcessor`` (Qwen2/2.5-VL) with its pixels from dynres_fast
-    ``compat="torchvision"``; ``cap_pixels_per_frame=True`` runs upstream."""
+    ``qwen2vl.VideoProcessor`` (per-frame budget, ``cap_pixels_per_frame`` as upstream)."""
 
     __module__ = _MODULE
+    _dynres_budget = "frame"
     _dynres_settings = staticmethod(_hf_settings.qwen_video)
     _dynres_pixels = staticmethod(_hf_adapter.qwen_videos)
     _dynres_present = staticmethod(_as_tensors)
@@ -248,12 +249,13 @@ class Qwen2VLVideoProcessor(_DynresVideos, qwen2_video.Qwen2VLVideoProcessor):  
 
 # (mypy) upstream spells out _preprocess's keywords; the mixin forwards **kwargs.
 class Qwen3VLVideoProcessor(_DynresVideos, qwen3_video.Qwen3VLVideoProcessor):  # type: ignore[misc]
-    """transformers' ``Qwen3VLVideoProcessor`` with its pixels from dynres_fast (whole-clip
-    budget, ``compat="torchvision"``); ``cap_pixels_per_frame=True`` runs upstream."""
+    """transformers' ``Qwen3VLVideoProcessor`` with its pixels from dynres_fast
+    ``qwen2vl.VideoProcessor`` (whole-clip budget, ``cap_pixels_per_frame`` as upstream)."""
 
     __module__ = _MODULE
+    _dynres_budget = "clip"
     _dynres_settings = staticmethod(_hf_settings.qwen_video)
-    _dynres_pixels = staticmethod(_hf_adapter.qwen_clip_videos)
+    _dynres_pixels = staticmethod(_hf_adapter.qwen_videos)
     _dynres_present = staticmethod(_as_tensors)
 
 

@@ -13,7 +13,7 @@ from torchvision.transforms.v2 import functional as tvF
 from transformers.image_utils import ChannelDimension, PILImageResampling
 from transformers.utils import TensorType
 
-from ._hf_adapter import LlavaSettings, QwenSettings, TileSettings
+from ._hf_adapter import LlavaSettings, QwenSettings, QwenVideoSettings, TileSettings
 
 __all__ = ["llava", "qwen", "qwen_video", "square", "tiles"]
 
@@ -115,9 +115,17 @@ def square(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[TileSe
     return TileSettings(side, 1, 1, base[1], base[2], base[0], compat)
 
 
-def qwen_video(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[QwenSettings]:
-    """Qwen2-VL / Qwen3-VL videos: as :func:`qwen`, without the per-frame cap."""
-    return None if kw.get("cap_pixels_per_frame") else qwen(kw, compat)
+def qwen_video(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[QwenVideoSettings]:
+    """Qwen2-VL / Qwen3-VL videos: as :func:`qwen`, with the class's budget rule
+    (``proc._dynres_budget``) and upstream's per-frame cap (whose token budget upstream takes
+    from the instance, not the call)."""
+    base = qwen(kw, compat)
+    if base is None or proc is None:
+        return None
+    cap = kw.get("cap_pixels_per_frame")
+    return QwenVideoSettings(
+        base, proc._dynres_budget, None if cap is None else bool(cap), int(proc.max_video_tokens)
+    )
 
 
 def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSettings]:

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Tuple
 
 import numpy as np
 
-from ._images import _is_pil
+from ._images import is_pil
 
 __all__ = ["content_key", "settings_key"]
 
@@ -44,7 +44,7 @@ def _content(data: Any) -> Tuple[bytes, Any]:
     """(a description of the input's kind and shape, its content buffer)."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         return b"encoded", memoryview(data).cast("B")
-    if _is_pil(data):
+    if is_pil(data):
         header = f"pil:{data.mode}:{data.size}:{sorted(data.info.items())!r}"
         return header.encode(), data.tobytes()
     if type(data).__module__.startswith("torch"):
