@@ -12,8 +12,11 @@ Each path samples at fps 2 and returns the sampled frames as uint8:
 - ``PyAV full decode``: every frame decoded and converted to RGB, the sampled ones kept
   (the classic path, e.g. torchvision's ``read_video`` without holding every frame);
 - ``fetch_video``: qwen-vl-utils' whole ``fetch_video`` (decode + torchvision resize) with
-  its default backend, and ``from_file``: dynres_fast's ``VideoProcessor.from_file`` when it
-  exists, both for reference.
+  its default backend, for reference;
+- file to ``pixel_values_videos``: dynres_fast's ``qwen2vl.VideoProcessor().from_file`` (fps
+  2 sampling on) and ``VideoProcessor.qwen3_vl().from_file`` against transformers'
+  ``Qwen2VLVideoProcessor`` / ``Qwen3VLVideoProcessor`` given the path (they decode it
+  themselves, with torchcodec when it is installed); the outputs are identical.
 
 Each measurement runs in a fresh process: wall and CPU time of the call (CPU time sums the
 process's threads; on a shared machine it is the steadier number) and its peak RSS above
@@ -31,6 +34,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
@@ -125,10 +129,22 @@ def _fetch_video(path: str, threads: int) -> Any:
     return vp.fetch_video({"video": path, "fps": SAMPLE_FPS})
 
 
-def _from_file(path: str, threads: int) -> Any:
+def _from_file(path: str, threads: int, qwen3: bool) -> Any:
     from dynres_fast import qwen2vl
 
-    return qwen2vl.VideoProcessor().from_file(path, fps=SAMPLE_FPS)
+    if qwen3:
+        return qwen2vl.VideoProcessor.qwen3_vl().from_file(path, threads=threads)
+    proc = qwen2vl.VideoProcessor()
+    return proc.from_file(path, do_sample_frames=True, fps=SAMPLE_FPS, threads=threads)
+
+
+def _transformers(path: str, threads: int, qwen3: bool) -> Any:
+    import transformers
+
+    if qwen3:
+        return transformers.Qwen3VLVideoProcessor()(videos=path, return_tensors="np")
+    proc = transformers.Qwen2VLVideoProcessor()
+    return proc(videos=path, do_sample_frames=True, fps=SAMPLE_FPS, return_tensors="np")
 
 
 PATHS: dict[str, Callable[[str, int], Any]] = {
@@ -139,7 +155,10 @@ PATHS: dict[str, Callable[[str, int], Any]] = {
     "decord": _decord,
     "PyAV full decode": _pyav_full,
     "fetch_video (decode+resize)": _fetch_video,
-    "from_file (decode+process)": _from_file,
+    "from_file Qwen2.5-VL": lambda p, t: _from_file(p, t, False),
+    "Qwen2VLVideoProcessor(path)": lambda p, t: _transformers(p, t, False),
+    "from_file Qwen3-VL": lambda p, t: _from_file(p, t, True),
+    "Qwen3VLVideoProcessor(path)": lambda p, t: _transformers(p, t, True),
 }
 
 
@@ -164,10 +183,12 @@ def worker(method: str, path: str, threads: int) -> None:
     if isinstance(out, tuple):
         out = out[0]
     arr = out if isinstance(out, np.ndarray) else getattr(out, "numpy", lambda: None)()
-    if isinstance(out, dict):
-        arr = out.get("pixel_values_videos")
+    if isinstance(out, Mapping):
+        arr = np.asarray(out["pixel_values_videos"])
     nbytes = int(arr.nbytes) if arr is not None else 0
     frames = int(arr.shape[0]) if arr is not None and arr.ndim == 4 else -1
+    if isinstance(out, Mapping):  # frames after temporal padding: 2 per grid step
+        frames = 2 * int(np.asarray(out["video_grid_thw"])[0][0])
     row = {"s": seconds, "cpu": cpu, "peak": peak - before, "bytes": nbytes, "frames": frames}
     print(json.dumps(row))
 

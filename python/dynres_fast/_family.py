@@ -20,6 +20,7 @@ import numpy as np
 from ._choices import Normalisation, as_choice
 from ._coerce import as_int, as_int64_array
 from .errors import DynresError
+from .pool import OutputPool
 
 ConfigSource = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -89,12 +90,14 @@ class FamilyProcessor:
 
     Subclasses set ``_config`` (the family's frozen ``_core`` config) and ``_norm`` (mean,
     std, dtype, filter, compat) in their keyword-only constructor and implement
-    :meth:`_from_config` (a ``preprocessor_config.json`` → constructor keywords).
+    :meth:`_from_config` (a ``preprocessor_config.json`` → constructor keywords). Their
+    ``reuse_output`` keyword is read here (from the recorded keywords) by :meth:`_out`.
     """
 
     _config: Any
     _norm: Normalisation
     _kwargs: Dict[str, Any]
+    _pool: Optional[OutputPool]
 
     def __new__(cls, **kwargs: Any) -> FamilyProcessor:
         # The constructor keywords, so a processor pickles (DataLoader workers, Ray) by
@@ -156,9 +159,15 @@ class FamilyProcessor:
         return plans
 
     def _out(self, out: Optional[np.ndarray], shape: Tuple[int, ...]) -> np.ndarray:
-        """A fresh ``np.empty`` output in the storage type, or ``out`` checked and viewed."""
+        """The call's output in the storage type: ``out`` checked and viewed, else the
+        reused buffer (``reuse_output=True``), else a fresh ``np.empty``."""
         storage = self._norm.storage
         if out is None:
+            if self._kwargs.get("reuse_output"):
+                pool = self.__dict__.get("_pool")
+                if pool is None:
+                    pool = self._pool = OutputPool()
+                return pool.take(shape, storage)
             return np.empty(shape, storage)
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy array, got {type(out).__name__}")

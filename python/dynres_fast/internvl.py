@@ -161,6 +161,9 @@ class ImageProcessor(FamilyProcessor):
         compat: ``"pillow"`` / ``"pillow12"`` (slow processor, the Pillow pass-order rule)
             or ``"torchvision"`` (fast processor).
         dtype: ``"float32"``, ``"float16"``, ``"bfloat16"`` or ``"uint8"`` (raw tiles).
+        reuse_output: write every call into one reused output buffer instead of a fresh
+            array (no page faults on large outputs); each call then overwrites what the
+            previous call returned (see :mod:`dynres_fast.pool`).
     """
 
     def __init__(
@@ -176,6 +179,7 @@ class ImageProcessor(FamilyProcessor):
         resample: Any = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
+        reuse_output: bool = False,
     ) -> None:
         self.image_size = as_int("image_size", image_size)
         self.min_num = as_int("min_num", min_num)

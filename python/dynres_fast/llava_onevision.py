@@ -212,6 +212,9 @@ class ImageProcessor(FamilyProcessor):
             ``compat="torchvision"`` has only ``"bilinear"`` and ``"bicubic"``.
         compat: ``"pillow"`` / ``"pillow12"`` (slow processor) or ``"torchvision"`` (fast).
         dtype: as for the other processors.
+        reuse_output: write every call into one reused output buffer instead of a fresh
+            array (no page faults on large outputs); each call then overwrites what the
+            previous call returned (see :mod:`dynres_fast.pool`).
     """
 
     def __init__(
@@ -224,6 +227,7 @@ class ImageProcessor(FamilyProcessor):
         resample: Any = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
+        reuse_output: bool = False,
     ) -> None:
         self.pinpoints = as_pinpoints(image_grid_pinpoints)
         self.reference = as_choice("reference", reference, REFERENCES)

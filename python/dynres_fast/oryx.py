@@ -161,6 +161,9 @@ class ImageProcessor(FamilyProcessor):
             the ``VIDEO_RESIZE`` patch, as :func:`video_frame_size`.
         image_mean, image_std, resample, compat, dtype: as for the other processors
             (Oryx has no fast processor: ``compat`` is ``"pillow"`` or ``"pillow12"``).
+        reuse_output: write every call into one reused output buffer instead of a fresh
+            array (no page faults on large outputs); each call then overwrites what the
+            previous call returned (see :mod:`dynres_fast.pool`).
     """
 
     def __init__(
@@ -179,6 +182,7 @@ class ImageProcessor(FamilyProcessor):
         resample: Any = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
+        reuse_output: bool = False,
     ) -> None:
         self._params = {
             "max_res": as_int("max_res", max_res),

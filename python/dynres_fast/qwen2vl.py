@@ -299,6 +299,9 @@ class ImageProcessor(FamilyProcessor):
         dtype: ``"float32"`` (default), ``"float16"``, ``"bfloat16"`` (an
             ``ml_dtypes.bfloat16`` array when ml_dtypes is installed, else its uint16 bits)
             or ``"uint8"`` (raw patches in the same layout, to normalise on the GPU).
+        reuse_output: write every call into one reused output buffer instead of a fresh
+            array (no page faults on large outputs); each call then overwrites what the
+            previous call returned (see :mod:`dynres_fast.pool`).
     """
 
     def __init__(
@@ -316,6 +319,7 @@ class ImageProcessor(FamilyProcessor):
         resample: Union[str, int] = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
+        reuse_output: bool = False,
     ) -> None:
         self.patch_size = as_int("patch_size", patch_size)
         self.temporal_patch_size = as_int("temporal_patch_size", temporal_patch_size)

@@ -256,7 +256,8 @@ def _start_packet(index: _PacketIndex, packet: int, pts: int) -> int:
 
 
 class _Decoder:
-    """Sends one stream's packets to its decoder and collects the wanted frames."""
+    """One open container: reads its video packets, seeks, and decodes each packet with
+    non-reference frames skipped unless the packet is wanted."""
 
     def __init__(self, src: Any, desc: str, threads: int, skip_nonref: bool) -> None:
         self.src, self.desc, self.threads, self.skip_nonref = src, desc, threads, skip_nonref

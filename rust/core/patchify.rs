@@ -4,6 +4,14 @@
 //! the caller in the output's own type, so the kernel is a gather with no float work and
 //! the values are exactly what the reference's float pipeline produces for each byte.
 //! `T = u8` with the identity table gives raw patches for normalising later on a GPU.
+//!
+//! For float32 RGB output with the processors' patch sizes, the table is recognised as
+//! float32 arithmetic ([`affine`]) and the blocks are computed in AVX2 lanes instead
+//! ([`avx2`]), bit-identical to the gather, which stays the reference and the fallback.
+
+pub mod affine;
+#[cfg(target_arch = "x86_64")]
+pub mod avx2;
 
 use super::error::{invalid_arg, Error, Result};
 use super::image::{ImageRef, MAX_IMAGE_SIDE};
@@ -92,7 +100,7 @@ impl PatchLayout {
 /// # Errors
 /// Frames of different shapes, sides not multiples of the factor, a table shorter than
 /// `256 * channels`, or an `out` of the wrong length.
-pub fn patchify_into<T: Copy + Send + Sync>(
+pub fn patchify_into<T: Copy + Send + Sync + 'static>(
     frames: &[ImageRef<'_>],
     layout: PatchLayout,
     lut: &[T],
@@ -129,12 +137,141 @@ pub fn patchify_into<T: Copy + Send + Sync>(
             gt * gh * gw
         );
     }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(norm) = simd_norm(lut, c, layout.patch_size) {
+        // SAFETY: `simd_norm` only answers for `T = f32`, so this is the same slice.
+        let out = unsafe { &mut *(std::ptr::from_mut::<[T]>(out) as *mut [f32]) };
+        fill_rows(out, layout, gh, gw, row_len, |row, frame0, origin| {
+            write_row_simd(frames, frame0, layout, origin, &norm, row);
+        });
+        return Ok((gt, gh, gw));
+    }
+    patchify_scalar(frames, layout, lut, out, (gh, gw));
+    Ok((gt, gh, gw))
+}
+
+/// The reference writer: every value gathered from `lut` (inputs already checked).
+fn patchify_scalar<T: Copy + Send + Sync>(
+    frames: &[ImageRef<'_>],
+    layout: PatchLayout,
+    lut: &[T],
+    out: &mut [T],
+    (gh, gw): (usize, usize),
+) {
+    let c = frames[0].channels;
+    let (ps, tps) = (layout.patch_size, layout.temporal_patch_size);
+    fill_rows(
+        out,
+        layout,
+        gh,
+        gw,
+        layout.row_len(c),
+        |row, frame0, origin| {
+            write_row(frames, frame0, tps, origin, ps, c, lut, ps * ps, row);
+        },
+    );
+}
+
+/// The AVX2 lanes for `lut` when `T` is float32, the frames RGB, the patch side 14 or 16
+/// and the table exactly one of the normalisation orders; else `None`.
+#[cfg(target_arch = "x86_64")]
+fn simd_norm<T: 'static>(lut: &[T], channels: usize, ps: usize) -> Option<avx2::Norm> {
+    if channels != 3 || !(ps == 14 || ps == 16) {
+        return None;
+    }
+    rgb_lanes(lut)
+}
+
+/// The AVX2 lanes for an RGB table when `T` is float32 and the table is exactly one of the
+/// normalisation orders; else `None`.
+#[cfg(target_arch = "x86_64")]
+fn rgb_lanes<T: 'static>(lut: &[T]) -> Option<avx2::Norm> {
+    use std::any::TypeId;
+    if TypeId::of::<T>() != TypeId::of::<f32>() {
+        return None;
+    }
+    if !avx2::available() {
+        return None;
+    }
+    // SAFETY: `T` is `f32` (checked above), so the slice is reinterpreted as itself.
+    let lut = unsafe { std::slice::from_raw_parts(lut.as_ptr().cast::<f32>(), lut.len()) };
+    let params = affine::recover_all(lut, 3)?;
+    avx2::Norm::new(&params, lut)
+}
+
+/// Rescale + normalise of RGB rows into three planes (the families' `(3, h, w)` output):
+/// the table gathered, or the same values computed in AVX2 lanes for float32 tables that
+/// are one of the processors' orders (see [`affine`]).
+#[derive(Clone, Copy)]
+pub struct PlanarWriter<'a, T> {
+    lut: &'a [T],
+    #[cfg(target_arch = "x86_64")]
+    lanes: Option<avx2::Norm>,
+}
+
+impl<'a, T: Copy + 'static> PlanarWriter<'a, T> {
+    /// A writer for a `(3, 256)` table.
+    ///
+    /// # Errors
+    /// A table with fewer than 768 entries.
+    pub fn new(lut: &'a [T]) -> Result<Self> {
+        if lut.len() < 768 {
+            return invalid_arg!("lookup table has {} entries, need 3 x 256", lut.len());
+        }
+        Ok(Self {
+            lut,
+            #[cfg(target_arch = "x86_64")]
+            lanes: rgb_lanes(lut),
+        })
+    }
+
+    /// One RGB row (`px`, 3 bytes per pixel) into the three plane rows, which are as long as
+    /// the row has pixels.
+    pub fn row_into(&self, px: &[u8], d0: &mut [T], d1: &mut [T], d2: &mut [T]) {
+        let n = px.len() / 3;
+        assert!(d0.len() == n && d1.len() == n && d2.len() == n);
+        #[allow(unused_mut)]
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(norm) = &self.lanes {
+            let f32s = |d: &mut [T]| {
+                // SAFETY: lanes exist only for `T = f32`, so this is the same slice.
+                unsafe { &mut *(std::ptr::from_mut::<[T]>(d) as *mut [f32]) }
+            };
+            // SAFETY: lanes are only built when AVX2 and FMA are available.
+            done = unsafe { avx2::planes_row(px, norm, [f32s(d0), f32s(d1), f32s(d2)]) };
+        }
+        let (t0, t1, t2) = (&self.lut[..256], &self.lut[256..512], &self.lut[512..768]);
+        for (((p, a), b), c) in px[3 * done..]
+            .chunks_exact(3)
+            .zip(&mut d0[done..])
+            .zip(&mut d1[done..])
+            .zip(&mut d2[done..])
+        {
+            *a = t0[usize::from(p[0])];
+            *b = t1[usize::from(p[1])];
+            *c = t2[usize::from(p[2])];
+        }
+    }
+}
+
+/// Calls `write(row, first_frame, (y0, x0))` for every output row, in bands of merge
+/// windows that may run on several threads.
+fn fill_rows<T: Send, F>(
+    out: &mut [T],
+    layout: PatchLayout,
+    gh: usize,
+    gw: usize,
+    row_len: usize,
+    write: F,
+) where
+    F: Fn(&mut [T], usize, (usize, usize)) + Sync + Send,
+{
     let (ps, tps, m) = (
         layout.patch_size,
         layout.temporal_patch_size,
         layout.merge_size,
     );
-    let plane = ps * ps;
     // One unit = the rows of one (frame group, merge-window row); units are independent,
     // so a big image's units can be written by several threads.
     let (units_per_t, unit_len) = (gh / m, (gw / m) * m * m * row_len);
@@ -147,14 +284,61 @@ pub fn patchify_into<T: Copy + Send + Sync>(
                 for ih in 0..m {
                     for iw in 0..m {
                         let row = rows.next().expect("a band holds whole units");
-                        let (y0, x0) = ((bh * m + ih) * ps, (bw * m + iw) * ps);
-                        write_row(frames, t * tps, tps, (y0, x0), ps, c, lut, plane, row);
+                        write(row, t * tps, ((bh * m + ih) * ps, (bw * m + iw) * ps));
                     }
                 }
             }
         }
     });
-    Ok((gt, gh, gw))
+}
+
+/// [`write_row`] for float32 RGB in AVX2 lanes: the temporal slots that repeat one frame (a
+/// still image, a clip's padded end) get each vector stored into all of them at once.
+#[cfg(target_arch = "x86_64")]
+fn write_row_simd(
+    frames: &[ImageRef<'_>],
+    frame0: usize,
+    layout: PatchLayout,
+    origin: (usize, usize),
+    norm: &avx2::Norm,
+    row: &mut [f32],
+) {
+    let (ps, tps) = (layout.patch_size, layout.temporal_patch_size);
+    let plane = ps * ps;
+    let chan_len = tps * plane;
+    assert!(row.len() == 3 * chan_len);
+    let (y0, x0) = origin;
+    let last = frames.len() - 1;
+    let mut tt = 0;
+    while tt < tps {
+        // Frame indices only grow with the slot, so equal ones are consecutive slots.
+        let fi = (frame0 + tt).min(last);
+        let slots = (tt..tps)
+            .take_while(|&s| (frame0 + s).min(last) == fi)
+            .count();
+        let frame = &frames[fi];
+        assert!(y0 + ps <= frame.height && x0 + ps <= frame.width && frame.channels == 3);
+        let base = row.as_mut_ptr();
+        let mut s = 0;
+        while s < slots {
+            let n = (slots - s).min(2);
+            let dst: [*mut f32; 3] =
+                std::array::from_fn(|ch| base.wrapping_add(ch * chan_len + (tt + s) * plane));
+            // SAFETY: `simd_norm` returned lanes only when AVX2 and FMA are present; the
+            // block lies inside the frame (asserted); each channel's `n` slots of `plane`
+            // floats from `dst[ch]` end at `ch·chan_len + (tt + s + n)·plane ≤ row.len()`.
+            unsafe {
+                match (ps, n) {
+                    (14, 1) => avx2::write_block::<14, 1>(frame, origin, norm, dst),
+                    (14, _) => avx2::write_block::<14, 2>(frame, origin, norm, dst),
+                    (_, 1) => avx2::write_block::<16, 1>(frame, origin, norm, dst),
+                    _ => avx2::write_block::<16, 2>(frame, origin, norm, dst),
+                }
+            }
+            s += n;
+        }
+        tt += slots;
+    }
 }
 
 /// One output row: for each channel and temporal slot, the `ps × ps` block at `(y0, x0)`.
@@ -302,6 +486,121 @@ mod tests {
         patchify_into(&views, layout, &identity_lut(), &mut out).unwrap();
         crate::core::par::set_num_threads(1);
         assert_eq!(out, reference(&frames, h, w, layout));
+    }
+
+    /// The processors' tables in NumPy's order: slow (`f32(v / 255)` in f64, then
+    /// normalise) and fused (`(v - 255·mean) / (255·std)`), as `_lut.py` builds them.
+    fn float_tables() -> Vec<Vec<f32>> {
+        let sets: [[(f32, f32); 3]; 3] = [
+            [
+                (0.481_454_66, 0.268_629_54),
+                (0.457_827_5, 0.261_302_6),
+                (0.408_210_73, 0.275_777_1),
+            ],
+            [(0.485, 0.229), (0.456, 0.224), (0.406, 0.225)],
+            [(0.5, 0.5), (0.0, 1.0), (0.9, 0.05)],
+        ];
+        let mut out = Vec::new();
+        for set in sets {
+            let slow = set
+                .iter()
+                .flat_map(|&(m, s)| {
+                    (0..256).map(move |v| (((f64::from(v) / 255.0) as f32) - m) / s)
+                })
+                .collect();
+            let fast = set
+                .iter()
+                .flat_map(|&(m, s)| (0..256).map(move |v| (v as f32 - m * 255.0) / (s * 255.0)))
+                .collect();
+            out.push(slow);
+            out.push(fast);
+        }
+        out
+    }
+
+    #[test]
+    fn simd_writer_matches_the_gather_bit_for_bit() {
+        let mut seed = 11u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 24) as u8
+        };
+        // (frames, h, w, patch, temporal, merge): still images, clips with padded ends,
+        // odd temporal sizes, and blocks touching the image's last byte.
+        for &(nf, h, w, ps, tps, m) in &[
+            (1, 28, 28, 14, 2, 2),
+            (1, 56, 84, 14, 2, 2),
+            (3, 28, 56, 14, 2, 2),
+            (2, 32, 64, 16, 2, 2),
+            (5, 32, 32, 16, 2, 2),
+            (4, 42, 28, 14, 3, 1),
+            (1, 16, 48, 16, 1, 1),
+        ] {
+            let frames: Vec<Vec<u8>> = (0..nf)
+                .map(|_| (0..h * w * 3).map(|_| next()).collect())
+                .collect();
+            let views: Vec<ImageRef> = frames
+                .iter()
+                .map(|f| ImageRef::new(f, h, w, 3).unwrap())
+                .collect();
+            let layout = PatchLayout {
+                patch_size: ps,
+                temporal_patch_size: tps,
+                merge_size: m,
+            };
+            let (gt, gh, gw) = layout.grid(nf, h, w).unwrap();
+            let n = gt * gh * gw * layout.row_len(3);
+            for mut lut in float_tables() {
+                #[cfg(target_arch = "x86_64")]
+                if avx2::available() {
+                    assert!(
+                        simd_norm(&lut, 3, ps).is_some(),
+                        "lanes for a processor table"
+                    );
+                }
+                for perturb in [false, true] {
+                    if perturb {
+                        // Not an affine table any more: the gather must be used.
+                        lut[300] = lut[301];
+                    }
+                    let mut fast = vec![0f32; n];
+                    let mut slow = vec![1f32; n];
+                    patchify_into(&views, layout, &lut, &mut fast).unwrap();
+                    patchify_scalar(&views, layout, &lut, &mut slow, (gh, gw));
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&fast),
+                        bits(&slow),
+                        "case {nf} {h}x{w} ps{ps} tps{tps}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn planar_writer_matches_the_gather_bit_for_bit() {
+        let px: Vec<u8> = (0..3 * 101).map(|i| (i * 37 % 256) as u8).collect();
+        for lut in float_tables() {
+            let w = PlanarWriter::new(&lut).unwrap();
+            #[cfg(target_arch = "x86_64")]
+            if avx2::available() {
+                assert!(w.lanes.is_some(), "lanes for a processor table");
+            }
+            for n in [0, 1, 15, 16, 17, 48, 101] {
+                let mut d = vec![vec![0f32; n]; 3];
+                let [d0, d1, d2] = &mut d[..] else {
+                    unreachable!()
+                };
+                w.row_into(&px[..3 * n], d0, d1, d2);
+                for (ch, plane) in d.iter().enumerate() {
+                    for (x, v) in plane.iter().enumerate() {
+                        let want = lut[ch * 256 + usize::from(px[3 * x + ch])];
+                        assert_eq!(v.to_bits(), want.to_bits(), "n {n} ch {ch} x {x}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -151,7 +151,7 @@ macro_rules! with_pixels {
 pub(crate) use with_pixels;
 
 /// The pixel settings of a family for a `(3, 256)` table.
-pub(crate) fn pixels<'a, T: Element + Copy>(
+pub(crate) fn pixels<'a, T: Element + Copy + 'static>(
     table: &'a numpy::PyReadonlyArray2<'_, T>,
     resampling: Resampling,
 ) -> PyResult<crate::core::models::pipeline::Pixels<'a, T>> {

@@ -394,7 +394,7 @@ impl Family for InternVL {
             tokens_per_tile: p.tokens_per_tile(),
         })
     }
-    fn image_into<T: Copy + Send + Sync>(
+    fn image_into<T: Copy + Send + Sync + 'static>(
         &self,
         img: &ImageRef<'_>,
         plan: &InternVLPlan,

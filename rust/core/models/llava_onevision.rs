@@ -321,7 +321,7 @@ impl Family for LlavaOnevision {
             num_tokens: BASE_TOKENS + fh * (fw + 1),
         })
     }
-    fn image_into<T: Copy + Send + Sync>(
+    fn image_into<T: Copy + Send + Sync + 'static>(
         &self,
         img: &ImageRef<'_>,
         plan: &LlavaOnevisionPlan,
@@ -386,7 +386,7 @@ impl Plan for LlavaOnevisionPlan {
 ///
 /// # Errors
 /// Invalid images or a wrongly sized `out`.
-pub fn multi_image_into<T: Copy + Send + Sync>(
+pub fn multi_image_into<T: Copy + Send + Sync + 'static>(
     images: &[ImageRef<'_>],
     background: [u8; 3],
     px: Pixels<'_, T>,
@@ -406,7 +406,7 @@ pub fn multi_image_into<T: Copy + Send + Sync>(
     })
 }
 
-fn pad_square_squash<T: Copy>(
+fn pad_square_squash<T: Copy + 'static>(
     img: &ImageRef<'_>,
     background: [u8; 3],
     side: usize,

@@ -113,7 +113,7 @@ pub trait Family: Sync {
     ///
     /// # Errors
     /// Invalid images or an `out` of the wrong length.
-    fn image_into<T: Copy + Send + Sync>(
+    fn image_into<T: Copy + Send + Sync + 'static>(
         &self,
         image: &ImageRef<'_>,
         plan: &Self::Plan,
@@ -164,7 +164,7 @@ pub fn slot_len<F: Family>(plans: &[&F::Plan]) -> Result<Vec<usize>> {
 ///
 /// # Errors
 /// Invalid images (naming the image) or an `out` of the wrong length.
-pub fn images_into<F: Family, T: Copy + Send + Sync + Default>(
+pub fn images_into<F: Family, T: Copy + Send + Sync + Default + 'static>(
     family: &F,
     jobs: &[(ImageRef<'_>, F::Plan)],
     px: Pixels<'_, T>,

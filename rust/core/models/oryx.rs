@@ -210,7 +210,7 @@ impl Family for Oryx {
         image_plan(height, width, &self.image)
     }
 
-    fn image_into<T: Copy + Send + Sync>(
+    fn image_into<T: Copy + Send + Sync + 'static>(
         &self,
         img: &ImageRef<'_>,
         plan: &OryxPlan,

@@ -1,6 +1,7 @@
 //! The shared pixel pipeline of every family: RGB conversion (Pillow's `convert("RGB")`),
 //! resizes exact to the chosen target ([`Resampling`]: Pillow or torchvision), and the
-//! rescale+normalise table ([`Tables`]) gathered straight into planar `(c, h, w)` output
+//! rescale+normalise table ([`Tables`]: gathered, or the same values in SIMD lanes)
+//! written straight into planar `(c, h, w)` output
 //! (InternVL, LLaVA-OneVision, Oryx) or fed to the patch writer (Qwen2-VL,
 //! [`crate::core::patchify`]).
 //!
@@ -14,6 +15,7 @@ use crate::core::error::{invalid_arg, Result};
 use crate::core::image::ImageRef;
 use crate::core::ops::to_rgb;
 use crate::core::par;
+use crate::core::patchify::PlanarWriter;
 use crate::core::resize::{resize, Compat, Filter};
 
 /// How a family's pixels are produced: the resize and the normalisation table.
@@ -30,9 +32,11 @@ pub struct Pixels<'a, T> {
 pub struct Tables<'a, T> {
     t: [&'a [T; 256]; 3],
     raw: &'a [T],
+    /// Whole rows into planes: the gather, or SIMD lanes for float32 processor tables.
+    rows: PlanarWriter<'a, T>,
 }
 
-impl<'a, T: Copy> Tables<'a, T> {
+impl<'a, T: Copy + 'static> Tables<'a, T> {
     /// Borrows the first 768 entries of `lut` as three channel tables.
     ///
     /// # Errors
@@ -49,6 +53,7 @@ impl<'a, T: Copy> Tables<'a, T> {
         Ok(Self {
             t: [ch(0), ch(1), ch(2)],
             raw: &lut[..768],
+            rows: PlanarWriter::new(lut)?,
         })
     }
 
@@ -67,13 +72,14 @@ impl<'a, T: Copy> Tables<'a, T> {
 
 /// One RGB row into three plane rows of equal length.
 #[inline]
-fn row_into<T: Copy>(px: &[u8], t: &Tables<'_, T>, d0: &mut [T], d1: &mut [T], d2: &mut [T]) {
-    let [t0, t1, t2] = t.t;
-    for (((p, a), b), c) in px.chunks_exact(3).zip(d0).zip(d1).zip(d2) {
-        *a = t0[usize::from(p[0])];
-        *b = t1[usize::from(p[1])];
-        *c = t2[usize::from(p[2])];
-    }
+fn row_into<T: Copy + 'static>(
+    px: &[u8],
+    t: &Tables<'_, T>,
+    d0: &mut [T],
+    d1: &mut [T],
+    d2: &mut [T],
+) {
+    t.rows.row_into(px, d0, d1, d2);
 }
 
 /// Where an RGB image sits on a larger canvas and what fills the rest.
@@ -93,7 +99,7 @@ pub(crate) const AT_ORIGIN: Placement = Placement {
 
 /// Writes the `[top, left, h, w]` window of the canvas `src` is placed on as planar
 /// `(3, h, w)` values; canvas pixels outside `src` take the background.
-pub(crate) fn window_into<T: Copy>(
+pub(crate) fn window_into<T: Copy + 'static>(
     src: &ImageRef<'_>,
     at: Placement,
     window: [usize; 4],
@@ -142,7 +148,11 @@ pub(crate) fn window_into<T: Copy>(
     Ok(())
 }
 
-pub(crate) fn whole<T: Copy>(img: &ImageRef<'_>, t: &Tables<'_, T>, out: &mut [T]) -> Result<()> {
+pub(crate) fn whole<T: Copy + 'static>(
+    img: &ImageRef<'_>,
+    t: &Tables<'_, T>,
+    out: &mut [T],
+) -> Result<()> {
     window_into(img, AT_ORIGIN, [0, 0, img.height, img.width], t, out)
 }
 
@@ -224,7 +234,7 @@ pub type SizedFrames<'a> = (Vec<ImageRef<'a>>, (usize, usize));
 ///
 /// # Errors
 /// Invalid frames (naming video and frame) or a wrongly sized `out`.
-pub fn squashed_frames_into<T: Copy + Send + Sync>(
+pub fn squashed_frames_into<T: Copy + Send + Sync + 'static>(
     videos: &[SizedFrames<'_>],
     px: Pixels<'_, T>,
     out: &mut [T],
@@ -244,7 +254,7 @@ pub fn squashed_frames_into<T: Copy + Send + Sync>(
     })
 }
 
-fn squash_one<T: Copy>(
+fn squash_one<T: Copy + 'static>(
     frame: &ImageRef<'_>,
     h: usize,
     w: usize,

@@ -256,7 +256,7 @@ impl Family for Qwen2VL {
         Ok(self.plan_for(resized, None))
     }
 
-    fn image_into<T: Copy + Send + Sync>(
+    fn image_into<T: Copy + Send + Sync + 'static>(
         &self,
         image: &ImageRef<'_>,
         plan: &Qwen2VLPlan,
@@ -275,7 +275,7 @@ pub type VideoJob<'a> = (Vec<ImageRef<'a>>, Qwen2VLPlan);
 ///
 /// # Errors
 /// Invalid frames (naming the video) or an `out` of the wrong length.
-pub fn videos_into<T: Copy + Send + Sync>(
+pub fn videos_into<T: Copy + Send + Sync + 'static>(
     family: &Qwen2VL,
     videos: &[VideoJob<'_>],
     px: Pixels<'_, T>,
@@ -289,7 +289,7 @@ pub fn videos_into<T: Copy + Send + Sync>(
     })
 }
 
-fn frames_into<T: Copy + Send + Sync>(
+fn frames_into<T: Copy + Send + Sync + 'static>(
     frames: &[ImageRef<'_>],
     plan: &Qwen2VLPlan,
     layout: PatchLayout,

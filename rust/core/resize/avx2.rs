@@ -327,17 +327,26 @@ unsafe fn horizontal_px<const C: usize, const NARROW: bool>(
             let (s01, s23) = (pair_sum(t[0], t[1]), pair_sum(t[2], t[3]));
             // Dwords 0, 4, 1, 5 now hold the clamped pixels of rows 0, 1, 2, 3.
             let b = _mm256_packus_epi16(_mm256_packs_epi32(s01, s23), _mm256_setzero_si256());
-            let mut px = [0i32; 8];
-            _mm256_storeu_si256(px.as_mut_ptr().cast(), b);
-            for (r, &lane) in [0usize, 4, 1, 5].iter().enumerate().take(n) {
-                let o = (y + r) * row_out + x * C;
-                let bytes = px[lane].to_le_bytes();
-                if C == 4 || x + 1 < out_w {
-                    // A 3-channel pixel's fourth byte lands on the next pixel of the same
-                    // row, which the next iteration of `x` overwrites.
-                    dst[o..o + 4].copy_from_slice(&bytes);
-                } else {
-                    dst[o..o + C].copy_from_slice(&bytes[..C]);
+            let lanes = [
+                _mm256_extract_epi32::<0>(b),
+                _mm256_extract_epi32::<4>(b),
+                _mm256_extract_epi32::<1>(b),
+                _mm256_extract_epi32::<5>(b),
+            ];
+            if n == 4 && (C == 4 || x + 1 < out_w) {
+                // A 3-channel pixel's fourth byte lands on the next pixel of the same
+                // row, which the next iteration of `x` overwrites.
+                let o = y * row_out + x * C;
+                assert!(o + 3 * row_out + 4 <= dst.len());
+                // SAFETY: the assert bounds the four 4-byte writes, rows 0-3 at `o`.
+                for (r, v) in lanes.iter().enumerate() {
+                    std::ptr::write_unaligned(dst.as_mut_ptr().add(o + r * row_out).cast(), *v);
+                }
+            } else {
+                for (r, v) in lanes.iter().enumerate().take(n) {
+                    let o = (y + r) * row_out + x * C;
+                    let k = if C == 4 || x + 1 < out_w { 4 } else { C };
+                    dst[o..o + k].copy_from_slice(&v.to_le_bytes()[..k]);
                 }
             }
         }
