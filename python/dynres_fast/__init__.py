@@ -2,6 +2,7 @@
 
 from . import (
     batch,
+    cache,
     internvl,
     io,
     llava_onevision,
@@ -11,6 +12,7 @@ from . import (
     pack,
     qwen2vl,
     rope,
+    transformers,  # cheap: transformers itself is imported only when its classes are used
     video,
 )
 from ._coerce import as_int as _as_int
@@ -35,6 +37,7 @@ __all__ = [
     "VideoDecodeError",
     "__version__",
     "batch",
+    "cache",
     "get_num_threads",
     "internvl",
     "io",
@@ -46,6 +49,7 @@ __all__ = [
     "qwen2vl",
     "rope",
     "set_num_threads",
+    "transformers",
     "video",
 ]
 

@@ -1,0 +1,152 @@
+"""Reads transformers' resolved processor kwargs into the settings our kernels take.
+
+Each reader returns None when the call selects something our kernels do not reproduce
+exactly; the caller then runs upstream's implementation. Imports transformers and torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+from torchvision.transforms.v2 import functional as tvF
+from transformers.image_utils import ChannelDimension, PILImageResampling
+from transformers.utils import TensorType
+
+from ._hf_adapter import LlavaSettings, QwenSettings, QwenVideoSettings, TileSettings
+
+__all__ = ["llava", "qwen", "qwen_video", "square", "tiles"]
+
+_RETURN_TENSORS = (None, "pt", "np", TensorType.PYTORCH, TensorType.NUMPY)
+_TORCHVISION_FILTERS = {
+    PILImageResampling.BILINEAR: "bilinear",
+    PILImageResampling.BICUBIC: "bicubic",
+    tvF.InterpolationMode.BILINEAR: "bilinear",
+    tvF.InterpolationMode.BICUBIC: "bicubic",
+}
+_PILLOW_FILTERS = {f: f.name.lower() for f in PILImageResampling}
+Normalise = Tuple[str, Tuple[float, float, float], Tuple[float, float, float]]
+
+
+def _filter(resample: Any, compat: str) -> Optional[str]:
+    """Our name for upstream's ``resample``, or None where the backend's filter is not ours."""
+    table: Dict[Any, str] = _TORCHVISION_FILTERS if compat == "torchvision" else _PILLOW_FILTERS
+    try:
+        return table.get(resample)
+    except TypeError:  # unhashable
+        return None
+
+
+def _triple(value: Any) -> Optional[Tuple[float, float, float]]:
+    if isinstance(value, (int, float)):
+        return (float(value),) * 3
+    if isinstance(value, (tuple, list)) and len(value) == 3:
+        return (float(value[0]), float(value[1]), float(value[2]))
+    return None
+
+
+def _normalise(kw: Dict[str, Any], compat: str) -> Optional[Normalise]:
+    """(filter, mean, std) when resize + rescale by 1/255 + normalise on the CPU is asked for,
+    with outputs in a format our kernels write; else None."""
+    resample = _filter(kw.get("resample"), compat)
+    mean, std = _triple(kw.get("image_mean")), _triple(kw.get("image_std"))
+    device = kw.get("device")
+    if (
+        not (kw.get("do_resize") and kw.get("do_rescale") and kw.get("do_normalize"))
+        or kw.get("rescale_factor") != 1 / 255
+        or resample is None
+        or mean is None
+        or std is None
+        or (device is not None and torch.device(device).type != "cpu")
+        or kw.get("return_tensors") not in _RETURN_TENSORS
+        or kw.get("data_format") not in (None, ChannelDimension.FIRST)
+    ):
+        return None
+    return resample, mean, std
+
+
+def qwen(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[QwenSettings]:
+    """Qwen2-VL images and videos: a ``shortest_edge`` / ``longest_edge`` pixel budget."""
+    base, size = _normalise(kw, compat), kw.get("size")
+    if base is None or size is None or not size.shortest_edge or not size.longest_edge:
+        return None
+    return QwenSettings(
+        min_pixels=size.shortest_edge,
+        max_pixels=size.longest_edge,
+        patch_size=int(kw["patch_size"]),
+        temporal_patch_size=int(kw["temporal_patch_size"]),
+        merge_size=int(kw["merge_size"]),
+        image_mean=base[1],
+        image_std=base[2],
+        resample=base[0],
+        compat=compat,
+    )
+
+
+def _side(kw: Dict[str, Any]) -> Optional[int]:
+    size = kw.get("size")
+    if size is None or not size.height or size.height != size.width:
+        return None
+    return int(size.height)
+
+
+def tiles(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[TileSettings]:
+    """GotOcr2 (InternVL) images: square tiles of ``size``, ``crop_to_patches`` grids."""
+    base, side = _normalise(kw, compat), _side(kw)
+    if base is None or side is None:
+        return None
+    crop = bool(kw.get("crop_to_patches"))
+    return TileSettings(
+        image_size=side,
+        min_num=int(kw["min_patches"]) if crop else 1,
+        max_num=int(kw["max_patches"]) if crop else 1,
+        image_mean=base[1],
+        image_std=base[2],
+        resample=base[0],
+        compat=compat,
+    )
+
+
+def square(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[TileSettings]:
+    """InternVL videos: every frame squashed to one square ``size`` tile."""
+    base, side = _normalise(kw, compat), _side(kw)
+    if base is None or side is None or kw.get("do_center_crop"):
+        return None
+    return TileSettings(side, 1, 1, base[1], base[2], base[0], compat)
+
+
+def qwen_video(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[QwenVideoSettings]:
+    """Qwen2-VL / Qwen3-VL videos: as :func:`qwen`, with the class's budget rule
+    (``proc._dynres_budget``) and upstream's per-frame cap (whose token budget upstream takes
+    from the instance, not the call)."""
+    base = qwen(kw, compat)
+    if base is None or proc is None:
+        return None
+    cap = kw.get("cap_pixels_per_frame")
+    return QwenVideoSettings(
+        base, proc._dynres_budget, None if cap is None else bool(cap), int(proc.max_video_tokens)
+    )
+
+
+def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSettings]:
+    """LLaVA-OneVision images: 384-pixel crops over ``image_grid_pinpoints``. The padding
+    colour of multi-image prompts is upstream's instance ``image_mean``, so a call-time
+    ``image_mean`` different from it runs upstream."""
+    base, side = _normalise(kw, compat), _side(kw)
+    crop = kw.get("crop_size")
+    pinpoints = kw.get("image_grid_pinpoints")
+    if (
+        base is None
+        or side != 384
+        or (crop is not None and crop.height not in (None, 384))
+        or kw.get("do_center_crop")
+        or not isinstance(pinpoints, (list, tuple))
+        or proc is None
+        or _triple(proc.image_mean) != base[1]
+    ):
+        return None
+    try:
+        points = tuple((int(a), int(b)) for a, b in pinpoints)
+    except (TypeError, ValueError):
+        return None
+    return LlavaSettings(points, base[1], base[2], base[0], compat, bool(kw.get("do_pad")))
