@@ -167,7 +167,7 @@ impl Family for Pixtral {
     }
 
     /// The resized image's planes, unpadded (`do_pad=False`).
-    fn image_into<T: Copy + Send + Sync>(
+    fn image_into<T: Copy + Send + Sync + 'static>(
         &self,
         img: &ImageRef<'_>,
         plan: &PixtralPlan,
@@ -190,7 +190,7 @@ impl Family for Pixtral {
 /// # Errors
 /// Invalid images (naming the image), a plan larger than the canvas, or a wrongly sized
 /// `out`.
-pub fn padded_into<T: Copy + Send + Sync + Default>(
+pub fn padded_into<T: Copy + Send + Sync + Default + 'static>(
     jobs: &[(ImageRef<'_>, PixtralPlan)],
     canvas: (usize, usize),
     px: Pixels<'_, T>,
@@ -204,7 +204,7 @@ pub fn padded_into<T: Copy + Send + Sync + Default>(
     })
 }
 
-fn padded_one<T: Copy + Default>(
+fn padded_one<T: Copy + Default + 'static>(
     img: &ImageRef<'_>,
     plan: &PixtralPlan,
     (ch, cw): (usize, usize),
