@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import math
 from typing import Any, Optional, Sequence, Tuple
 
@@ -96,6 +98,39 @@ TORCHVISION_FILTERS = ("bilinear", "bicubic")
 SLOW_COMPATS = ("pillow", "pillow12")
 #: Slow processors, or the fast (torchvision) one.
 ALL_COMPATS = ("pillow", "pillow12", "torchvision")
+
+
+#: The transformers releases whose rules can be followed where releases differ (today:
+#: alpha, which 4.x drops and 5.x composites onto white).
+REFERENCES = ("transformers5", "transformers4")
+
+
+@functools.lru_cache(maxsize=1)
+def default_reference() -> str:
+    """``"transformers4"`` when transformers 4.x or older is installed, else
+    ``"transformers5"`` (also when transformers is absent). Reads the installed version's
+    metadata; transformers itself is not imported."""
+    try:
+        major = int(importlib.metadata.version("transformers").split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return "transformers5"
+    return "transformers4" if major <= 4 else "transformers5"
+
+
+def as_reference(value: Any) -> str:
+    """``None`` (the installed transformers' major version, see :func:`default_reference`)
+    or one of :data:`REFERENCES`."""
+    return default_reference() if value is None else as_choice("reference", value, REFERENCES)
+
+
+def alpha_rule(reference: str, compat: str) -> str:
+    """How RGB conversion treats the alpha of an RGBA array (the core's ``Alpha`` names):
+    ``"drop"`` for transformers 4.x, onto white for 5.x — ``"white_torch"`` (float32,
+    truncated) in its torchvision backend (``compat="torchvision"``), else ``"white"``
+    (rounded)."""
+    if reference == "transformers4":
+        return "drop"
+    return "white_torch" if compat == "torchvision" else "white"
 
 
 def as_resample(value: Any, compat: str) -> str:

@@ -1,4 +1,12 @@
-"""Image and video input normalisation: PIL images and arrays to C-contiguous uint8 HWC."""
+"""Image and video input normalisation: PIL images and arrays to C-contiguous uint8 HWC.
+
+``alpha`` arguments name what RGB conversion does with transparency (see
+``_choices.alpha_rule``): ``"drop"`` (transformers 4.x, Pillow's ``convert("RGB")``), or
+composite onto white as transformers 5.x does — ``"white"`` rounded, ``"white_torch"``
+as its torchvision backend does for arrays. PIL images with transparency are composited
+with Pillow's ``alpha_composite`` arithmetic under both white rules, as 5.x does in both
+backends.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from typing import Any, List, Sequence
 
 import numpy as np
 
+from . import _core
 from .errors import InvalidImageError
 
 _CHANNELS = (1, 3, 4)
@@ -47,23 +56,42 @@ def as_pixels(image: Any, what: str = "image") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def as_image(image: Any, index: int = 0) -> np.ndarray:
+def _has_transparency(image: Any) -> bool:
+    """An alpha band (RGBA, LA, PA, ...) or a transparency entry (P or L/RGB colour key)."""
+    return "A" in image.getbands() or image.info.get("transparency") is not None
+
+
+def pil_to_rgb(image: Any, alpha: str) -> np.ndarray:
+    """A PIL image of any mode as ``(H, W, 3)`` uint8: ``convert("RGB")``, or, unless
+    ``alpha == "drop"`` and when it has transparency, ``convert("RGBA")`` composited onto
+    white (Pillow's ``alpha_composite`` arithmetic)."""
+    if alpha != "drop" and _has_transparency(image):
+        return _core.to_rgb(np.asarray(image.convert("RGBA")), "white")
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+
+
+def as_image(image: Any, index: int = 0, alpha: str = "drop") -> np.ndarray:
     """Returns ``image`` as a C-contiguous uint8 ``(H, W, C)`` array, C in (1, 3, 4).
 
-    PIL images of any mode go through ``convert("RGB")`` (as transformers does). Gray
-    ``(H, W)`` arrays become ``(H, W, 1)``. Otherwise as :func:`as_pixels`.
+    PIL images of any mode become RGB (:func:`pil_to_rgb`); RGBA arrays become RGB by
+    ``alpha`` unless it is ``"drop"`` (the kernels drop alpha themselves). Gray ``(H, W)``
+    arrays become ``(H, W, 1)``. Otherwise as :func:`as_pixels`.
     """
-    if _is_pil(image) and image.mode != "RGB":
-        image = image.convert("RGB")
+    if _is_pil(image):
+        image = pil_to_rgb(image, alpha)
     arr = as_pixels(image, f"image {index}")
-    return arr[:, :, None] if arr.ndim == 2 else arr
+    if arr.ndim == 2:
+        return arr[:, :, None]
+    if arr.shape[2] == 4 and alpha != "drop":
+        return _core.to_rgb(arr, alpha)
+    return arr
 
 
-def as_video(video: Any, index: int = 0) -> np.ndarray:
+def as_video(video: Any, index: int = 0, alpha: str = "drop") -> np.ndarray:
     """Returns a video as a C-contiguous uint8 ``(T, H, W, C)`` array.
 
     Accepts a ``(T, H, W, C)`` / ``(T, H, W)`` array or a sequence of frames (arrays or PIL
-    images) of one size.
+    images) of one size; frames are converted as images are (:func:`as_image`).
     """
     if isinstance(video, np.ndarray):
         if video.dtype != np.uint8:
@@ -76,11 +104,15 @@ def as_video(video: Any, index: int = 0) -> np.ndarray:
             )
         if 0 in video.shape:
             raise InvalidImageError(f"video {index}: video of shape {video.shape} is empty")
-        return np.ascontiguousarray(video)
+        video = np.ascontiguousarray(video)
+        if video.shape[3] == 4 and alpha != "drop":
+            t, h, w, _ = video.shape
+            return _core.to_rgb(video.reshape(t * h, w, 4), alpha).reshape(t, h, w, 3)
+        return video
     if isinstance(video, (list, tuple)):
         if not video:
             raise InvalidImageError(f"video {index}: a video needs at least one frame")
-        frames = [as_image(f, i) for i, f in enumerate(video)]
+        frames = [as_image(f, i, alpha) for i, f in enumerate(video)]
         shapes = {f.shape for f in frames}
         if len(shapes) != 1:
             raise InvalidImageError(
@@ -93,12 +125,12 @@ def as_video(video: Any, index: int = 0) -> np.ndarray:
     )
 
 
-def as_image_list(images: Any) -> List[np.ndarray]:
+def as_image_list(images: Any, alpha: str = "drop") -> List[np.ndarray]:
     """One image or a sequence of images, each coerced by :func:`as_image`."""
     if isinstance(images, np.ndarray) and images.ndim == 4:
-        return [as_image(im, i) for i, im in enumerate(images)]
+        return [as_image(im, i, alpha) for i, im in enumerate(images)]
     if _is_pil(images) or isinstance(images, np.ndarray):
-        return [as_image(images)]
+        return [as_image(images, 0, alpha)]
     if isinstance(images, Sequence) and not isinstance(images, (str, bytes)):
-        return [as_image(im, i) for i, im in enumerate(images)]
+        return [as_image(im, i, alpha) for i, im in enumerate(images)]
     raise TypeError(f"expected an image or a list of images, got {type(images).__name__}")
