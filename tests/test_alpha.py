@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from dynres_fast import DynresError, ops
-from dynres_fast._choices import default_reference
+from dynres_fast._choices import installed_transformers_major
 
 from reference.alpha import transparent_images
 
@@ -100,42 +100,38 @@ def test_transformers4_drops_alpha_of_arrays():
         np.testing.assert_array_equal(got, rgba[..., :3])
 
 
-def test_default_reference_follows_the_installed_major_version():
-    assert default_reference() == "transformers5"  # 5.x is installed here
+# A fully transparent black pixel: 0 when alpha is dropped, 255 when composited onto white.
+_CLEAR_PIXEL = """
+import importlib.metadata as m
+import numpy as np
+def version(name):
+    if name == "transformers" and {version!r} is None:
+        raise m.PackageNotFoundError(name)
+    return {version!r} if name == "transformers" else real(name)
+real, m.version = m.version, version
+from dynres_fast import ops
+print(ops.to_rgb(np.zeros((1, 1, 4), np.uint8))[0, 0, 0])
+"""
+
+
+@pytest.mark.parametrize("version,want", [("4.57.6", "0"), ("5.24.0", "255"), (None, "255")])
+def test_default_reference_follows_the_installed_major_version(version, want):
+    code = _CLEAR_PIXEL.format(version=version)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == want, out.stderr
+
+
+def test_default_reference_here_is_transformers5():
+    assert installed_transformers_major() == 5  # 5.24 is installed here
     rgba = every_pair()
     np.testing.assert_array_equal(ops.to_rgb(rgba), ops.to_rgb(rgba, reference="transformers5"))
-    code = (
-        "import importlib.metadata as m\n"
-        "real = m.version\n"
-        "m.version = lambda name: {versions!r}.get(name) or real(name)\n"
-        "from dynres_fast._choices import default_reference\n"
-        "print(default_reference())\n"
-    )
-    for versions, want in [
-        ({"transformers": "4.57.6"}, "transformers4"),
-        ({"transformers": "5.24.0"}, "transformers5"),
-    ]:
-        out = subprocess.run(
-            [sys.executable, "-c", code.format(versions=versions)], capture_output=True, text=True
-        )
-        assert out.stdout.strip() == want, out.stderr
-    missing = (
-        "import importlib.metadata as m\n"
-        "def version(name):\n"
-        "    raise m.PackageNotFoundError(name)\n"
-        "m.version = version\n"
-        "from dynres_fast._choices import default_reference\n"
-        "print(default_reference())\n"
-    )
-    out = subprocess.run([sys.executable, "-c", missing], capture_output=True, text=True)
-    assert out.stdout.strip() == "transformers5", out.stderr
 
 
 def test_bad_reference_is_refused():
     image = np.zeros((2, 2, 4), np.uint8)
-    with pytest.raises(DynresError, match="reference must be one of 'transformers5'"):
+    with pytest.raises(DynresError, match="unknown reference 'transformers6'; accepted: trans"):
         ops.to_rgb(image, reference="transformers6")
-    with pytest.raises(TypeError, match="reference must be a string"):
+    with pytest.raises(TypeError, match="reference must be a str"):
         ops.to_rgb(image, reference=5)
     with pytest.raises(DynresError, match="compat"):
         ops.to_rgb(image, compat="opencv")

@@ -100,35 +100,37 @@ SLOW_COMPATS = ("pillow", "pillow12")
 ALL_COMPATS = ("pillow", "pillow12", "torchvision")
 
 
-#: The transformers releases whose rules can be followed where releases differ (today:
-#: alpha, which 4.x drops and 5.x composites onto white).
-REFERENCES = ("transformers5", "transformers4")
+#: ``reference`` values naming transformers: the installed release (5.x when transformers
+#: is absent) or a pinned major version. They differ on alpha, which 4.x drops and 5.x
+#: composites onto white.
+TRANSFORMERS_REFERENCES = ("transformers", "transformers5", "transformers4")
 
 
 @functools.lru_cache(maxsize=1)
-def default_reference() -> str:
-    """``"transformers4"`` when transformers 4.x or older is installed, else
-    ``"transformers5"`` (also when transformers is absent). Reads the installed version's
-    metadata; transformers itself is not imported."""
+def installed_transformers_major() -> int:
+    """4 when transformers 4.x or older is installed, else 5 (also when it is absent).
+    Reads the installed version's metadata; transformers itself is not imported."""
     try:
         major = int(importlib.metadata.version("transformers").split(".")[0])
     except (importlib.metadata.PackageNotFoundError, ValueError):
-        return "transformers5"
-    return "transformers4" if major <= 4 else "transformers5"
+        return 5
+    return 4 if major <= 4 else 5
 
 
-def as_reference(value: Any) -> str:
-    """``None`` (the installed transformers' major version, see :func:`default_reference`)
-    or one of :data:`REFERENCES`."""
-    return default_reference() if value is None else as_choice("reference", value, REFERENCES)
+def transformers_major(reference: str) -> Optional[int]:
+    """The transformers major version a ``reference`` follows (``"transformers"``: the
+    installed one); ``None`` for the original (non-transformers) code."""
+    if reference == "transformers":
+        return installed_transformers_major()
+    return {"transformers5": 5, "transformers4": 4}.get(reference)
 
 
 def alpha_rule(reference: str, compat: str) -> str:
-    """How RGB conversion treats the alpha of an RGBA array (the core's ``Alpha`` names):
-    ``"drop"`` for transformers 4.x, onto white for 5.x — ``"white_torch"`` (float32,
-    truncated) in its torchvision backend (``compat="torchvision"``), else ``"white"``
-    (rounded)."""
-    if reference == "transformers4":
+    """How RGB conversion treats alpha under ``reference`` (the core's ``Alpha`` names):
+    dropped by transformers 4.x and by the original code (Pillow's ``convert("RGB")``);
+    onto white by 5.x — ``"white_torch"`` (float32, truncated) for arrays in its
+    torchvision backend (``compat="torchvision"``), else ``"white"`` (rounded)."""
+    if transformers_major(reference) != 5:
         return "drop"
     return "white_torch" if compat == "torchvision" else "white"
 

@@ -18,12 +18,20 @@ import numpy as np
 
 from . import _core
 from ._choices import ALL_COMPATS as COMPATS
-from ._choices import FILTERS, REFERENCES, TORCHVISION_FILTERS, alpha_rule, as_reference
+from ._choices import FILTERS, TORCHVISION_FILTERS, TRANSFORMERS_REFERENCES, alpha_rule
 from ._coerce import as_int
 from ._images import as_pixels, pil_to_rgb
 from .errors import DynresError
 
-__all__ = ["COMPATS", "FILTERS", "REFERENCES", "TORCHVISION_FILTERS", "crop", "resize", "to_rgb"]
+__all__ = [
+    "COMPATS",
+    "FILTERS",
+    "TORCHVISION_FILTERS",
+    "TRANSFORMERS_REFERENCES",
+    "crop",
+    "resize",
+    "to_rgb",
+]
 
 
 def _choice(name: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -93,7 +101,7 @@ def crop(image: Any, top: int, left: int, height: int, width: int) -> np.ndarray
     return _core.crop(arr, t, left_, h, w)
 
 
-def to_rgb(image: Any, *, reference: Any = None, compat: str = "pillow") -> np.ndarray:
+def to_rgb(image: Any, *, reference: str = "transformers", compat: str = "pillow") -> np.ndarray:
     """An ``(H, W, 3)`` uint8 copy, converted as transformers' ``convert_to_rgb`` does.
 
     Gray ``(H, W)`` / ``(H, W, 1)`` arrays are replicated, RGB copied. Transparency
@@ -106,8 +114,9 @@ def to_rgb(image: Any, *, reference: Any = None, compat: str = "pillow") -> np.n
       (``compat="pillow"`` / ``"pillow12"``, the Pil backend's NumPy arithmetic, which
       equals Pillow's) or float32 and truncated (``compat="torchvision"``).
     - ``"transformers4"``: alpha dropped, like Pillow's ``convert("RGB")``.
-    - ``None`` (default): ``"transformers4"`` when transformers 4.x is installed, else
-      ``"transformers5"``.
+    - ``"transformers"`` (default): the installed release's rule — ``"transformers4"``
+      when transformers 4.x is installed, else ``"transformers5"`` (also without
+      transformers).
 
     Other PIL modes (CMYK, I;16, ...) go through ``image.convert("RGB")``.
 
@@ -117,7 +126,8 @@ def to_rgb(image: Any, *, reference: Any = None, compat: str = "pillow") -> np.n
         InvalidImageError: wrong number of dimensions or channels, empty image.
         DynresError: unknown reference or compat.
     """
-    rule = alpha_rule(as_reference(reference), _choice("compat", compat, COMPATS))
+    ref = _choice("reference", reference, TRANSFORMERS_REFERENCES)
+    rule = alpha_rule(ref, _choice("compat", compat, COMPATS))
     if not isinstance(image, np.ndarray) and hasattr(image, "convert"):
         return pil_to_rgb(image, rule)
     return _core.to_rgb(as_pixels(image), rule)
