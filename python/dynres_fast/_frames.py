@@ -9,13 +9,18 @@ import numpy as np
 
 from . import _core
 from ._choices import Normalisation
-from ._images import as_video
+from ._images import as_video, from_torch, is_torch
 from .errors import InvalidImageError
 
 
 def as_video_list(videos: Any) -> List[np.ndarray]:
     """One ``(T, H, W[, C])`` array, or a list of videos (arrays or frame lists), each as a
-    C-contiguous uint8 ``(T, H, W, C)`` array. A lone frame list must be wrapped: ``[frames]``."""
+    C-contiguous uint8 ``(T, H, W, C)`` array. A lone frame list must be wrapped: ``[frames]``.
+    A torch tensor ``(T, C, H, W)`` is one video, ``(N, T, C, H, W)`` N videos."""
+    if is_torch(videos) and videos.ndim in (4, 5):
+        videos = from_torch(videos, "videos", 4)
+        if videos.ndim == 5:
+            videos = list(videos)
     if isinstance(videos, np.ndarray) and videos.ndim in (3, 4):
         if videos.ndim == 3 and videos.shape[-1] in (3, 4):
             raise TypeError(

@@ -24,6 +24,29 @@ def _is_pil(obj: Any) -> bool:
     return type(obj).__module__.startswith("PIL.") and hasattr(obj, "convert")
 
 
+def is_torch(obj: Any) -> bool:
+    """A torch tensor, recognised without importing torch."""
+    return type(obj).__module__.startswith("torch") and hasattr(obj, "detach")
+
+
+def from_torch(obj: Any, what: str, ndim: int) -> np.ndarray:
+    """A torch tensor as a NumPy array in channels-last order. ``ndim`` is the rank of one
+    channels-first item (3: ``(C, H, W)`` image, 4: ``(T, C, H, W)`` video); a leading
+    batch axis is allowed. Channels are where transformers 5.x infers them: the
+    channels-first axis when its size is 1, 3 or 4, else the last axis."""
+    arr = obj.detach().cpu().numpy()
+    if arr.ndim in (ndim, ndim + 1):
+        first = arr.ndim - 3
+        if arr.shape[first] in _CHANNELS:
+            arr = np.moveaxis(arr, first, -1)
+        elif arr.shape[-1] not in _CHANNELS:
+            raise InvalidImageError(
+                f"{what}: cannot tell the channel axis of a tensor of shape {tuple(arr.shape)}; "
+                "expected 1, 3 or 4 channels first (C, H, W) or last (H, W, C)"
+            )
+    return arr
+
+
 def as_pixels(image: Any, what: str = "image") -> np.ndarray:
     """Returns ``image`` as a C-contiguous uint8 ``(H, W)`` or ``(H, W, C)`` array, C in
     (1, 3, 4). PIL images are taken as they are (``np.asarray``); ``what`` names the input
@@ -56,6 +79,17 @@ def as_pixels(image: Any, what: str = "image") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def _channels_first(image: Any) -> bool:
+    """A ``(C, H, W)`` array: a first axis of 1, 3 or 4 where the last cannot be channels
+    (``(H, W, C)`` wins when both could be, unlike transformers, which then warns)."""
+    return (
+        isinstance(image, np.ndarray)
+        and image.ndim == 3
+        and image.shape[0] in _CHANNELS
+        and image.shape[2] not in _CHANNELS
+    )
+
+
 def _has_transparency(image: Any) -> bool:
     """An alpha band (RGBA, LA, PA, ...) or a transparency entry (P or L/RGB colour key)."""
     return "A" in image.getbands() or image.info.get("transparency") is not None
@@ -79,6 +113,10 @@ def as_image(image: Any, index: int = 0, alpha: str = "drop") -> np.ndarray:
     """
     if _is_pil(image):
         image = pil_to_rgb(image, alpha)
+    elif is_torch(image):
+        image = from_torch(image, f"image {index}", 3)
+    elif _channels_first(image):
+        image = np.moveaxis(image, 0, -1)
     arr = as_pixels(image, f"image {index}")
     if arr.ndim == 2:
         return arr[:, :, None]
@@ -91,8 +129,11 @@ def as_video(video: Any, index: int = 0, alpha: str = "drop") -> np.ndarray:
     """Returns a video as a C-contiguous uint8 ``(T, H, W, C)`` array.
 
     Accepts a ``(T, H, W, C)`` / ``(T, H, W)`` array or a sequence of frames (arrays or PIL
-    images) of one size; frames are converted as images are (:func:`as_image`).
+    images) of one size, or a ``(T, C, H, W)`` / ``(T, H, W, C)`` torch tensor; frames are
+    converted as images are (:func:`as_image`).
     """
+    if is_torch(video):
+        video = from_torch(video, f"video {index}", 4)
     if isinstance(video, np.ndarray):
         if video.dtype != np.uint8:
             raise TypeError(f"video {index}: expected dtype uint8, got {video.dtype}")
@@ -125,12 +166,26 @@ def as_video(video: Any, index: int = 0, alpha: str = "drop") -> np.ndarray:
     )
 
 
+def _is_nested(images: Any) -> bool:
+    return (
+        isinstance(images, (list, tuple))
+        and len(images) > 0
+        and all(isinstance(group, (list, tuple)) for group in images)
+    )
+
+
 def as_image_list(images: Any, alpha: str = "drop") -> List[np.ndarray]:
-    """One image or a sequence of images, each coerced by :func:`as_image`."""
+    """One image or a sequence of images, each coerced by :func:`as_image`: a 4-D array
+    ``(N, H, W, C)`` or tensor ``(N, C, H, W)`` is N images, and a nested batch
+    ``[[img, img], [img]]`` is flattened (as transformers does)."""
+    if is_torch(images) and images.ndim == 4:
+        images = list(images)
     if isinstance(images, np.ndarray) and images.ndim == 4:
         return [as_image(im, i, alpha) for i, im in enumerate(images)]
-    if _is_pil(images) or isinstance(images, np.ndarray):
+    if _is_pil(images) or isinstance(images, np.ndarray) or is_torch(images):
         return [as_image(images, 0, alpha)]
+    if _is_nested(images):
+        images = [im for group in images for im in group]
     if isinstance(images, Sequence) and not isinstance(images, (str, bytes)):
         return [as_image(im, i, alpha) for i, im in enumerate(images)]
     raise TypeError(f"expected an image or a list of images, got {type(images).__name__}")
