@@ -1,9 +1,11 @@
 """Transparency: ``reference="transformers5"`` composites onto white exactly as transformers
-5.x does on each of its paths (live: its Pil and torchvision backends' ``process_image``),
-``"transformers4"`` drops alpha as 4.57.6 did (its slow processors, from the golden file)."""
+5.x does on each of its paths (live: its Pil and torchvision backends' ``process_image`` and
+processors), ``"transformers4"`` drops alpha as 4.57.6 did (its slow processors, from
+tests/data/transformers4_slow.npz)."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 
@@ -11,9 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dynres_fast import DynresError, ops
+from dynres_fast import DynresError, internvl, ops, qwen2vl
+from dynres_fast import llava_onevision as ov
 from dynres_fast._choices import installed_transformers_major
 
+from conftest import DATA
 from reference.alpha import transparent_images
 
 T = pytest.importorskip("transformers")
@@ -135,3 +139,102 @@ def test_bad_reference_is_refused():
         ops.to_rgb(image, reference=5)
     with pytest.raises(DynresError, match="compat"):
         ops.to_rgb(image, compat="opencv")
+
+
+# ------------------------------------------------------------------ processors
+
+SLOW4 = np.load(DATA / "transformers4_slow.npz")
+IMAGENET = (internvl.IMAGENET_MEAN, internvl.IMAGENET_STD)
+SIGLIP = (ov.SIGLIP_MEAN, ov.SIGLIP_STD)
+
+# family: (ours(reference, compat), 5.x Pil class, 5.x torchvision class, upstream kwargs)
+PROCESSORS = {
+    "qwen2vl": (
+        lambda ref, compat: qwen2vl.ImageProcessor(reference=ref, compat=compat),
+        T.Qwen2VLImageProcessorPil,
+        T.Qwen2VLImageProcessor,
+        {},
+    ),
+    "internvl": (
+        lambda ref, compat: internvl.ImageProcessor(
+            image_size=56, max_num=4, reference=ref, compat=compat
+        ),
+        T.GotOcr2ImageProcessorPil,
+        T.GotOcr2ImageProcessor,
+        dict(
+            crop_to_patches=True,
+            max_patches=4,
+            size={"height": 56, "width": 56},
+            image_mean=IMAGENET[0],
+            image_std=IMAGENET[1],
+        ),
+    ),
+    "llava_ov": (
+        lambda ref, compat: ov.ImageProcessor.llava_onevision(reference=ref, compat=compat),
+        T.LlavaOnevisionImageProcessorPil,
+        T.LlavaOnevisionImageProcessor,
+        dict(image_mean=SIGLIP[0], image_std=SIGLIP[1]),
+    ),
+}
+
+
+def _inputs():
+    images = transparent_images()
+    yield from images.items()
+    rgba = np.asarray(images["rgba"])
+    yield "rgba_array", rgba
+
+
+@pytest.mark.parametrize("family", list(PROCESSORS))
+@pytest.mark.parametrize("compat", ["pillow", "torchvision"])
+def test_processors_match_transformers5_on_transparent_inputs(family, compat):
+    ours, pil, tv, kw = PROCESSORS[family]
+    cls = pil if compat == "pillow" else tv
+    for reference in ("transformers", "transformers5"):
+        proc = ours(reference, compat)
+        for name, image in _inputs():
+            want = cls(**kw)([image], return_tensors="np")
+            got = proc([image])
+            np.testing.assert_array_equal(got["pixel_values"], want["pixel_values"], name)
+
+
+@pytest.mark.parametrize("family", list(PROCESSORS))
+def test_processors_match_transformers4_goldens(family):
+    """4.57.6's slow processors on the same PIL images (alpha dropped); the RGBA array
+    must give what its PIL image gives."""
+    ours = PROCESSORS[family][0]("transformers4", "pillow")
+    for name, image in transparent_images().items():
+        key = f"alpha_{family}_{name}__pixel_values"
+        got = ours([image])["pixel_values"]
+        if key in SLOW4:
+            np.testing.assert_array_equal(got, SLOW4[key], name)
+        else:
+            assert got.shape == tuple(SLOW4[f"{key}__shape"])
+            digest = hashlib.sha256(np.ascontiguousarray(got).tobytes()).hexdigest()
+            assert digest == str(SLOW4[f"{key}__sha256"]), name
+        if name == "rgba":
+            np.testing.assert_array_equal(ours([np.asarray(image)])["pixel_values"], got)
+
+
+def test_original_references_drop_alpha():
+    image = transparent_images()["rgba"]
+    dropped = image.convert("RGB")
+    for proc in (internvl.ImageProcessor(), ov.ImageProcessor(reference="original")):
+        np.testing.assert_array_equal(proc(image)["pixel_values"], proc(dropped)["pixel_values"])
+
+
+def test_video_frames_follow_the_image_rule():
+    rgba = np.asarray(transparent_images()["rgba"])
+    frames = np.stack([rgba, rgba[::-1]])
+    proc = ov.ImageProcessor.llava_onevision(reference="transformers5")
+    want = T.SiglipImageProcessorPil(
+        size={"height": 384, "width": 384}, image_mean=SIGLIP[0], image_std=SIGLIP[1]
+    )(list(frames), return_tensors="np")["pixel_values"]
+    np.testing.assert_array_equal(proc.videos(frames)["pixel_values_videos"][0], want)
+    q = qwen2vl.ImageProcessor(reference="transformers5")
+    np.testing.assert_array_equal(
+        q.videos(frames)["pixel_values_videos"],
+        q.videos(ops.to_rgb(frames.reshape(-1, 61, 4)).reshape(2, 45, 61, 3))[
+            "pixel_values_videos"
+        ],
+    )

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from dynres_fast import InvalidImageError, internvl, qwen2vl
+from dynres_fast import llava_onevision as ov
 
 T = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
@@ -117,3 +118,76 @@ def test_ambiguous_and_bad_tensors():
         proc(torch.zeros((5, 60, 70), dtype=torch.uint8))
     with pytest.raises(TypeError, match="uint8"):
         proc(torch.zeros((3, 60, 70), dtype=torch.float32))
+
+
+# ------------------------------------------------------------------ LLaVA-OneVision
+
+
+def _ov_upstream(compat, inputs, **kw):
+    cls = (
+        T.LlavaOnevisionImageProcessorPil if compat == "pillow" else T.LlavaOnevisionImageProcessor
+    )
+    return upstream(cls, inputs, image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD, **kw)
+
+
+@pytest.mark.parametrize("compat", ["pillow", "torchvision"])
+@pytest.mark.parametrize("nesting", [[2, 1], [1, 2], [3], [1, 1, 1]])
+def test_llava_ov_nested_batches_are_prompts(compat, nesting):
+    """Each image alone in its prompt gets anyres, each of a multi-image prompt one square."""
+    rng = np.random.default_rng(sum(nesting))
+    flat = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in SIZES]
+    nested, k = [], 0
+    for n in nesting:
+        nested.append(flat[k : k + n])
+        k += n
+    want = _ov_upstream(compat, nested)
+    got = ov.ImageProcessor.llava_onevision(compat=compat)(nested)
+    check(got, want)
+    alone = [n == 1 for n in nesting for _ in range(n)]
+    tokens = [
+        ov.plan(*SIZES[i]).num_tokens if a else ov.MULTI_IMAGE_TOKENS for i, a in enumerate(alone)
+    ]
+    assert got["num_image_tokens"].tolist() == tokens
+
+
+@pytest.mark.parametrize("compat", ["pillow", "torchvision"])
+def test_llava_ov_do_pad_false_gives_one_array_per_image(compat):
+    arrays = images(5)
+    kw = dict(image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD, do_pad=False)
+    cls = (
+        T.LlavaOnevisionImageProcessorPil if compat == "pillow" else T.LlavaOnevisionImageProcessor
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = cls(**kw)(arrays)
+    got = ov.ImageProcessor.llava_onevision(compat=compat, do_pad=False)(arrays)
+    assert isinstance(got["pixel_values"], list) and len(got["pixel_values"]) == len(arrays)
+    for x, y in zip(got["pixel_values"], want["pixel_values"]):
+        np.testing.assert_array_equal(x, np.asarray(y))
+    padded = ov.ImageProcessor.llava_onevision(compat=compat)(arrays)["pixel_values"]
+    for x, y in zip(got["pixel_values"], padded):
+        np.testing.assert_array_equal(x, y[: len(x)])
+        assert not y[len(x) :].any()
+
+
+# ------------------------------------------------------------------ InternVL tile sizes
+
+
+@pytest.mark.parametrize("compat", ["pillow", "torchvision"])
+@pytest.mark.parametrize("size", [300, 100, 33])
+def test_internvl_tile_sizes_that_are_not_multiples_of_28(compat, size):
+    arrays = images(6)
+    kw = dict(FAMILIES["internvl"][3], size={"height": size, "width": size})
+    want = upstream(
+        T.GotOcr2ImageProcessorPil if compat == "pillow" else T.GotOcr2ImageProcessor, arrays, **kw
+    )
+    proc = internvl.ImageProcessor(
+        image_size=size, max_num=6, compat=compat, reference="transformers"
+    )
+    got = proc(arrays)
+    check(got, want)
+    assert got["pixel_values"].shape[2:] == (size, size)
+    p = proc.plan(*SIZES[0])
+    assert (
+        p.tokens_per_tile == (size // 28) ** 2 and p.num_tokens == p.num_tiles * (size // 28) ** 2
+    )

@@ -132,6 +132,18 @@ def transformers_major(reference: str) -> Optional[int]:
     return {"transformers5": 5, "transformers4": 4}.get(reference)
 
 
+def as_reference(value: Any, options: Sequence[str]) -> str:
+    """One of a family's ``options`` or, where ``"transformers"`` is one, a pinned major
+    version (``"transformers5"``, ``"transformers4"``)."""
+    pinned = TRANSFORMERS_REFERENCES[1:] if "transformers" in options else ()
+    return as_choice("reference", value, tuple(options) + pinned)
+
+
+def core_reference(reference: str) -> str:
+    """The core's name for a reference: the pinned transformers versions plan alike."""
+    return "transformers" if reference in TRANSFORMERS_REFERENCES else reference
+
+
 def alpha_rule(reference: str, compat: str) -> str:
     """How RGB conversion treats alpha under ``reference`` (the core's ``Alpha`` names):
     dropped by transformers 4.x and by the original code (Pillow's ``convert("RGB")``);

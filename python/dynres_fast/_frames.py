@@ -12,10 +12,11 @@ from ._images import as_video, from_torch, is_torch
 from .errors import InvalidImageError
 
 
-def as_video_list(videos: Any) -> List[np.ndarray]:
+def as_video_list(videos: Any, alpha: str = "drop") -> List[np.ndarray]:
     """One ``(T, H, W[, C])`` array, or a list of videos (arrays or frame lists), each as a
     C-contiguous uint8 ``(T, H, W, C)`` array. A lone frame list must be wrapped: ``[frames]``.
-    A torch tensor ``(T, C, H, W)`` is one video, ``(N, T, C, H, W)`` N videos."""
+    A torch tensor ``(T, C, H, W)`` is one video, ``(N, T, C, H, W)`` N videos. RGBA frames
+    are converted by ``alpha`` (see ``_images``)."""
     if is_torch(videos) and videos.ndim in (4, 5):
         videos = from_torch(videos, "videos", 4)
         if videos.ndim == 5:
@@ -26,13 +27,13 @@ def as_video_list(videos: Any) -> List[np.ndarray]:
                 f"a 3-D array of shape {videos.shape} looks like one image, not a video; pass "
                 "(T, H, W, C) frames (gray: (T, H, W, 1))"
             )
-        return [as_video(videos)]
+        return [as_video(videos, 0, alpha)]
     if not isinstance(videos, (list, tuple)):
         raise TypeError(
             "expected a (T, H, W, C) uint8 array or a list of videos (arrays or frame "
             f"lists), got {type(videos).__name__}"
         )
-    return [as_video(v, i) for i, v in enumerate(videos)]
+    return [as_video(v, i, alpha) for i, v in enumerate(videos)]
 
 
 def torchvision_video_channels(arrays: List[np.ndarray], compat: str) -> List[np.ndarray]:

@@ -10,7 +10,7 @@ backends.
 
 from __future__ import annotations
 
-from typing import Any, List, Sequence
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
@@ -172,6 +172,12 @@ def _is_nested(images: Any) -> bool:
         and len(images) > 0
         and all(isinstance(group, (list, tuple)) for group in images)
     )
+
+
+def group_sizes(images: Any) -> Optional[List[int]]:
+    """The number of images in each group of a nested batch ``[[img, img], [img]]`` (one
+    prompt per group, as transformers reads it), or ``None`` when ``images`` is not nested."""
+    return [len(group) for group in images] if _is_nested(images) else None
 
 
 def as_image_list(images: Any, alpha: str = "drop") -> List[np.ndarray]:

@@ -14,7 +14,14 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._choices import ALL_COMPATS, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, Normalisation, as_choice
+from ._choices import (
+    ALL_COMPATS,
+    OPENAI_CLIP_MEAN,
+    OPENAI_CLIP_STD,
+    TRANSFORMERS_REFERENCES,
+    Normalisation,
+    as_choice,
+)
 from ._coerce import as_int, as_int64_array, as_number
 from ._family import FamilyProcessor, pick, processor_for
 from ._images import as_image_list, as_video
@@ -252,11 +259,12 @@ def num_tokens_many(
 class ImageProcessor(FamilyProcessor):
     """Qwen2-VL / Qwen2.5-VL / Qwen3-VL image and video preprocessing.
 
-    ``proc(images)`` equals ``transformers.Qwen2VLImageProcessor(min_pixels=...,
-    max_pixels=...)(images, return_tensors="np")`` (the slow, Pillow processor for
-    ``compat="pillow"``) within 1e-6 — in practice bit for bit for float32. With
-    ``compat="torchvision"`` it equals the *fast* processor (torchvision's uint8
-    antialiased resize on CPU and its fused ``(v - 255·mean) / (255·std)`` normalise).
+    ``proc(images)`` equals ``transformers.Qwen2VLImageProcessorPil(min_pixels=...,
+    max_pixels=...)(images, return_tensors="np")`` (the Pillow backend; 4.x's slow
+    ``Qwen2VLImageProcessor``) for ``compat="pillow"`` within 1e-6 — in practice bit for bit
+    for float32. With ``compat="torchvision"`` it equals the torchvision backend (5.x's
+    ``Qwen2VLImageProcessor``, 4.x's ``…Fast``: torchvision's uint8 antialiased resize on
+    CPU and its fused ``(v - 255·mean) / (255·std)`` normalise).
     ``ImageProcessor()`` is the transformers class defaults; the released checkpoints'
     settings are :meth:`qwen2_5_vl`, :meth:`qwen3_vl` or :meth:`from_pretrained`.
 
@@ -274,6 +282,10 @@ class ImageProcessor(FamilyProcessor):
         dtype: ``"float32"`` (default), ``"float16"``, ``"bfloat16"`` (an
             ``ml_dtypes.bfloat16`` array when ml_dtypes is installed, else its uint16 bits)
             or ``"uint8"`` (raw patches in the same layout, to normalise on the GPU).
+        reference: the transformers release whose RGB conversion is followed:
+            ``"transformers"`` (the installed one; 5.x without transformers),
+            ``"transformers5"`` (transparency composited onto white) or
+            ``"transformers4"`` (alpha dropped).
     """
 
     def __init__(
@@ -291,7 +303,9 @@ class ImageProcessor(FamilyProcessor):
         resample: Union[str, int] = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
+        reference: str = "transformers",
     ) -> None:
+        self.reference = as_choice("reference", reference, TRANSFORMERS_REFERENCES)
         self.patch_size = as_int("patch_size", patch_size)
         self.temporal_patch_size = as_int("temporal_patch_size", temporal_patch_size)
         self.merge_size = as_int("merge_size", merge_size)
@@ -329,7 +343,7 @@ class ImageProcessor(FamilyProcessor):
             f"max_pixels={self.max_pixels:g}, "
             f"patch_size={self.patch_size}, temporal_patch_size={self.temporal_patch_size}, "
             f"merge_size={self.merge_size}, resample={self.resample!r}, compat={self.compat!r}, "
-            f"dtype={self.dtype!r})"
+            f"dtype={self.dtype!r}, reference={self.reference!r})"
         )
 
     @classmethod
@@ -429,7 +443,7 @@ class ImageProcessor(FamilyProcessor):
             ``pixel_values`` ``(Σ t·h·w, 3·tp·p·p)`` and ``image_grid_thw`` ``(n, 3)`` int64.
             With ``out=``, the values are written into that array (shape and dtype checked).
         """
-        arrays = as_image_list(images)
+        arrays = as_image_list(images, self._alpha)
         plans = self._plans(arrays)
         buf, grid = self._run(plans, out)
         self._config.pixel_values(arrays, plans, self._norm.table, buf)
@@ -454,7 +468,7 @@ class ImageProcessor(FamilyProcessor):
                 "expected a (T, H, W, C) uint8 array or a list of videos (arrays or frame "
                 f"lists), got {type(videos).__name__}"
             )
-        arrays = [as_video(v, i) for i, v in enumerate(videos)]
+        arrays = [as_video(v, i, self._video_alpha) for i, v in enumerate(videos)]
         plans = []
         for i, a in enumerate(arrays):
             try:
