@@ -284,3 +284,14 @@ def test_demo_runs_every_family_and_writes_pictures(tmp_path: Path) -> None:
         assert str(p) in r.stdout
         with Image.open(p) as im:
             assert im.width > 300
+
+
+def test_plan_video_files_counts_decoded_frames(tmp_path_factory) -> None:
+    """Matroska has no frame count in its header; the plan uses the packets' count."""
+    from video_clips import clip_path, decode_all
+
+    clip = clip_path(tmp_path_factory, "h264_mkv")
+    frames, _ = decode_all(str(clip))
+    row = json.loads(run("plan", clip, "--model", "qwen2.5-vl", "--json").stdout)
+    assert row["total_frames"] == len(frames)
+    assert row["video_fps"] == float(30)

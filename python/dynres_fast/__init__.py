@@ -1,6 +1,18 @@
 """dynres_fast: exact, fast CPU preprocessing for dynamic-resolution multimodal models."""
 
-from . import batch, internvl, io, llava_onevision, models, ops, oryx, pack, qwen2vl, rope
+from . import (
+    batch,
+    internvl,
+    io,
+    llava_onevision,
+    models,
+    ops,
+    oryx,
+    pack,
+    qwen2vl,
+    rope,
+    video,
+)
 from ._coerce import as_int as _as_int
 from ._core import MAX_THREADS as _MAX_THREADS
 from ._core import __version__, get_num_threads
@@ -11,6 +23,7 @@ from .errors import (
     DynresError,
     GridMismatchError,
     InvalidImageError,
+    VideoDecodeError,
 )
 
 __all__ = [
@@ -19,6 +32,7 @@ __all__ = [
     "DynresError",
     "GridMismatchError",
     "InvalidImageError",
+    "VideoDecodeError",
     "__version__",
     "batch",
     "get_num_threads",
@@ -32,6 +46,7 @@ __all__ = [
     "qwen2vl",
     "rope",
     "set_num_threads",
+    "video",
 ]
 
 

@@ -123,11 +123,11 @@ def video_info(path: Path) -> Tuple[int, int, int, float]:
 
 
 def _probe_av(path: Path) -> Tuple[int, int, int, float]:
-    import av
+    # The frames a full decode yields (counted from the packets), not the header's count.
+    from . import video
 
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        return int(s.frames), int(s.height), int(s.width), float(s.average_rate)
+    info = video.probe(path)
+    return info.num_frames, info.height, info.width, info.fps
 
 
 def _probe_decord(path: Path) -> Tuple[int, int, int, float]:

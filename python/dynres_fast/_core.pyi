@@ -43,6 +43,7 @@ def video_smart_resize(
     factor: int,
     min_pixels: float,
     max_pixels: float,
+    rule: str,
 ) -> Tuple[int, int]: ...
 def sample_frames(
     total_frames: int,
@@ -51,6 +52,15 @@ def sample_frames(
     min_frames: float,
     max_frames: Optional[float],
     num_frames: Optional[float],
+) -> npt.NDArray[np.int64]: ...
+def sample_indices(
+    total_frames: int,
+    rule: str,
+    video_fps: Optional[float],
+    fps: Optional[float],
+    num_frames: Optional[float],
+    min_frames: Optional[float],
+    max_frames: Optional[float],
 ) -> npt.NDArray[np.int64]: ...
 def video_budget(
     num_frames: int,
@@ -154,6 +164,7 @@ class Qwen2VLConfig:
     def row_len(self) -> int: ...
     def plan(self, height: int, width: int) -> Qwen2VLPlan: ...
     def frames_plan(self, num_frames: int, height: int, width: int) -> Qwen2VLPlan: ...
+    def sized_plan(self, num_frames: int, height: int, width: int) -> Qwen2VLPlan: ...
     def video_plan(
         self, total_frames: int, video_fps: float, height: int, width: int
     ) -> Qwen2VLPlan: ...

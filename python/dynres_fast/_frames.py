@@ -8,32 +8,71 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._choices import Normalisation
-from ._images import as_video, from_torch, is_torch
+from ._images import as_video, from_torch, is_pil, is_torch
 from .errors import InvalidImageError
 
 
+def _is_frame(item: Any) -> bool:
+    """A PIL image, an ``(H, W)`` array, or an ``(H, W, C)`` array with C in (1, 3, 4): what
+    transformers reads as one frame inside a list."""
+    if is_pil(item):
+        return True
+    return isinstance(item, np.ndarray) and (
+        item.ndim == 2 or (item.ndim == 3 and item.shape[2] in (1, 3, 4))
+    )
+
+
 def as_video_list(videos: Any, alpha: str = "drop") -> List[np.ndarray]:
-    """One ``(T, H, W[, C])`` array, or a list of videos (arrays or frame lists), each as a
-    C-contiguous uint8 ``(T, H, W, C)`` array. A lone frame list must be wrapped: ``[frames]``.
-    A torch tensor ``(T, C, H, W)`` is one video, ``(N, T, C, H, W)`` N videos. RGBA frames
-    are converted by ``alpha`` (see ``_images``)."""
+    """Videos as C-contiguous uint8 ``(T, H, W, C)`` arrays, read as transformers'
+    ``make_batched_videos`` reads them.
+
+    Accepted: one ``(T, H, W[, C])`` array; a ``(B, T, H, W, C)`` array; a list of frames
+    (PIL images or ``(H, W[, C])`` arrays) — **one** video; a list of videos (4-D arrays or
+    frame lists). Refused with a message, where the reading would be a guess: a lone 3-D
+    array whose last axis could be channels (one image, or a ``(T, H, W)`` gray clip), a
+    3-D array inside a list whose last axis is not 1, 3 or 4 (a gray clip, or a
+    channels-first frame), and a list mixing frames with videos. A torch tensor
+    ``(T, C, H, W)`` is one video, ``(B, T, C, H, W)`` B videos. RGBA frames are converted
+    by ``alpha`` (see ``_images``).
+    """
     if is_torch(videos) and videos.ndim in (4, 5):
         videos = from_torch(videos, "videos", 4)
-        if videos.ndim == 5:
-            videos = list(videos)
     if isinstance(videos, np.ndarray) and videos.ndim in (3, 4):
         if videos.ndim == 3 and videos.shape[-1] in (3, 4):
             raise TypeError(
                 f"a 3-D array of shape {videos.shape} looks like one image, not a video; pass "
-                "(T, H, W, C) frames (gray: (T, H, W, 1))"
+                "(T, H, W, C) frames (gray: (T, H, W, 1)), or [image] for a one-frame video"
             )
         return [as_video(videos, 0, alpha)]
+    if isinstance(videos, np.ndarray) and videos.ndim == 5:
+        return [as_video(v, i, alpha) for i, v in enumerate(videos)]
     if not isinstance(videos, (list, tuple)):
         raise TypeError(
-            "expected a (T, H, W, C) uint8 array or a list of videos (arrays or frame "
-            f"lists), got {type(videos).__name__}"
+            "expected a (T, H, W, C) uint8 array, a list of frames (one video) or a list of "
+            f"videos (arrays or frame lists), got {type(videos).__name__}"
+        )
+    for i, item in enumerate(videos):
+        if isinstance(item, np.ndarray) and item.ndim == 3 and not _is_frame(item):
+            raise InvalidImageError(
+                f"item {i}: a 3-D array of shape {item.shape} inside a list is read as one "
+                "(H, W, C) frame, but its last axis is not 1, 3 or 4 channels; pass a gray "
+                "video as (T, H, W, 1) or frames as (H, W, C)"
+            )
+    frames = [_is_frame(item) for item in videos]
+    if videos and all(frames):
+        return [as_video(list(videos), 0, alpha)]
+    if any(frames):
+        i = frames.index(True)
+        raise InvalidImageError(
+            f"the list mixes frames (item {i} is one {_describe(videos[i])}) with videos "
+            f"(item {frames.index(False)}); pass one video as a list of frames, or several "
+            "videos as a list of (T, H, W, C) arrays or frame lists"
         )
     return [as_video(v, i, alpha) for i, v in enumerate(videos)]
+
+
+def _describe(item: Any) -> str:
+    return f"array of shape {item.shape}" if isinstance(item, np.ndarray) else "PIL image"
 
 
 def torchvision_video_channels(arrays: List[np.ndarray], compat: str) -> List[np.ndarray]:

@@ -20,7 +20,8 @@ from .errors import InvalidImageError
 _CHANNELS = (1, 3, 4)
 
 
-def _is_pil(obj: Any) -> bool:
+def is_pil(obj: Any) -> bool:
+    """Whether ``obj`` is a PIL image (checked without importing PIL)."""
     return type(obj).__module__.startswith("PIL.") and hasattr(obj, "convert")
 
 
@@ -56,7 +57,7 @@ def as_pixels(image: Any, what: str = "image") -> np.ndarray:
         TypeError: not an array or PIL image, or a dtype other than uint8.
         InvalidImageError: wrong number of dimensions or channels, or an empty image.
     """
-    if _is_pil(image):
+    if is_pil(image):
         image = np.asarray(image)
     if not isinstance(image, np.ndarray):
         raise TypeError(
@@ -111,7 +112,7 @@ def as_image(image: Any, index: int = 0, alpha: str = "drop") -> np.ndarray:
     ``alpha`` unless it is ``"drop"`` (the kernels drop alpha themselves). Gray ``(H, W)``
     arrays become ``(H, W, 1)``. Otherwise as :func:`as_pixels`.
     """
-    if _is_pil(image):
+    if is_pil(image):
         image = pil_to_rgb(image, alpha)
     elif is_torch(image):
         image = from_torch(image, f"image {index}", 3)
@@ -188,7 +189,7 @@ def as_image_list(images: Any, alpha: str = "drop") -> List[np.ndarray]:
         images = list(images)
     if isinstance(images, np.ndarray) and images.ndim == 4:
         return [as_image(im, i, alpha) for i, im in enumerate(images)]
-    if _is_pil(images) or isinstance(images, np.ndarray) or is_torch(images):
+    if is_pil(images) or isinstance(images, np.ndarray) or is_torch(images):
         return [as_image(images, 0, alpha)]
     if _is_nested(images):
         images = [im for group in images for im in group]

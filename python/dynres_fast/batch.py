@@ -9,6 +9,13 @@ A **sample** is a mapping with these keys (others are ignored):
 - ``"images"`` (optional): a list of images, in the order of their pad tokens. Each is
   encoded JPEG/PNG ``bytes`` (also ``bytearray``/``memoryview``), a file path (``str`` or
   ``os.PathLike``), a uint8 ``(H, W[, C])`` array, or a PIL image.
+- ``"videos"`` (optional): a list of videos, in the order of their ``<|video_pad|>``
+  tokens (one per video, inside ``<|vision_start|> … <|vision_end|>``). Each is a video
+  file (path, bytes or binary file object: decoded with the video processor's
+  ``from_file``) or decoded frames (a ``(T, H, W, 3)`` array or a list of frames).
+  Needs ``video_processor=`` (a :class:`~dynres_fast.qwen2vl.VideoProcessor`); with a
+  Qwen3-VL one (``budget="clip"``) each video becomes the timestamped blocks of
+  :func:`expand_video_tokens`, which needs ``tokenize=``.
 - ``"labels"`` (optional): 1-D integer targets aligned with ``input_ids``.
 
 :func:`encode_sample` does one decode per image and **one** processor call per sample and
@@ -34,19 +41,31 @@ import numpy as np
 
 from . import io, rope
 from ._coerce import as_int, as_int64_array
+from ._video_tokens import (
+    VIDEO_PAD_ID,
+    VISION_END_ID,
+    expand_video_tokens,
+    mm_token_type_ids,
+    timestamp_text,
+)
 from .errors import DynresError, GridMismatchError
-from .qwen2vl import ImageProcessor
+from .qwen2vl import ImageProcessor, VideoProcessor
 
 __all__ = [
     "IGNORE_INDEX",
     "IMAGE_PAD_ID",
     "PAD_ID",
+    "VIDEO_PAD_ID",
+    "VISION_END_ID",
     "VISION_START_ID",
     "collate_features",
     "decode_pillow",
     "encode_sample",
     "expand_image_tokens",
+    "expand_video_tokens",
     "load_image",
+    "mm_token_type_ids",
+    "timestamp_text",
 ]
 
 IMAGE_PAD_ID = 151655
@@ -169,13 +188,27 @@ def encode_sample(
     image_token_id: int = IMAGE_PAD_ID,
     ignore_index: int = IGNORE_INDEX,
     decode: Decoder = "dynres",
+    video_processor: Optional[VideoProcessor] = None,
+    tokenize: Optional[Callable[[str], Any]] = None,
+    video_layout: str = "transformers5",
+    video_token_id: int = VIDEO_PAD_ID,
+    threads: Optional[int] = None,
 ) -> Dict[str, np.ndarray]:
-    """One sample (module docstring) → its features, with one processor call.
+    """One sample (module docstring) → its features, with one processor call for its
+    images and one per video.
+
+    Args:
+        video_processor, tokenize, video_layout: how ``"videos"`` are processed and
+            written into the prompt (:func:`expand_video_tokens`).
+        threads: decoder threads for video files.
 
     Returns:
         ``pixel_values`` ``(Σ t·h·w, 3·tp·p·p)`` (``(0, …)`` without images),
-        ``image_grid_thw`` ``(n, 3)`` int64, ``input_ids`` ``(L,)`` int64 expanded, and
-        ``labels`` ``(L,)`` int64 when the sample has labels.
+        ``image_grid_thw`` ``(n, 3)`` int64, ``input_ids`` ``(L,)`` int64 expanded,
+        ``mm_token_type_ids`` ``(L,)`` int64 (0 text, 1 image, 2 video), ``labels``
+        ``(L,)`` int64 when the sample has labels, and with videos
+        ``pixel_values_videos``, ``video_grid_thw`` and ``second_per_grid_ts``
+        (float64, one per video).
 
     Raises:
         DynresError: a missing ``input_ids``, a bad image (the message names it), and
@@ -210,9 +243,67 @@ def encode_sample(
         ignore_index=ignore_index,
     )
     features = {"pixel_values": out["pixel_values"], "image_grid_thw": grid, "input_ids": ids}
+    videos = sample.get("videos")
+    if videos is not None:
+        if not isinstance(videos, (list, tuple)):
+            raise TypeError(f"'videos' must be a list, got {type(videos).__name__}")
+        if videos:
+            if not isinstance(video_processor, VideoProcessor):
+                raise DynresError(
+                    "a sample with videos needs video_processor= (a qwen2vl.VideoProcessor)"
+                )
+            vout = _encode_videos(videos, video_processor, threads)
+            qwen3 = video_processor.budget == "clip"
+            ids, labels = expand_video_tokens(
+                ids,
+                vout["video_grid_thw"],
+                merge_size=video_processor.merge_size,
+                grid_timestamps=vout["grid_timestamps"] if qwen3 else None,
+                tokenize=tokenize,
+                layout=video_layout,
+                labels=labels,
+                video_token_id=video_token_id,
+                ignore_index=ignore_index,
+            )
+            features["input_ids"] = ids
+            for key in ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts"):
+                features[key] = vout[key]
+    features["mm_token_type_ids"] = mm_token_type_ids(
+        features["input_ids"], image_token_id=image_token_id, video_token_id=video_token_id
+    )
     if labels is not None:
         features["labels"] = labels
     return features
+
+
+def _is_video_file(item: Any) -> bool:
+    return isinstance(item, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(
+        item, "read"
+    )
+
+
+def _encode_videos(
+    videos: Sequence[Any], proc: VideoProcessor, threads: Optional[int]
+) -> Dict[str, Any]:
+    """Each video through ``proc`` (``from_file`` for files), outputs concatenated."""
+    outs = []
+    for i, item in enumerate(videos):
+        try:
+            outs.append(
+                proc.from_file(item, threads=threads) if _is_video_file(item) else proc(item)
+            )
+        except (DynresError, TypeError, OSError) as e:
+            raise type(e)(f"video {i}: {e}") from None
+        if len(outs[-1]["video_grid_thw"]) != 1:
+            raise DynresError(
+                f"video {i}: expected one video, got {len(outs[-1]['video_grid_thw'])}"
+            )
+    return {
+        "pixel_values_videos": _concat_rows([o["pixel_values_videos"] for o in outs]),
+        "video_grid_thw": np.concatenate([o["video_grid_thw"] for o in outs]),
+        "second_per_grid_ts": np.concatenate([o["second_per_grid_ts"] for o in outs]),
+        "grid_timestamps": [o["grid_timestamps"][0] for o in outs],
+    }
 
 
 def collate_features(
@@ -225,8 +316,16 @@ def collate_features(
     spatial_merge_size: int = 2,
     image_token_id: int = IMAGE_PAD_ID,
     vision_start_token_id: int = VISION_START_ID,
+    video_token_id: int = VIDEO_PAD_ID,
+    split_video_frames: bool = False,
+    tokens_per_second: Optional[int] = None,
 ) -> Dict[str, np.ndarray]:
     """Features of several samples (:func:`encode_sample`) → one right-padded batch.
+
+    For videos, ``split_video_frames=True`` is Qwen3-VL (one block per temporal patch,
+    as its processor writes them; use ``convention="transformers5"`` for 5.x's
+    ``get_rope_index``) and ``tokens_per_second`` Qwen2.5-VL's time scaling with the
+    samples' ``second_per_grid_ts`` (:func:`dynres_fast.rope.mrope_position_ids`).
 
     Returns a dict of NumPy arrays:
 
@@ -237,7 +336,10 @@ def collate_features(
     - ``position_ids`` ``(3, B, L)`` and ``rope_deltas`` ``(B, 1)`` int64:
       :func:`dynres_fast.rope.mrope_position_ids` under ``convention``;
     - ``pixel_values`` (rows concatenated in sample order) and ``image_grid_thw``
-      ``(n, 3)`` — left out when no sample has an image, as ``Qwen2VLProcessor`` does.
+      ``(n, 3)`` — left out when no sample has an image, as ``Qwen2VLProcessor`` does;
+      likewise ``pixel_values_videos``, ``video_grid_thw`` and ``second_per_grid_ts``
+      for videos;
+    - ``mm_token_type_ids`` ``(B, L)`` int64 (0 text and padding, 1 image, 2 video).
 
     ``L`` is the longest sample, rounded up to ``pad_to_multiple_of`` if given.
 
@@ -274,22 +376,45 @@ def collate_features(
                 )
             labels[row, : lab.size] = lab
         batch["labels"] = labels
-    grids = [np.asarray(f.get("image_grid_thw", np.zeros((0, 3), np.int64))) for f in features]
-    grid = np.concatenate([g.reshape(-1, 3) for g in grids]).astype(np.int64, copy=False)
+    grid = _grids(features, "image_grid_thw")
+    vgrid = _grids(features, "video_grid_thw")
+    seconds = np.concatenate(
+        [np.asarray(f.get("second_per_grid_ts", np.zeros(0)), np.float64) for f in features]
+    )
     batch["position_ids"], batch["rope_deltas"] = rope.mrope_position_ids(
         batch_ids,
         grid if grid.size else None,
-        None,
+        vgrid if vgrid.size else None,
         mask,
         spatial_merge_size=spatial_merge_size,
         image_token_id=image_token_id,
+        video_token_id=video_token_id,
         vision_start_token_id=vision_start_token_id,
+        second_per_grid_ts=seconds.tolist()
+        if tokens_per_second is not None and vgrid.size
+        else None,
+        tokens_per_second=tokens_per_second,
         convention=convention,
+        split_video_frames=split_video_frames,
+    )
+    batch["mm_token_type_ids"] = mm_token_type_ids(
+        batch_ids, image_token_id=image_token_id, video_token_id=video_token_id
     )
     if grid.size:
         batch["pixel_values"] = _concat_rows([f["pixel_values"] for f in features])
         batch["image_grid_thw"] = grid
+    if vgrid.size:
+        batch["pixel_values_videos"] = _concat_rows(
+            [f["pixel_values_videos"] for f in features if "pixel_values_videos" in f]
+        )
+        batch["video_grid_thw"] = vgrid
+        batch["second_per_grid_ts"] = seconds
     return batch
+
+
+def _grids(features: Sequence[Mapping[str, np.ndarray]], key: str) -> np.ndarray:
+    parts = [np.asarray(f.get(key, np.zeros((0, 3), np.int64))).reshape(-1, 3) for f in features]
+    return np.concatenate(parts).astype(np.int64, copy=False)
 
 
 def _concat_rows(parts: List[np.ndarray]) -> np.ndarray:

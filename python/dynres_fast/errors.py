@@ -12,10 +12,17 @@ from ._core import (
     InvalidImageError,
 )
 
+
+class VideoDecodeError(DynresError):
+    """A video cannot be opened, demuxed or decoded: a missing or non-regular file, a
+    truncated, corrupt or non-video file, no video stream, or a stream with no frames."""
+
+
 __all__ = [
     "AspectRatioError",
     "BudgetError",
     "DynresError",
     "GridMismatchError",
     "InvalidImageError",
+    "VideoDecodeError",
 ]

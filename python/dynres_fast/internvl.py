@@ -31,8 +31,10 @@ from ._coerce import as_int
 from ._family import FamilyProcessor, pick, processor_for
 from ._frames import as_video_list, sample, squash, torchvision_video_channels
 from ._images import as_image_list
+from ._video_processor import SquashVideoProcessor
 
 __all__ = [
+    "VideoProcessor",
     "IMAGENET_MEAN",
     "ImageProcessor",
     "IMAGENET_STD",
@@ -265,7 +267,7 @@ class ImageProcessor(FamilyProcessor):
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
-                frames; a lone frame list must be wrapped: ``[frames]``).
+                frames; a bare list of frames is one video).
             num_frames: ``None`` uses every frame given (already sampled); a number first
                 picks the frames :func:`frame_indices` (``get_index`` over the whole clip)
                 chooses, duplicates included.
@@ -324,3 +326,22 @@ def draw(image: Any, plan: InternVLPlan, title: str, *, patches: bool = False) -
         "<img></img>)"
     )
     return _show.compose(canvas, side, text)
+
+
+class VideoProcessor(SquashVideoProcessor):
+    """transformers 5.x's ``InternVLVideoProcessor`` (torchvision backend, the only one it has).
+
+    ``VideoProcessor()`` equals ``InternVLVideoProcessor()`` (384×384, CLIP mean/std, bicubic, no
+    sampling unless asked); :meth:`from_pretrained` reads a checkpoint's
+    ``video_preprocessor_config.json``. Given the same frames and ``video_metadata`` the
+    outputs are the same: ``pixel_values_videos`` bit for bit in float32, and the frames
+    its ``sample_frames`` picks (rule ``"internvl"`` of ``video.sample_indices``).
+    See ``SquashVideoProcessor`` for the arguments.
+    """
+
+    _rule = "internvl"
+    _family = "InternVLVideoProcessor"
+
+    @staticmethod
+    def _squash_config(resample: str, compat: str) -> Any:
+        return ImageProcessor(resample=resample, compat=compat)._config

@@ -32,9 +32,11 @@ from ._coerce import as_int, as_number
 from ._family import FamilyProcessor, pick, processor_for
 from ._frames import as_video_list, sample, squash, torchvision_video_channels
 from ._images import as_image_list, group_sizes
+from ._video_processor import SquashVideoProcessor
 from .errors import DynresError
 
 __all__ = [
+    "VideoProcessor",
     "ANYRES_MAX_9",
     "BASE_TOKENS",
     "CROP_SIZE",
@@ -355,7 +357,7 @@ class ImageProcessor(FamilyProcessor):
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
-                frames; a lone frame list must be wrapped: ``[frames]``).
+                frames; a bare list of frames is one video).
             num_frames: ``None`` uses every frame given (already sampled); a number first
                 picks ``np.linspace(0, T-1, num_frames, dtype=int)`` (:func:`frame_indices`).
 
@@ -405,3 +407,23 @@ def draw(image: Any, plan: LlavaOnevisionPlan, title: str, *, patches: bool = Fa
         f"{fh}x{fw} after unpadding = {plan.num_tokens} tokens"
     )
     return _show.compose(canvas, [("base", base)], text)
+
+
+class VideoProcessor(SquashVideoProcessor):
+    """transformers 5.x's ``LlavaOnevisionVideoProcessor`` (torchvision backend, the only
+    one it has).
+
+    ``VideoProcessor()`` equals ``LlavaOnevisionVideoProcessor()`` (384×384, CLIP
+    mean/std, bicubic, no sampling unless asked); :meth:`from_pretrained` reads a checkpoint's
+    ``video_preprocessor_config.json``. Given the same frames and ``video_metadata`` the
+    outputs are the same: ``pixel_values_videos`` bit for bit in float32, and the frames
+    its ``sample_frames`` picks (rule ``"llava_onevision"`` of ``video.sample_indices``).
+    See ``SquashVideoProcessor`` for the arguments.
+    """
+
+    _rule = "llava_onevision"
+    _family = "LlavaOnevisionVideoProcessor"
+
+    @staticmethod
+    def _squash_config(resample: str, compat: str) -> Any:
+        return ImageProcessor(resample=resample, compat=compat)._config

@@ -20,6 +20,7 @@ from ._coerce import as_int, as_number
 from ._family import FamilyProcessor, pick, processor_for
 from ._frames import as_video_list, sample, squash
 from ._images import as_image_list
+from ._video_processor import clip_timing, decode_sampled
 from .errors import DynresError
 
 __all__ = [
@@ -240,7 +241,7 @@ class ImageProcessor(FamilyProcessor):
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
-                frames; a lone frame list must be wrapped: ``[frames]``).
+                frames; a bare list of frames is one video).
             long: the 'video_long' modality (128-pixel floor, 4×4 pooling in the tokens).
             num_frames: ``None`` uses every frame given; a number first picks
                 ``np.linspace(0, T-1, num_frames, dtype=int)`` (``inference.py`` uses 64).
@@ -271,6 +272,54 @@ class ImageProcessor(FamilyProcessor):
             "frame_indices": used,
             "num_video_tokens": np.asarray(tokens, np.int64),
         }
+
+    def from_file(
+        self,
+        src: Any,
+        *,
+        sampler: str = "fps",
+        num_frames: int = 64,
+        fps: float = 1.0,
+        force_sample: bool = False,
+        long: bool = False,
+        threads: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """Decodes a video file and preprocesses it as :meth:`videos`, decoding only the
+        frames :func:`frame_indices` picks: by default the model card's ``load_video`` (1
+        fps, at most ``num_frames`` = 64 frames, else 64 spread uniformly); ``sampler=
+        "uniform"`` is ``inference.py``'s 64 uniform frames.
+
+        Args:
+            src: a path, the file's bytes or a seekable binary file object.
+            sampler, num_frames, fps, force_sample: as :func:`frame_indices`, with the
+                file's average frame rate as ``video_fps``.
+            long: as :meth:`videos`.
+            threads: decoder threads (None: one).
+
+        Returns:
+            The outputs of :meth:`videos` for the one video, with per-video lists of
+            ``frame_indices`` (the file's frame numbers), ``video_fps``, ``sample_fps`` and
+            ``timestamps``.
+
+        Raises:
+            VideoDecodeError: unreadable, truncated or non-video files.
+        """
+        sampler = as_choice("sampler", sampler, ("uniform", "fps"))
+
+        def choose(info: Any) -> np.ndarray:
+            return frame_indices(
+                info.num_frames,
+                sampler=sampler,
+                num_frames=num_frames,
+                video_fps=info.fps,
+                fps=fps,
+                force_sample=force_sample,
+            )
+
+        frames, idx, info = decode_sampled(src, choose, threads)
+        out = self.videos(frames, long=long)
+        out.update(clip_timing([idx], [(info.num_frames, info.fps)]))
+        return out
 
 
 def describe(plan: OryxPlan) -> Tuple[str, str]:

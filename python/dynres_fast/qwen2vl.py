@@ -9,6 +9,8 @@ sampling and per-frame budgets reproduce qwen-vl-utils 0.0.14. :func:`plan` and
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -20,11 +22,14 @@ from ._choices import (
     OPENAI_CLIP_STD,
     TRANSFORMERS_REFERENCES,
     Normalisation,
+    as_bool,
     as_choice,
 )
 from ._coerce import as_int, as_int64_array, as_number
-from ._family import FamilyProcessor, pick, processor_for
-from ._images import as_image_list, as_video
+from ._family import FamilyProcessor, check_fixed, pick, processor_for
+from ._frames import as_video_list
+from ._images import as_image_list
+from ._video_processor import VideoProcessorBase, load_config
 from .errors import BudgetError, DynresError
 
 __all__ = [
@@ -39,6 +44,9 @@ __all__ = [
     "sample_frames",
     "smart_resize",
     "smart_resize_many",
+    "VideoProcessor",
+    "fetch_video",
+    "grid_timestamps",
     "video_budget",
     "video_smart_resize",
 ]
@@ -130,11 +138,21 @@ def video_smart_resize(
     factor: int = 32,
     min_pixels: float = 128 * 128,
     max_pixels: float = 16 * 16 * 2 * 2 * 2 * 6144,
+    convention: str = "transformers5",
 ) -> Tuple[int, int]:
     """Qwen3-VL's video ``smart_resize``: per-frame size under a whole-clip budget.
 
     Reproduces ``transformers.models.qwen3_vl.video_processing_qwen3_vl.smart_resize``:
     the budget bounds ``round(T / temporal_factor) * temporal_factor * h * w``.
+
+    Args:
+        convention: ``"transformers5"`` (default) scales frames with a side below ``factor`` up
+            by ``max(factor / h, factor / w)`` first (each side truncated), as 5.x does;
+            ``"transformers4"`` refuses them, as 4.57 does.
+
+    Raises:
+        DynresError: ``num_frames < temporal_factor``, (4.x) a side below ``factor``.
+        AspectRatioError: ``max(h, w) / min(h, w) > 200`` (after the 5.x scale-up).
     """
     return _core.video_smart_resize(
         as_int("num_frames", num_frames, minimum=0),
@@ -142,6 +160,7 @@ def video_smart_resize(
         as_int("width", width),
         as_int("temporal_factor", temporal_factor),
         *_budget(factor, min_pixels, max_pixels),
+        as_choice("convention", convention, ("transformers5", "transformers4")),
     )
 
 
@@ -452,23 +471,19 @@ class ImageProcessor(FamilyProcessor):
     def videos(self, videos: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
         """Preprocesses one ``(T, H, W, C)`` video or a list of videos.
 
-        Each video in a list is a ``(T, H, W, C)``/``(T, H, W)`` uint8 array or a list of
-        frames (arrays or PIL images); one frame list alone must be wrapped: ``[frames]``.
+        ``videos`` is read as transformers reads it: a ``(T, H, W, C)`` array, a list of
+        frames (PIL images or ``(H, W, C)`` arrays: one video), or a list of videos (4-D
+        arrays or frame lists); ambiguous inputs are refused (see ``as_video_list``).
 
         Matches the slow processor's video path: every frame resized to the first frame's
-        plan, odd frame counts padded by repeating the last frame.
+        plan, odd frame counts padded by repeating the last frame. This is the *image*
+        processor's per-frame budget; transformers 5.x's video processors (Qwen3-VL's
+        whole-clip budget, frame sampling) are :class:`VideoProcessor`.
 
         Returns:
             ``pixel_values_videos`` and ``video_grid_thw`` ``(n, 3)`` int64.
         """
-        if isinstance(videos, np.ndarray) and videos.ndim == 4:
-            videos = [videos]
-        if not isinstance(videos, (list, tuple)):
-            raise TypeError(
-                "expected a (T, H, W, C) uint8 array or a list of videos (arrays or frame "
-                f"lists), got {type(videos).__name__}"
-            )
-        arrays = [as_video(v, i, self._video_alpha) for i, v in enumerate(videos)]
+        arrays = as_video_list(videos, self._video_alpha)
         plans = []
         for i, a in enumerate(arrays):
             try:
@@ -506,3 +521,432 @@ def draw(image: Any, plan: Qwen2VLPlan, title: str, *, patches: bool = False) ->
         f"{plan.num_tokens} tokens (grid_thw {t}x{gh}x{gw})"
     )
     return _show.compose(_show.gridded(canvas, [(s, s, c, w) for s, c, w in lines]), [], text)
+
+
+_QWEN_VIDEO_KEYS = (
+    "patch_size",
+    "temporal_patch_size",
+    "merge_size",
+    "image_mean",
+    "image_std",
+    "resample",
+    "do_sample_frames",
+    "fps",
+    "num_frames",
+    "min_frames",
+    "max_frames",
+    "cap_pixels_per_frame",
+    "max_video_tokens",
+)
+
+
+class VideoProcessor(VideoProcessorBase):
+    """transformers 5.x's Qwen2-VL / Qwen3-VL video processors (torchvision backend).
+
+    ``VideoProcessor()`` equals ``Qwen2VLVideoProcessor()`` and
+    :meth:`VideoProcessor.qwen3_vl` equals ``Qwen3VLVideoProcessor()``: the same
+    ``pixel_values_videos`` (bit for bit in float32), ``video_grid_thw`` and sampled frames
+    given the same frames and ``video_metadata``.
+
+    Args:
+        min_pixels, max_pixels: ``size["shortest_edge"]`` / ``size["longest_edge"]``.
+        budget: ``"frame"`` (Qwen2-VL: each frame's ``h·w`` within the budget) or
+            ``"clip"`` (Qwen3-VL: ``round(T/2)·2·h·w`` within it, see
+            :func:`video_smart_resize`).
+        patch_size, temporal_patch_size, merge_size: the vision tower's geometry.
+        image_mean, image_std, resample, dtype: as :class:`ImageProcessor`.
+        do_sample_frames, fps, num_frames, min_frames, max_frames: frame sampling as the
+            upstream ``sample_frames`` (rule ``"qwen2_vl"`` or ``"qwen3_vl"`` of
+            ``video.sample_indices``).
+        cap_pixels_per_frame: qwen-vl-utils' per-frame cap, as upstream applies it for
+            this budget; ``None`` (upstream's default while it warns about changing it)
+            applies no cap, like ``False``.
+        max_video_tokens: the cap's token budget (128000 for ``"frame"``, 768 per frame
+            for ``"clip"``).
+        compat: ``"torchvision"``, the only backend of transformers' video processors.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_pixels: float = 128 * 28 * 28,
+        max_pixels: float = 28 * 28 * 768,
+        budget: str = "frame",
+        patch_size: int = 14,
+        temporal_patch_size: int = 2,
+        merge_size: int = 2,
+        image_mean: Sequence[float] = OPENAI_CLIP_MEAN,
+        image_std: Sequence[float] = OPENAI_CLIP_STD,
+        resample: Union[str, int] = "bicubic",
+        do_sample_frames: bool = False,
+        fps: Optional[float] = None,
+        num_frames: Optional[int] = None,
+        min_frames: int = 4,
+        max_frames: int = 768,
+        cap_pixels_per_frame: Optional[bool] = None,
+        max_video_tokens: int = 128000,
+        compat: str = "torchvision",
+        dtype: str = "float32",
+    ) -> None:
+        self.budget = as_choice("budget", budget, ("frame", "clip"))
+        self._rule = "qwen3_vl" if self.budget == "clip" else "qwen2_vl"
+        self.patch_size = as_int("patch_size", patch_size)
+        self.temporal_patch_size = as_int("temporal_patch_size", temporal_patch_size)
+        self.merge_size = as_int("merge_size", merge_size)
+        self.min_pixels = as_number("min_pixels", min_pixels)
+        self.max_pixels = as_number("max_pixels", max_pixels)
+        if not self.min_pixels or not self.max_pixels:
+            raise BudgetError(
+                f"min_pixels and max_pixels must be non-zero, got {min_pixels} and {max_pixels}"
+            )
+        self._sizes = (min_pixels, max_pixels)  # as given: the cap's integer arithmetic
+        self.cap_pixels_per_frame = (
+            None
+            if cap_pixels_per_frame is None
+            else as_bool("cap_pixels_per_frame", cap_pixels_per_frame)
+        )
+        self.max_video_tokens = as_int("max_video_tokens", max_video_tokens)
+        self._init_sampling(
+            do_sample_frames=do_sample_frames,
+            fps=fps,
+            num_frames=num_frames,
+            min_frames=min_frames,
+            max_frames=max_frames,
+        )
+        n = self._init_norm(image_mean, image_std, resample, dtype, compat)
+        # The family kernel; each video's size comes from this processor's budget rule.
+        self._config = _core.Qwen2VLConfig(
+            min_pixels=self.min_pixels,
+            max_pixels=self.max_pixels,
+            patch_size=self.patch_size,
+            temporal_patch_size=self.temporal_patch_size,
+            merge_size=self.merge_size,
+            fps=2.0,
+            total_pixels=None,
+            resample=n.resample,
+            compat=n.compat,
+        )
+
+    @classmethod
+    def qwen3_vl(cls, **overrides: Any) -> VideoProcessor:
+        """``Qwen3VLVideoProcessor()``: patch 16, mean/std 0.5, the whole-clip budget
+        ``128·32² … 768·32²``, 2 fps sampling on by default, ``max_video_tokens`` 768."""
+        defaults = {
+            "min_pixels": 128 * 32 * 32,
+            "max_pixels": 768 * 32 * 32,
+            "budget": "clip",
+            "patch_size": 16,
+            "image_mean": (0.5, 0.5, 0.5),
+            "image_std": (0.5, 0.5, 0.5),
+            "do_sample_frames": True,
+            "fps": 2.0,
+            "max_video_tokens": 768,
+        }
+        return cls(**{**defaults, **overrides})
+
+    @classmethod
+    def qwen2_5_vl(cls, **overrides: Any) -> VideoProcessor:
+        """What ``AutoVideoProcessor`` builds for the released Qwen2-VL / Qwen2.5-VL
+        checkpoints (no ``video_preprocessor_config.json``: the image budget
+        3136 … 12,845,056 px from ``preprocessor_config.json``)."""
+        return cls(**{"min_pixels": 3136, "max_pixels": 12845056, **overrides})
+
+    @classmethod
+    def from_pretrained(cls, path: Union[str, os.PathLike], **overrides: Any) -> VideoProcessor:
+        """Builds the processor transformers 5.x loads from a model directory (or one JSON
+        file): ``Qwen3VLVideoProcessor`` when the config names it (or the directory's
+        ``config.json`` is a Qwen3-VL one), else ``Qwen2VLVideoProcessor``, with the
+        config's entries over that class's defaults. ``min_pixels``/``max_pixels`` win
+        over ``size`` as in ``Qwen2VLVideoProcessor.__init__``."""
+        cfg = load_config(path)
+        check_fixed(cfg)
+        kind = str(cfg.get("video_processor_type") or cfg.get("image_processor_type") or "")
+        qwen3 = kind.startswith("Qwen3VL") or (not kind and _is_qwen3_dir(path))
+        kw = pick(cfg, _QWEN_VIDEO_KEYS)
+        size = cfg.get("size") or {}
+        for key, alt in (("min_pixels", "shortest_edge"), ("max_pixels", "longest_edge")):
+            value = cfg.get(key) if not qwen3 else None
+            if value is None:
+                value = size.get(alt)
+            if value is not None:
+                kw[key] = value
+        make = cls.qwen3_vl if qwen3 else cls
+        return make(**{**kw, **overrides})
+
+    @property
+    def factor(self) -> int:
+        """Both resized sides are multiples of this (patch_size · merge_size)."""
+        return self.patch_size * self.merge_size
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(min_pixels={self.min_pixels:g}, "
+            f"max_pixels={self.max_pixels:g}, budget={self.budget!r}, "
+            f"patch_size={self.patch_size}, temporal_patch_size={self.temporal_patch_size}, "
+            f"merge_size={self.merge_size}, do_sample_frames={self.do_sample_frames}, "
+            f"fps={self.fps}, num_frames={self.num_frames}, dtype={self.dtype!r})"
+        )
+
+    def _frame_cap(self, num_frames: int) -> Any:
+        """The budget's ``max_pixels`` for a video of ``num_frames`` (sampled) frames, with
+        upstream's ``cap_pixels_per_frame`` arithmetic (ints stay ints, as there)."""
+        lo, hi = self._sizes
+        if not self.cap_pixels_per_frame:
+            return hi
+        f = self.factor
+        if self.budget == "frame":
+            total = int(self.max_video_tokens * f * f * 0.9)
+            return max(min(hi, total * self.temporal_patch_size // num_frames), int(lo * 1.05))
+        per_frame = max(min(self.max_video_tokens * f * f, hi // num_frames), int(lo * 1.05))
+        return per_frame * num_frames
+
+    def resized_size(self, num_frames: int, height: int, width: int) -> Tuple[int, int]:
+        """The ``(height, width)`` every frame of a (sampled) video is resized to."""
+        t = as_int("num_frames", num_frames)
+        hi = as_number("max_pixels", self._frame_cap(t))
+        if self.budget == "clip":
+            return video_smart_resize(
+                t,
+                height,
+                width,
+                temporal_factor=self.temporal_patch_size,
+                factor=self.factor,
+                min_pixels=self.min_pixels,
+                max_pixels=hi,
+            )
+        return smart_resize(
+            height, width, factor=self.factor, min_pixels=self.min_pixels, max_pixels=hi
+        )
+
+    def num_video_tokens(self, num_frames: int, height: int, width: int) -> int:
+        """LLM tokens of one video of ``num_frames`` (sampled) frames: ``t·h·w / merge²``."""
+        h, w = self.resized_size(num_frames, height, width)
+        t = -(-num_frames // self.temporal_patch_size)
+        return t * (h // self.patch_size) * (w // self.patch_size) // self.merge_size**2
+
+    def _timing(
+        self, used: Sequence[np.ndarray], clips: Sequence[Tuple[int, Optional[float]]]
+    ) -> Dict[str, Any]:
+        """Adds ``second_per_grid_ts`` (``Qwen2_5_VLProcessor``: ``temporal_patch_size /
+        sample_fps``) and ``grid_timestamps`` (``Qwen3VLProcessor``'s seconds per temporal
+        patch, 24 fps assumed without a rate: :func:`grid_timestamps`)."""
+        out = super()._timing(used, clips)
+        tp = self.temporal_patch_size
+        out["second_per_grid_ts"] = np.asarray([tp / f for f in out["sample_fps"]])
+        out["grid_timestamps"] = [
+            grid_timestamps(idx, 24.0 if fps is None else fps, temporal_patch_size=tp)
+            for idx, (_, fps) in zip(used, clips)
+        ]
+        return out
+
+    def __call__(
+        self,
+        videos: Any,
+        *,
+        video_metadata: Any = None,
+        do_sample_frames: Optional[bool] = None,
+        fps: Optional[float] = None,
+        num_frames: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """Preprocesses videos as the upstream processor's ``__call__``.
+
+        Args:
+            videos: a ``(T, H, W, C)`` uint8 array, a list of frames (one video), a list
+                of videos, or a ``(B, T, H, W, C)`` array.
+            video_metadata: ``None``, or per video a mapping/object with
+                ``total_num_frames`` and ``fps`` (e.g. transformers' ``VideoMetadata``).
+            do_sample_frames, fps, num_frames: override the processor's sampling
+                (``fps``/``num_frames`` together: giving one clears the other).
+
+        Returns:
+            ``pixel_values_videos`` ``(Σ t·h·w, 3·tp·p·p)``, ``video_grid_thw`` ``(n, 3)``
+            int64 and, per video, ``frame_indices`` (the frames used), ``video_fps`` (from
+            the metadata, None where unknown), ``sample_fps``, ``timestamps`` (seconds per
+            frame), ``second_per_grid_ts`` and ``grid_timestamps`` (see ``_timing``).
+        """
+        return self._run(videos, video_metadata, do_sample_frames, fps, num_frames)
+
+    def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
+        plans = []
+        for i, a in enumerate(arrays):
+            try:
+                size = self.resized_size(len(a), a.shape[1], a.shape[2])
+            except DynresError as e:
+                raise type(e)(f"video {i} of shape {a.shape}: {e}") from None
+            if max(size) > _core.MAX_IMAGE_SIDE:
+                raise BudgetError(
+                    f"video {i} of shape {a.shape} resizes to {size[0]}x{size[1]}; sides above "
+                    f"{_core.MAX_IMAGE_SIDE} are not supported, lower min_pixels"
+                )
+            plans.append(self._config.sized_plan(len(a), *size))
+        grid = np.asarray([p.grid_thw for p in plans], dtype=np.int64).reshape(len(plans), 3)
+        n = self._norm
+        buf = np.empty((int(grid.prod(axis=1).sum()), self._config.row_len), n.storage)
+        self._config.video_pixel_values(arrays, plans, n.table, buf)
+        return {"pixel_values_videos": n.present(buf), "video_grid_thw": grid}
+
+
+def grid_timestamps(
+    frame_indices: Any, video_fps: float, *, temporal_patch_size: int = 2
+) -> np.ndarray:
+    """Seconds of each temporal patch, as ``Qwen3VLProcessor`` writes them before the
+    patch's ``<|vision_start|>`` (``<{t:.1f} seconds>``): the indices padded with the last
+    one to a multiple of ``temporal_patch_size``, divided by ``video_fps``, and the mean
+    of each patch's first and last frame time (float64)."""
+    idx = as_int64_array("frame_indices", frame_indices, ndim=1)
+    tp = as_int("temporal_patch_size", temporal_patch_size)
+    fps = as_number("video_fps", video_fps)
+    if not fps > 0:
+        raise DynresError(f"video_fps must be > 0, got {fps}")
+    if idx.size == 0:
+        return np.zeros(0)
+    idx = np.concatenate([idx, np.repeat(idx[-1:], -idx.size % tp)])
+    seconds = [int(i) / fps for i in idx]
+    return np.asarray([(seconds[i] + seconds[i + tp - 1]) / 2 for i in range(0, len(seconds), tp)])
+
+
+def _is_qwen3_dir(path: Union[str, os.PathLike]) -> bool:
+    file = os.path.join(os.fspath(path), "config.json")
+    if not os.path.isfile(file):
+        return False
+    with open(file, encoding="utf-8") as f:
+        model_type = str(json.load(f).get("model_type", ""))
+    return model_type.startswith("qwen3_vl")
+
+
+#: ``ele`` keys :func:`fetch_video` reads (qwen-vl-utils 0.0.14's names).
+_FETCH_KEYS = frozenset(
+    {
+        "type",
+        "video",
+        "fps",
+        "nframes",
+        "min_frames",
+        "max_frames",
+        "min_pixels",
+        "max_pixels",
+        "total_pixels",
+        "resized_height",
+        "resized_width",
+    }
+)
+
+
+def _video_source(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[len("file://") :] if value.startswith("file://") else value
+    if isinstance(value, (os.PathLike, bytes, bytearray, memoryview)) or hasattr(value, "read"):
+        return value
+    raise TypeError(
+        "fetch_video reads ele['video'] as a file path (str, 'file://…' or os.PathLike), the "
+        f"file's bytes or a binary file object, got {type(value).__name__}; for decoded "
+        "frames use VideoProcessor or ImageProcessor.videos"
+    )
+
+
+def fetch_video(
+    ele: Mapping[str, Any],
+    *,
+    image_patch_size: int = 14,
+    model_seq_len: float = 128000,
+    threads: Optional[int] = None,
+) -> Tuple[np.ndarray, float, np.ndarray]:
+    """qwen-vl-utils 0.0.14's ``fetch_video(ele, image_patch_size,
+    return_video_sample_fps=True)`` for a video file, decoding only the sampled frames.
+
+    Frames are chosen by ``smart_nframes`` (``ele["fps"]`` (2) with ``min_frames`` (4) /
+    ``max_frames`` (768), or ``ele["nframes"]``) and its decoders' float32
+    ``torch.linspace(0, N - 1, n).round()``; each is resized to :func:`video_budget`'s
+    size (``min_pixels``, ``max_pixels``, ``total_pixels`` from ``ele``, or
+    ``resized_height``/``resized_width`` through qwen-vl-utils' :func:`smart_resize`) by
+    the same torchvision call qwen-vl-utils makes (``transforms.functional.resize``,
+    bicubic, antialiased: float32 inside, rounded to uint8; torch and torchvision are
+    needed for this step). qwen-vl-utils then calls ``.float()``: the same values.
+    Only the sampled frames are decoded.
+
+    Args:
+        ele: the conversation entry: ``{"video": path, ...}`` (keys as qwen-vl-utils).
+        image_patch_size: 14 (Qwen2/2.5-VL) or 16 (Qwen3-VL).
+        model_seq_len: qwen-vl-utils' ``MODEL_SEQ_LEN`` (its environment variable,
+            128000 by default), which sets the default ``total_pixels``.
+        threads: decoder threads for :func:`dynres_fast.video.read_frames`.
+
+    Returns:
+        ``(frames (T, 3, H, W) uint8, sample_fps, frame_indices int64)`` with
+        ``sample_fps = T / N · video_fps``.
+
+    Raises:
+        DynresError: unknown keys (``video_start``/``video_end`` are not supported),
+            ``fps`` with ``nframes``, a count outside ``[2, N]``, and the errors of
+            :func:`dynres_fast.video.probe` / ``read_frames`` for unreadable files.
+        TypeError: ``ele`` not a mapping, ``ele["video"]`` not a file.
+        ImportError: PyAV, torch or torchvision missing.
+    """
+    from . import video
+
+    if not isinstance(ele, Mapping):
+        raise TypeError(f"ele must be a mapping like {{'video': path}}, got {type(ele).__name__}")
+    if "video" not in ele:
+        raise DynresError(f"ele needs a 'video' entry (the file); it has keys {sorted(ele)}")
+    unknown = sorted(set(ele) - _FETCH_KEYS)
+    if unknown:
+        raise DynresError(
+            f"fetch_video does not support the keys {unknown}; accepted: {sorted(_FETCH_KEYS)}"
+        )
+    src = _video_source(ele["video"])
+    info = video.probe(src)
+    idx = video.sample_indices(
+        info.num_frames,
+        rule="qwen_vl_utils",
+        video_fps=info.fps,
+        fps=ele.get("fps"),
+        num_frames=ele.get("nframes"),
+        min_frames=ele.get("min_frames"),
+        max_frames=ele.get("max_frames"),
+    )
+    sample_fps = len(idx) / max(info.num_frames, 1e-6) * info.fps
+    factor = 2 * as_int("image_patch_size", image_patch_size)
+    if "resized_height" in ele and "resized_width" in ele:
+        size = smart_resize(
+            as_int("resized_height", ele["resized_height"]),
+            as_int("resized_width", ele["resized_width"]),
+            factor=factor,
+            min_pixels=4 * factor * factor,
+            max_pixels=16384 * factor * factor,
+            reference="qwen_vl_utils",
+        )
+    else:
+        size = video_budget(
+            len(idx),
+            info.height,
+            info.width,
+            image_patch_size=image_patch_size,
+            min_pixels=ele.get("min_pixels"),
+            max_pixels=ele.get("max_pixels"),
+            total_pixels=ele.get("total_pixels"),
+            model_seq_len=model_seq_len,
+        )
+    frames = video.read_frames(src, idx, threads=threads)
+    return _qwen_vl_utils_resize(frames, size), sample_fps, idx
+
+
+def _qwen_vl_utils_resize(frames: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """qwen-vl-utils' frame resize, through the same torchvision call.
+
+    ``torchvision.transforms.functional.resize`` on a uint8 tensor converts it to float32,
+    interpolates (bicubic, antialiased), clamps and rounds back to uint8 — torch's float
+    kernel, not the uint8 one that ``compat="torchvision"`` reproduces (they differ by a
+    few levels) — so the call itself is made here.
+    """
+    try:
+        import torch
+        from torchvision.transforms import InterpolationMode
+        from torchvision.transforms import functional as tvf
+    except ImportError as e:
+        raise ImportError(
+            "fetch_video resizes frames exactly as qwen-vl-utils does, with torchvision's "
+            "float32 bicubic antialiased resize; install torch and torchvision"
+        ) from e
+    stack = torch.from_numpy(frames).permute(0, 3, 1, 2)
+    out = tvf.resize(stack, list(size), interpolation=InterpolationMode.BICUBIC, antialias=True)
+    return np.ascontiguousarray(out.numpy())

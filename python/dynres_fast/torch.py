@@ -48,6 +48,10 @@ class QwenVLDataset:
         decode: ``"dynres"`` (default, Rust), ``"pillow"`` (bit-identical to a Pillow
             pipeline) or a callable ``bytes → image``; a callable must be picklable for
             spawned workers.
+        video_options: for samples with ``"videos"``, the keyword arguments of
+            :func:`~dynres_fast.batch.encode_sample` for them: ``video_processor``,
+            ``tokenize`` (picklable for spawned workers), ``video_layout``,
+            ``video_token_id``, ``threads``.
     """
 
     def __init__(
@@ -58,8 +62,10 @@ class QwenVLDataset:
         image_token_id: int = IMAGE_PAD_ID,
         ignore_index: int = IGNORE_INDEX,
         decode: Decoder = "dynres",
+        **video_options: Any,
     ) -> None:
         self.samples = samples
+        self.video_options = video_options
         self.processor = processor if processor is not None else ImageProcessor.qwen2_5_vl()
         self.image_token_id = image_token_id
         self.ignore_index = ignore_index
@@ -77,6 +83,7 @@ class QwenVLDataset:
                 image_token_id=self.image_token_id,
                 ignore_index=self.ignore_index,
                 decode=self.decode,
+                **self.video_options,
             )
         except (DynresError, TypeError) as e:
             raise type(e)(f"sample {index}: {e}") from None
@@ -94,13 +101,17 @@ def collate(
         options: passed to :func:`dynres_fast.batch.collate_features` —
             ``convention`` (``"qwen"`` default, ``"transformers4"``, ``"transformers5"``),
             ``pad_token_id``, ``ignore_index``, ``pad_to_multiple_of``,
-            ``spatial_merge_size``, ``image_token_id``, ``vision_start_token_id``. Bind
-            them with ``functools.partial(collate, convention=...)``.
+            ``spatial_merge_size``, ``image_token_id``, ``vision_start_token_id``, and for
+            videos ``video_token_id``, ``split_video_frames`` (Qwen3-VL) and
+            ``tokens_per_second`` (Qwen2.5-VL). Bind them with
+            ``functools.partial(collate, convention=...)``.
 
     Returns:
         ``input_ids``, ``attention_mask``, ``position_ids`` ``(3, B, L)``, ``rope_deltas``
-        ``(B, 1)``, ``pixel_values`` and ``image_grid_thw`` (when the batch has images) and
-        ``labels`` (when the samples have them).
+        ``(B, 1)``, ``mm_token_type_ids``, ``pixel_values`` and ``image_grid_thw`` (when
+        the batch has images), ``pixel_values_videos``, ``video_grid_thw`` and
+        ``second_per_grid_ts`` (when it has videos) and ``labels`` (when the samples have
+        them).
     """
     if return_tensors not in ("pt", "np"):
         raise DynresError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}")

@@ -23,6 +23,17 @@ pub enum SmartResizeRule {
     QwenVlUtils,
 }
 
+/// Which transformers release's Qwen3-VL video `smart_resize` to follow: they differ on
+/// frames with a side below `factor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoResizeRule {
+    /// transformers 4.x: such frames are refused.
+    Transformers4,
+    /// transformers 5.x: such frames are first scaled up (both sides by
+    /// `max(factor / h, factor / w)`, each truncated to an integer) and then planned.
+    Transformers5,
+}
+
 /// Formats an f64 the way Python's `repr` does for the values that occur in messages.
 pub(crate) fn py_float(x: f64) -> String {
     if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16 {
@@ -211,10 +222,13 @@ pub fn smart_resize(
 }
 
 /// Qwen3-VL's video `smart_resize(num_frames, h, w)`: the budget covers the whole clip
-/// (`t_bar * h * w`), sides below `factor` and clips shorter than `temporal_factor` are refused.
+/// (`t_bar * h * w`); clips shorter than `temporal_factor` are refused, and sides below
+/// `factor` are refused or scaled up first as `rule` says.
 ///
 /// # Errors
-/// As [`smart_resize`], plus `num_frames < temporal_factor` and sides below `factor`.
+/// As [`smart_resize`], plus `num_frames < temporal_factor` and (transformers 4.x) sides
+/// below `factor`.
+#[allow(clippy::too_many_arguments)]
 pub fn video_smart_resize(
     num_frames: u64,
     height: u64,
@@ -223,6 +237,7 @@ pub fn video_smart_resize(
     factor: u64,
     min_pixels: f64,
     max_pixels: f64,
+    rule: VideoResizeRule,
 ) -> Result<(u64, u64)> {
     check_side("height", height)?;
     check_side("width", width)?;
@@ -240,10 +255,19 @@ pub fn video_smart_resize(
             "t:{num_frames} must be larger than temporal_factor:{temporal_factor}"
         );
     }
+    let (given_h, given_w) = (height, width);
+    let (mut height, mut width) = (height, width);
     if height < factor || width < factor {
-        return Err(Error::InvalidImage(format!(
-            "height:{height} or width:{width} must be larger than factor:{factor}"
-        )));
+        if rule == VideoResizeRule::Transformers4 {
+            return Err(Error::InvalidImage(format!(
+                "height:{height} or width:{width} must be larger than factor:{factor}"
+            )));
+        }
+        let f = factor as f64;
+        let scale = (f / height as f64).max(f / width as f64);
+        // Python's int() of a positive float: truncation.
+        height = (height as f64 * scale) as u64;
+        width = (width as f64 * scale) as u64;
     }
     check_aspect(height, width)?;
     let b = Budget::new(
@@ -268,7 +292,7 @@ pub fn video_smart_resize(
         hb = ceil_by(h * beta, factor);
         wb = ceil_by(w * beta, factor);
     }
-    nonzero(height, width, (hb, wb))
+    nonzero(given_h, given_w, (hb, wb))
 }
 
 /// What [`smart_resize_many`] does with a row [`smart_resize`] refuses.
@@ -440,11 +464,21 @@ mod tests {
 
     #[test]
     fn qwen3_video_table() {
-        let hub = |t, h, w| video_smart_resize(t, h, w, 2, 32, 4096.0, 25_165_824.0);
-        assert_eq!(hub(300, 1080, 1920).unwrap(), (192, 384));
-        assert_eq!(hub(3, 100, 100).unwrap(), (96, 96));
-        assert!(hub(1, 480, 640).is_err());
-        assert!(hub(8, 20, 640).is_err());
+        let hub = |t, h, w, rule| video_smart_resize(t, h, w, 2, 32, 4096.0, 25_165_824.0, rule);
+        for rule in [
+            VideoResizeRule::Transformers4,
+            VideoResizeRule::Transformers5,
+        ] {
+            assert_eq!(hub(300, 1080, 1920, rule).unwrap(), (192, 384));
+            assert_eq!(hub(3, 100, 100, rule).unwrap(), (96, 96));
+            assert!(hub(1, 480, 640, rule).is_err());
+        }
+        assert!(hub(8, 20, 640, VideoResizeRule::Transformers4).is_err());
+        // 5.x scales 20x640 by 1.6 to 32x1024 first.
+        assert_eq!(
+            hub(8, 20, 640, VideoResizeRule::Transformers5).unwrap(),
+            (32, 1024)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #[cfg(feature = "decode")]
 pub mod decode;
 pub mod error;
+pub mod frame_sampling;
 pub mod geometry;
 pub mod image;
 pub mod many;

@@ -27,8 +27,23 @@ pub fn check_frame_counts(total_frames: u64, n: u64) -> Result<()> {
     Ok(())
 }
 
-/// `np.linspace(0, total_frames - 1, n, dtype=int)`: `floor(i * step)` with
-/// `step = (N - 1) / (n - 1)` in f64, the last index set to `N - 1` exactly, as NumPy 2 does.
+/// `np.linspace(start, stop, n)` in float64 as NumPy 2 computes it: `i * step + start`
+/// (a multiply, then an add) with `step = (stop - start) / (n - 1)`, the last value set to
+/// `stop` exactly; `n == 1` gives `[start]`.
+pub fn linspace_values(start: f64, stop: f64, n: u64) -> Vec<f64> {
+    match n {
+        0 => Vec::new(),
+        1 => vec![start],
+        _ => {
+            let step = (stop - start) / (n - 1) as f64;
+            let mut out: Vec<f64> = (0..n - 1).map(|i| i as f64 * step + start).collect();
+            out.push(stop);
+            out
+        }
+    }
+}
+
+/// `np.linspace(0, total_frames - 1, n, dtype=int)`: [`linspace_values`] truncated.
 ///
 /// `n == 1` gives `[0]`; `n == 0` gives `[]`. Duplicates appear when `n > N`.
 ///
@@ -36,22 +51,14 @@ pub fn check_frame_counts(total_frames: u64, n: u64) -> Result<()> {
 /// `total_frames == 0` while frames are requested (no index exists).
 pub fn linspace_indices(total_frames: u64, n: u64) -> Result<Vec<i64>> {
     check_frame_counts(total_frames, n)?;
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if total_frames == 0 {
+    if n > 0 && total_frames == 0 {
         return invalid_arg!("total_frames must be >= 1 to sample {n} frames, got 0");
     }
-    let last = total_frames - 1;
-    if n == 1 {
-        return Ok(vec![0]);
-    }
-    let step = last as f64 / (n - 1) as f64;
-    let mut out: Vec<i64> = (0..n - 1)
-        .map(|i| (i as f64 * step).floor() as i64)
-        .collect();
-    out.push(last as i64);
-    Ok(out)
+    let last = total_frames.saturating_sub(1) as f64;
+    Ok(linspace_values(0.0, last, n)
+        .into_iter()
+        .map(|v| v.floor() as i64)
+        .collect())
 }
 
 /// The "every `round(avg_fps / fps)`-th frame, at most `max_frames`" rule of the LLaVA-NeXT

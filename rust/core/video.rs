@@ -86,8 +86,13 @@ pub fn smart_nframes(total_frames: u64, video_fps: f64, count: FrameCount) -> Re
     Ok(n as u64)
 }
 
-/// `torch.linspace(start, end, n)` in float32 (its symmetric two-sided evaluation), each
-/// value rounded half-to-even, as qwen-vl-utils turns it into frame indices.
+/// `torch.linspace(start, end, n)` in float32 as torch's CPU kernel computes it, each value
+/// rounded half-to-even, as qwen-vl-utils turns it into frame indices.
+///
+/// The kernel evaluates the first half forwards (`start + step * i`) and the second half
+/// backwards (`end - step * (n - 1 - i)`), and its AVX2 build (the one x86-64 wheels run on
+/// AVX2 machines) fuses each multiply-add into one rounding: `mul_add` here, not `a * b + c`.
+/// The unfused form is one frame off for some clips of 13,000-19,000 frames.
 pub fn linspace_indices_f32(start: u64, end: u64, n: u64) -> Vec<i64> {
     if n == 0 {
         return Vec::new();
@@ -101,9 +106,9 @@ pub fn linspace_indices_f32(start: u64, end: u64, n: u64) -> Vec<i64> {
     (0..n)
         .map(|i| {
             let v = if i < half {
-                s + step * i as f32
+                step.mul_add(i as f32, s)
             } else {
-                e - step * (n - 1 - i) as f32
+                (-step).mul_add((n - 1 - i) as f32, e)
             };
             v.round_ties_even() as i64
         })
@@ -241,6 +246,9 @@ mod tests {
         assert_eq!(linspace_indices_f32(0, 5, 4), vec![0, 2, 3, 5]);
         assert_eq!(linspace_indices_f32(0, 99, 6), vec![0, 20, 40, 59, 79, 99]);
         assert_eq!(sample_frames(20000, 30.0, rate(2.0)).unwrap().len(), 768);
+        // torch.linspace(0, 12999, 768).round()[604] is 10237 (fused multiply-add);
+        // the unfused float32 evaluation gives 10236.
+        assert_eq!(sample_frames(13000, 30.0, rate(2.0)).unwrap()[604], 10237);
     }
 
     #[test]

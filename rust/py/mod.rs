@@ -17,6 +17,7 @@ mod pack;
 mod qwen2vl;
 mod rope;
 mod threads;
+mod video;
 
 #[pymodule(gil_used = false)]
 #[pyo3(name = "_core")]
@@ -34,5 +35,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "decode")]
     decode::register(m)?;
     rope::register(m)?;
+    video::register(m)?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use super::arrays::{contiguous, to_numpy, Lut};
 use super::errors::{DynresError, IntoPyResult};
 use super::family::{self, frames, parse_errors, resampling, with_pixels, I64Array};
-use crate::core::geometry::{self, SmartResizeRule};
+use crate::core::geometry::{self, SmartResizeRule, VideoResizeRule};
 use crate::core::models::pipeline::Resampling;
 use crate::core::models::qwen2vl::{self as qwen, Qwen2VL, Qwen2VLPlan};
 use crate::core::models::{Family, Plan};
@@ -20,6 +20,16 @@ fn parse_rule(reference: &str) -> PyResult<SmartResizeRule> {
         "qwen_vl_utils" => Ok(SmartResizeRule::QwenVlUtils),
         other => Err(DynresError::new_err(format!(
             "unknown reference {other:?}; accepted: transformers, qwen_vl_utils"
+        ))),
+    }
+}
+
+fn parse_video_rule(rule: &str) -> PyResult<VideoResizeRule> {
+    match rule {
+        "transformers4" => Ok(VideoResizeRule::Transformers4),
+        "transformers5" => Ok(VideoResizeRule::Transformers5),
+        other => Err(DynresError::new_err(format!(
+            "rule must be 'transformers5' or 'transformers4', got {other:?}"
         ))),
     }
 }
@@ -134,6 +144,15 @@ impl PyQwen2VL {
     fn frames_plan(&self, num_frames: u64, height: u64, width: u64) -> PyResult<PyQwen2VLPlan> {
         self.family
             .frames_plan(num_frames, height, width)
+            .py()
+            .map(PyQwen2VLPlan)
+    }
+
+    /// The plan of `num_frames` frames resized to `height × width`, a size another rule
+    /// chose (the video processors' budgets).
+    fn sized_plan(&self, num_frames: u64, height: u64, width: u64) -> PyResult<PyQwen2VLPlan> {
+        self.family
+            .sized_plan(num_frames, (height, width))
             .py()
             .map(PyQwen2VLPlan)
     }
@@ -279,6 +298,7 @@ fn smart_resize_many_py<'py>(
 }
 
 #[pyfunction(name = "video_smart_resize")]
+#[allow(clippy::too_many_arguments)]
 fn video_smart_resize_py(
     num_frames: u64,
     height: u64,
@@ -287,6 +307,7 @@ fn video_smart_resize_py(
     factor: u64,
     min_pixels: f64,
     max_pixels: f64,
+    rule: &str,
 ) -> PyResult<(u64, u64)> {
     geometry::video_smart_resize(
         num_frames,
@@ -296,6 +317,7 @@ fn video_smart_resize_py(
         factor,
         min_pixels,
         max_pixels,
+        parse_video_rule(rule)?,
     )
     .py()
 }

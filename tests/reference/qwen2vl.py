@@ -6,6 +6,7 @@ Plain Python floats are IEEE doubles and ``round`` is half-to-even, as in the re
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -45,14 +46,21 @@ def smart_nframes(total, video_fps, fps=2.0, min_frames=4, max_frames=None, nfra
     return int(n)
 
 
+def fma_f32(a, b, c):
+    """``a * b + c`` rounded once to float32 (what a fused multiply-add instruction gives)."""
+    exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
+    near = np.float32(float(exact))
+    # float(exact) rounds to float64 first; pick the float32 neighbour truly nearest.
+    cands = [np.nextafter(near, np.float32(-np.inf)), near, np.nextafter(near, np.float32(np.inf))]
+    return min(cands, key=lambda v: (abs(Fraction(float(v)) - exact), int(v.view(np.int32)) & 1))
+
+
 def linspace_f32(start, end, n):
-    """torch.linspace in float32: the first half from the start, the second from the end."""
+    """torch.linspace in float32 as its AVX2 CPU kernel computes it: the first half
+    ``start + step * i``, the second ``end - step * (n - 1 - i)``, each a fused multiply-add."""
     s, e = np.float32(start), np.float32(end)
     step = (e - s) / np.float32(n - 1) if n > 1 else np.float32(0)
-    vals = [
-        s + step * np.float32(i) if i < n // 2 else e - step * np.float32(n - 1 - i)
-        for i in range(n)
-    ]
+    vals = [fma_f32(step, i, s) if i < n // 2 else fma_f32(-step, n - 1 - i, e) for i in range(n)]
     return np.round(np.array(vals, dtype=np.float32)).astype(np.int64)
 
 

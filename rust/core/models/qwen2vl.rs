@@ -148,6 +148,26 @@ impl Qwen2VL {
         Ok(self.plan_for(image.resized, Some(num_frames)))
     }
 
+    /// The plan of `num_frames` frames resized to `resized`, a size chosen by another rule
+    /// (transformers' video processors: Qwen3-VL's whole-clip budget, the per-frame cap).
+    ///
+    /// # Errors
+    /// No frames, or a side that is not a positive multiple of `patch_size · merge_size`.
+    pub fn sized_plan(&self, num_frames: u64, resized: (u64, u64)) -> Result<Qwen2VLPlan> {
+        if num_frames == 0 {
+            return invalid_arg!("a video needs at least one frame, got 0");
+        }
+        let factor = (self.layout.patch_size * self.layout.merge_size) as u64;
+        let (h, w) = resized;
+        if h == 0 || w == 0 || h % factor != 0 || w % factor != 0 {
+            return invalid_arg!(
+                "resized size {h}x{w} must be positive multiples of patch_size * merge_size \
+                 = {factor}"
+            );
+        }
+        Ok(self.plan_for(resized, Some(num_frames)))
+    }
+
     /// qwen-vl-utils `fetch_video` for a clip of `total_frames` frames at `video_fps`:
     /// `smart_nframes` at this config's `fps` (4 to 768 frames), then the per-frame size of
     /// [`video_budget`] under the clip budget (`total_pixels`).
@@ -296,4 +316,27 @@ fn prepare<T>(frame: &ImageRef<'_>, h: usize, w: usize, px: Pixels<'_, T>) -> Re
         rgb.view()
     };
     resize(&src, h, w, px.resampling.filter, px.resampling.compat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sized_plan_takes_the_given_size() {
+        let layout = PatchLayout {
+            patch_size: 16,
+            temporal_patch_size: 2,
+            merge_size: 2,
+        };
+        let q = Qwen2VL::new(layout, 4096.0, 25_165_824.0, 2.0, None).unwrap();
+        let p = q.sized_plan(5, (64, 96)).unwrap();
+        assert_eq!(
+            (p.resized, p.grid_thw, p.num_frames),
+            ((64, 96), [3, 4, 6], Some(5))
+        );
+        assert!(q.sized_plan(0, (64, 96)).is_err());
+        assert!(q.sized_plan(2, (48, 96)).is_err());
+        assert!(q.sized_plan(2, (0, 96)).is_err());
+    }
 }
