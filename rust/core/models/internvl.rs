@@ -662,11 +662,20 @@ mod tests {
         assert!(InternVL::new(params(0, 4)).is_err());
         assert!(InternVL::new(params(5, 4)).is_err());
         assert!(InternVL::new(params(1, MAX_TILES + 1)).is_err());
-        assert!(InternVL::new(TilingParams {
+        for image_size in [0, MAX_IMAGE_SIZE + 1] {
+            assert!(InternVL::new(TilingParams {
+                image_size,
+                ..params(1, 4)
+            })
+            .is_err());
+        }
+        // sides that are not multiples of 28 tile as GotOcr2 does, ⌊S/28⌋² tokens per tile
+        let odd = TilingParams {
             image_size: 440,
             ..params(1, 4)
-        })
-        .is_err());
+        };
+        assert!(InternVL::new(odd).is_ok());
+        assert_eq!(odd.tokens_per_tile(), 225);
         let t = InternVL::new(params(1, 4)).unwrap();
         assert!(t.plan(0, 5).is_err());
         assert!(t.plan(5, MAX_SIDE + 1).is_err());
