@@ -128,7 +128,7 @@ def test_internvl_half_precision_dtypes():
     [
         (dict(max_num=0), DynresError),
         (dict(min_num=3, max_num=2), DynresError),
-        (dict(image_size=450), DynresError),
+        (dict(image_size=0), DynresError),
         (dict(compat="pillow11"), DynresError),
         (dict(dtype="float64"), DynresError),
         (dict(image_std=(0, 1, 1)), DynresError),

@@ -21,7 +21,9 @@ CASES = golden_cases("image_fast.json")
 
 
 def _processor(spec, **kw):
-    # The fast processor honours `size=` (h_qwen3); from_pretrained reads it too.
+    # The fast processor honours `size=` (h_qwen3); from_pretrained reads it too. The
+    # goldens are 4.57.6's (which drops alpha: case e_rgba).
+    kw = {"reference": "transformers4", **kw}
     return qwen2vl.ImageProcessor.from_pretrained(spec["init_kwargs"], compat="torchvision", **kw)
 
 

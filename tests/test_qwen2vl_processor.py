@@ -40,7 +40,8 @@ def _pil(name):
 def test_golden_slow_processor(case, as_pil):
     spec = CASES[case]
     images = [_pil(n) if as_pil else INPUTS[n] for n in spec["inputs"]]
-    out = qwen2vl.ImageProcessor(**spec["init_kwargs"])(images)
+    # 4.57.6's goldens: alpha dropped (case e_rgba); 5.x's rule is test_alpha.py's
+    out = qwen2vl.ImageProcessor(**spec["init_kwargs"], reference="transformers4")(images)
     want = SLOW[f"{case}__pixel_values"]
     np.testing.assert_array_equal(out["image_grid_thw"], SLOW[f"{case}__image_grid_thw"])
     assert out["pixel_values"].dtype == np.float32
@@ -85,9 +86,7 @@ def test_matches_transformers(specs, budget):
         with pytest.raises(AspectRatioError):
             qwen2vl.ImageProcessor(min_pixels=lo, max_pixels=hi)(arrays)
         return
-    # transformers converts gray through PIL; RGBA with alpha dropped (4.57's rule, the one
-    # these processors follow; 5.x's white compositing is tested in test_alpha.py)
-    pil = [Image.fromarray(a[..., :3] if a.ndim == 3 else a) for a in arrays]
+    pil = [Image.fromarray(a) for a in arrays]  # transformers converts gray through PIL
     want = _oracle(pil, min_pixels=lo, max_pixels=hi)
     got = qwen2vl.ImageProcessor(min_pixels=lo, max_pixels=hi)(arrays)
     np.testing.assert_array_equal(got["image_grid_thw"], want["image_grid_thw"])

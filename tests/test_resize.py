@@ -185,18 +185,20 @@ def test_crop_matches_pil_and_numpy():
 
 @pytest.mark.parametrize("shape", [(9, 7), (9, 7, 1), (9, 7, 3), (9, 7, 4)])
 def test_to_rgb_matches_pil_convert(shape):
+    """reference="transformers4" is Pillow's convert("RGB") (transformers5: test_alpha.py)."""
     img = np.random.default_rng(3).integers(0, 256, shape, dtype=np.uint8)
     src = img[..., 0] if len(shape) == 3 and shape[2] == 1 else img
     want = np.asarray(Image.fromarray(src).convert("RGB"))
-    np.testing.assert_array_equal(ops.to_rgb(img), want)
-    np.testing.assert_array_equal(ops.to_rgb(Image.fromarray(src)), want)
+    np.testing.assert_array_equal(ops.to_rgb(img, reference="transformers4"), want)
+    np.testing.assert_array_equal(ops.to_rgb(Image.fromarray(src), reference="transformers4"), want)
 
 
 @pytest.mark.parametrize("mode", ["P", "LA", "CMYK", "1", "I;16"])
 def test_to_rgb_pil_modes_go_through_convert(mode):
     rgb = Image.fromarray(np.random.default_rng(4).integers(0, 256, (6, 5, 3), dtype=np.uint8))
     im = rgb.convert(mode)
-    np.testing.assert_array_equal(ops.to_rgb(im), np.asarray(im.convert("RGB")))
+    want = np.asarray(im.convert("RGB"))
+    np.testing.assert_array_equal(ops.to_rgb(im, reference="transformers4"), want)
 
 
 GOOD = np.zeros((4, 5, 3), np.uint8)

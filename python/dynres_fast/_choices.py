@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import math
 from typing import Any, Optional, Sequence, Tuple
 
@@ -103,6 +105,53 @@ SLOW_COMPATS = ("pillow", "pillow12")
 ALL_COMPATS: Tuple[str, ...] = _core.COMPATS
 #: Which upstream implementation a family reproduces where they disagree.
 REFERENCES: Tuple[str, ...] = _core.REFERENCES
+
+
+#: ``reference`` values naming transformers: the installed release (5.x when transformers
+#: is absent) or a pinned major version. They differ on alpha, which 4.x drops and 5.x
+#: composites onto white.
+TRANSFORMERS_REFERENCES = ("transformers", "transformers5", "transformers4")
+
+
+@functools.lru_cache(maxsize=1)
+def installed_transformers_major() -> int:
+    """4 when transformers 4.x or older is installed, else 5 (also when it is absent).
+    Reads the installed version's metadata; transformers itself is not imported."""
+    try:
+        major = int(importlib.metadata.version("transformers").split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return 5
+    return 4 if major <= 4 else 5
+
+
+def transformers_major(reference: str) -> Optional[int]:
+    """The transformers major version a ``reference`` follows (``"transformers"``: the
+    installed one); ``None`` for the original (non-transformers) code."""
+    if reference == "transformers":
+        return installed_transformers_major()
+    return {"transformers5": 5, "transformers4": 4}.get(reference)
+
+
+def as_reference(value: Any, options: Sequence[str]) -> str:
+    """One of a family's ``options`` or, where ``"transformers"`` is one, a pinned major
+    version (``"transformers5"``, ``"transformers4"``)."""
+    pinned = TRANSFORMERS_REFERENCES[1:] if "transformers" in options else ()
+    return as_choice("reference", value, tuple(options) + pinned)
+
+
+def core_reference(reference: str) -> str:
+    """The core's name for a reference: the pinned transformers versions plan alike."""
+    return "transformers" if reference in TRANSFORMERS_REFERENCES else reference
+
+
+def alpha_rule(reference: str, compat: str) -> str:
+    """How RGB conversion treats alpha under ``reference`` (the core's ``Alpha`` names):
+    dropped by transformers 4.x and by the original code (Pillow's ``convert("RGB")``);
+    onto white by 5.x — ``"white_torch"`` (float32, truncated) for arrays in its
+    torchvision backend (``compat="torchvision"``), else ``"white"`` (rounded)."""
+    if transformers_major(reference) != 5:
+        return "drop"
+    return "white_torch" if compat == "torchvision" else "white"
 
 
 def as_resample(value: Any, compat: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Ty
 
 import numpy as np
 
-from ._choices import Normalisation, as_choice
+from ._choices import Normalisation, alpha_rule, as_choice
 from ._coerce import as_int, as_int64_array
 from .errors import DynresError
 from .pool import OutputPool
@@ -101,6 +101,9 @@ class FamilyProcessor:
     _norm: Normalisation
     _kwargs: Dict[str, Any]
     _pool: Optional[OutputPool]
+    #: Which upstream code the processor follows where implementations differ; a family
+    #: without the choice follows its original code (which drops alpha).
+    reference: str = "original"
 
     def __new__(cls, **kwargs: Any) -> FamilyProcessor:
         # The constructor keywords, so a processor pickles (DataLoader workers, Ray) by
@@ -134,6 +137,18 @@ class FamilyProcessor:
     def compat(self) -> str:
         """The resize/normalisation exactness target."""
         return self._norm.compat
+
+    @property
+    def _alpha(self) -> str:
+        """What converting images to RGB does with alpha (``_choices.alpha_rule``)."""
+        return alpha_rule(self.reference, self._norm.compat)
+
+    @property
+    def _video_alpha(self) -> str:
+        """As :attr:`_alpha` for video frames, except with ``compat="torchvision"``: 5.x's
+        video processors blend RGBA in float and resize in float, which is not reproduced,
+        so alpha is left for the family's own check (refusal) there."""
+        return "drop" if self._norm.compat == "torchvision" else self._alpha
 
     def plan(self, height: int, width: int) -> Any:
         """What this processor does with a ``height × width`` image (no pixels)."""

@@ -8,7 +8,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._choices import Normalisation
-from ._images import as_video, is_pil
+from ._images import as_video, from_torch, is_pil, is_torch
 from .errors import InvalidImageError
 
 
@@ -22,7 +22,7 @@ def _is_frame(item: Any) -> bool:
     )
 
 
-def as_video_list(videos: Any) -> List[np.ndarray]:
+def as_video_list(videos: Any, alpha: str = "drop") -> List[np.ndarray]:
     """Videos as C-contiguous uint8 ``(T, H, W, C)`` arrays, read as transformers'
     ``make_batched_videos`` reads them.
 
@@ -31,17 +31,21 @@ def as_video_list(videos: Any) -> List[np.ndarray]:
     frame lists). Refused with a message, where the reading would be a guess: a lone 3-D
     array whose last axis could be channels (one image, or a ``(T, H, W)`` gray clip), a
     3-D array inside a list whose last axis is not 1, 3 or 4 (a gray clip, or a
-    channels-first frame), and a list mixing frames with videos.
+    channels-first frame), and a list mixing frames with videos. A torch tensor
+    ``(T, C, H, W)`` is one video, ``(B, T, C, H, W)`` B videos. RGBA frames are converted
+    by ``alpha`` (see ``_images``).
     """
+    if is_torch(videos) and videos.ndim in (4, 5):
+        videos = from_torch(videos, "videos", 4)
     if isinstance(videos, np.ndarray) and videos.ndim in (3, 4):
         if videos.ndim == 3 and videos.shape[-1] in (3, 4):
             raise TypeError(
                 f"a 3-D array of shape {videos.shape} looks like one image, not a video; pass "
                 "(T, H, W, C) frames (gray: (T, H, W, 1)), or [image] for a one-frame video"
             )
-        return [as_video(videos)]
+        return [as_video(videos, 0, alpha)]
     if isinstance(videos, np.ndarray) and videos.ndim == 5:
-        return [as_video(v, i) for i, v in enumerate(videos)]
+        return [as_video(v, i, alpha) for i, v in enumerate(videos)]
     if not isinstance(videos, (list, tuple)):
         raise TypeError(
             "expected a (T, H, W, C) uint8 array, a list of frames (one video) or a list of "
@@ -56,7 +60,7 @@ def as_video_list(videos: Any) -> List[np.ndarray]:
             )
     frames = [_is_frame(item) for item in videos]
     if videos and all(frames):
-        return [as_video(list(videos))]
+        return [as_video(list(videos), 0, alpha)]
     if any(frames):
         i = frames.index(True)
         raise InvalidImageError(
@@ -64,7 +68,7 @@ def as_video_list(videos: Any) -> List[np.ndarray]:
             f"(item {frames.index(False)}); pass one video as a list of frames, or several "
             "videos as a list of (T, H, W, C) arrays or frame lists"
         )
-    return [as_video(v, i) for i, v in enumerate(videos)]
+    return [as_video(v, i, alpha) for i, v in enumerate(videos)]
 
 
 def _describe(item: Any) -> str:

@@ -24,6 +24,8 @@ from ._choices import (
     as_bound,
     as_choice,
     as_optional_number,
+    as_reference,
+    core_reference,
 )
 from ._coerce import as_int
 from ._family import FamilyProcessor, pick, processor_for
@@ -67,7 +69,7 @@ def plan(height: int, width: int, **params: Any) -> InternVLPlan:
 
     Raises:
         DynresError: non-positive sides, ``min_num > max_num``, ``max_num > 4096``, an
-            ``image_size`` that is not a multiple of 28, an unknown ``reference``.
+            ``image_size`` outside 1..16384, an unknown ``reference``.
         TypeError: non-integer sizes or counts, unknown keywords.
     """
     return processor_for(ImageProcessor, params).plan(height, width)
@@ -149,12 +151,16 @@ class ImageProcessor(FamilyProcessor):
     uses 384-pixel images, which no InternViT takes.
 
     Args:
-        image_size: tile side ``S`` (a multiple of 28).
+        image_size: tile side ``S`` (448 for the checkpoints; any side tiles as
+            ``GotOcr2ImageProcessor`` does, with ``⌊S/28⌋²`` tokens per tile).
         min_num, max_num: the allowed tile counts (``min_dynamic_patch``,
             ``max_dynamic_patch``; inference uses 1 and 12, most evals 6).
         use_thumbnail: append a whole-image thumbnail when the grid has several tiles.
-        reference: ``"original"`` (OpenGVLab, CPython set order within equal tile counts)
-            or ``"transformers"`` (``GotOcr2ImageProcessor``, width-major).
+        reference: ``"original"`` (OpenGVLab, CPython set order within equal tile counts;
+            alpha dropped, as its ``convert("RGB")``) or ``"transformers"``
+            (``GotOcr2ImageProcessor``, width-major; RGB conversion as the installed
+            release's, see ``ops.to_rgb``), or that with a pinned release:
+            ``"transformers5"`` (transparency onto white) / ``"transformers4"`` (dropped).
         image_mean, image_std: per-channel normalisation (ImageNet by default).
         resample: the filter of every resize (``"bicubic"`` upstream), a name or PIL code;
             ``compat="torchvision"`` has only ``"bilinear"`` and ``"bicubic"``.
@@ -190,7 +196,7 @@ class ImageProcessor(FamilyProcessor):
         self.min_num = as_int("min_num", min_num)
         self.max_num = as_int("max_num", max_num)
         self.use_thumbnail = as_bool("use_thumbnail", use_thumbnail)
-        self.reference = as_choice("reference", reference, REFERENCES)
+        self.reference = as_reference(reference, REFERENCES)
         self._norm = Normalisation(
             image_mean, image_std, compat, dtype, compats=ALL_COMPATS, resample=resample
         )
@@ -199,7 +205,7 @@ class ImageProcessor(FamilyProcessor):
             max_num=self.max_num,
             image_size=self.image_size,
             use_thumbnail=self.use_thumbnail,
-            reference=self.reference,
+            reference=core_reference(self.reference),
             resample=self._norm.resample,
             compat=self._norm.compat,
         )
@@ -248,7 +254,7 @@ class ImageProcessor(FamilyProcessor):
             thumbnail) and ``num_patches`` ``(n,)`` int64 tiles per image. With ``out=``,
             the values are written into that array (shape and dtype checked).
         """
-        arrays = as_image_list(images)
+        arrays = as_image_list(images, self._alpha)
         plans = self._plans(arrays)
         counts = [p.num_tiles for p in plans]
         s = self.image_size
@@ -282,7 +288,9 @@ class ImageProcessor(FamilyProcessor):
             ``T · (tokens_per_tile + 2)``, the ``<img>…</img>`` blocks of the
             ``Frame{i}: <image>`` prompt lines.
         """
-        arrays = torchvision_video_channels(as_video_list(videos), self._norm.compat)
+        arrays = torchvision_video_channels(
+            as_video_list(videos, self._video_alpha), self._norm.compat
+        )
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
         arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))

@@ -25,11 +25,13 @@ from ._choices import (
     as_choice,
     as_optional_number,
     as_pinpoints,
+    as_reference,
+    core_reference,
 )
 from ._coerce import as_int, as_number
 from ._family import FamilyProcessor, pick, processor_for
 from ._frames import as_video_list, sample, squash, torchvision_video_channels
-from ._images import as_image_list
+from ._images import as_image_list, group_sizes
 from ._video_processor import SquashVideoProcessor
 from .errors import DynresError
 
@@ -206,7 +208,10 @@ class ImageProcessor(FamilyProcessor):
         image_grid_pinpoints: the canvas list (config order; see
             :func:`select_best_resolution`).
         reference: token-count reference (``"transformers"`` or ``"original"``); pixels
-            are the same for both.
+            are the same for both except for transparency: ``"original"`` drops alpha
+            (LLaVA-NeXT's ``convert("RGB")``), ``"transformers"`` converts as the installed
+            release does (see ``ops.to_rgb``); ``"transformers5"`` / ``"transformers4"``
+            pin the release.
         image_mean, image_std: per-channel normalisation.
         resample: the filter of every resize (``"bicubic"`` upstream), a name or PIL code;
             ``compat="torchvision"`` has only ``"bilinear"`` and ``"bicubic"``.
@@ -233,15 +238,17 @@ class ImageProcessor(FamilyProcessor):
         compat: str = "pillow",
         dtype: str = "float32",
         reuse_output: bool = False,
+        do_pad: bool = True,
     ) -> None:
         self.pinpoints = as_pinpoints(image_grid_pinpoints)
-        self.reference = as_choice("reference", reference, REFERENCES)
+        self.do_pad = as_bool("do_pad", do_pad)
+        self.reference = as_reference(reference, REFERENCES)
         self._norm = Normalisation(
             image_mean, image_std, compat, dtype, compats=ALL_COMPATS, resample=resample
         )
         self._config = _core.LlavaOnevisionConfig(
             pinpoints=self.pinpoints,
-            reference=self.reference,
+            reference=core_reference(self.reference),
             resample=self._norm.resample,
             compat=self._norm.compat,
         )
@@ -253,7 +260,7 @@ class ImageProcessor(FamilyProcessor):
 
     @classmethod
     def _from_config(cls, cfg: Mapping[str, Any], model: Mapping[str, Any]) -> Dict[str, Any]:
-        kw = pick(cfg, ("image_grid_pinpoints", "image_mean", "image_std", "resample"))
+        kw = pick(cfg, ("image_grid_pinpoints", "image_mean", "image_std", "resample", "do_pad"))
         if "image_grid_pinpoints" not in kw and model.get("image_grid_pinpoints") is not None:
             kw["image_grid_pinpoints"] = model["image_grid_pinpoints"]
         return kw
@@ -262,41 +269,76 @@ class ImageProcessor(FamilyProcessor):
         return (
             f"{type(self).__name__}(pinpoints={len(self.pinpoints)} canvases, "
             f"reference={self.reference!r}, resample={self._norm.resample!r}, "
-            f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r})"
+            f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r}, do_pad={self.do_pad})"
         )
 
-    def __call__(self, images: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
-        """Preprocesses one image or a list of images (uint8 arrays and/or PIL images).
+    def __call__(self, images: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, Any]:
+        """Preprocesses one image, a list of images (uint8 arrays, PIL images or torch
+        tensors), or a nested batch ``[[a, b], [c]]`` of prompts, as transformers 5.x does:
+        each image alone in its prompt gets the anyres treatment, each image of a
+        multi-image prompt one padded square crop (:meth:`multi_image`).
 
         Returns:
             ``pixel_values`` ``(n, max_crops, 3, 384, 384)`` (base crop first, then the
             canvas crops row-major; zero-padded to the batch's largest crop count; an
-            empty list gives ``(0, 1, 3, 384, 384)``),
-            ``image_sizes`` ``(n, 2)`` int64 ``(height, width)``, and
-            ``num_image_tokens`` ``(n,)`` int64 (single-image prompt counts). With
-            ``out=``, the values are written into that array (shape and dtype checked).
+            empty list gives ``(0, 1, 3, 384, 384)``) — with ``do_pad=False`` a list of
+            ``(crops, 3, 384, 384)`` arrays, one per image, as upstream returns it —
+            ``image_sizes`` ``(n, 2)`` int64 ``(height, width)``, ``num_image_tokens``
+            ``(n,)`` int64, and ``batch_num_images`` (images per prompt). With ``out=``, the
+            padded values are written into that array (shape and dtype checked).
         """
-        arrays = as_image_list(images)
+        groups = group_sizes(images)
+        arrays = as_image_list(images, self._alpha)
+        if groups is None:
+            groups = [1] * len(arrays)
+        alone = [n == 1 for n in groups for _ in range(n)]
         plans = self._plans(arrays)
+        counts = [p.num_crops if a else 1 for p, a in zip(plans, alone)]
         # An empty batch keeps one (base) crop slot, like multi_image's shape.
-        max_crops = max((p.num_crops for p in plans), default=1)
-        buf = self._out(out, (len(arrays), max_crops, 3, CROP_SIZE, CROP_SIZE))
-        self._config.pixel_values(arrays, plans, self._norm.table, buf)
+        buf = self._out(out, (len(arrays), max(counts, default=1), 3, CROP_SIZE, CROP_SIZE))
+        if all(alone):
+            self._config.pixel_values(arrays, plans, self._norm.table, buf)
+        else:
+            buf[:] = 0
+            single = [i for i, a in enumerate(alone) if a]
+            if single:
+                shape = (len(single), max(counts[i] for i in single)) + buf.shape[2:]
+                part = np.zeros(shape, buf.dtype)
+                self._config.pixel_values(
+                    [arrays[i] for i in single], [plans[i] for i in single], self._norm.table, part
+                )
+                buf[single, : part.shape[1]] = part
+            multi = [i for i, a in enumerate(alone) if not a]
+            buf[multi, :1] = self._squares([arrays[i] for i in multi])
+        values = self._norm.present(buf)
+        tokens = [p.num_tokens if a else MULTI_IMAGE_TOKENS for p, a in zip(plans, alone)]
         return {
-            "pixel_values": self._norm.present(buf),
+            "pixel_values": values if self.do_pad else [v[:n] for v, n in zip(values, counts)],
             "image_sizes": _image_sizes(arrays),
-            "num_image_tokens": np.asarray([p.num_tokens for p in plans], dtype=np.int64),
+            "num_image_tokens": np.asarray(tokens, dtype=np.int64),
+            "batch_num_images": np.asarray(groups, dtype=np.int64),
         }
+
+    def _squares(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        """Multi-image crops ``(n, 1, 3, 384, 384)`` in the storage dtype."""
+        background = tuple(int(m * 255) for m in self._norm.image_mean)
+        if not all(0 <= b <= 255 for b in background):
+            raise DynresError(
+                f"image_mean {self._norm.image_mean} gives a pad colour {background} outside 0-255"
+            )
+        out = np.empty((len(arrays), 1, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
+        self._config.multi_image_pixel_values(arrays, background, self._norm.table, out)
+        return out
 
     def multi_image(self, images: Any) -> Dict[str, np.ndarray]:
         """Preprocesses the images of one multi-image prompt: each is padded to a square
         with the colour ``int(255·mean)`` per channel (127 for SigLIP), centred at
         ``(max - min) // 2``, then squashed bicubic to 384² — one crop per image.
 
-        Equals transformers' slow ``LlavaOnevisionImageProcessor`` given the images nested
-        as one prompt (``[[a, b, …]]``, ``batch_num_images > 1``) and LLaVA-NeXT's
-        ``image_aspect_ratio="pad"``; with ``compat="torchvision"``, the fast
-        ``LlavaOnevisionImageProcessorFast`` given the same nesting (same colour and
+        Equals transformers' ``LlavaOnevisionImageProcessorPil`` (4.x: the slow class)
+        given the images nested as one prompt (``[[a, b, …]]``, ``batch_num_images > 1``)
+        and LLaVA-NeXT's ``image_aspect_ratio="pad"``; with ``compat="torchvision"``, the
+        torchvision ``LlavaOnevisionImageProcessor`` given the same nesting (same colour and
         offsets). (A single image nested alone gets the anyres treatment there; call the
         processor itself for that.)
 
@@ -305,17 +347,9 @@ class ImageProcessor(FamilyProcessor):
             ``num_image_tokens`` ``(n,)`` int64, :data:`MULTI_IMAGE_TOKENS` (729 + one
             newline) each.
         """
-        arrays = as_image_list(images)
-        r, g, b = (int(m * 255) for m in self._norm.image_mean)
-        background = (r, g, b)
-        if not all(0 <= b <= 255 for b in background):
-            raise DynresError(
-                f"image_mean {self._norm.image_mean} gives a pad colour {background} outside 0-255"
-            )
-        out = np.empty((len(arrays), 1, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
-        self._config.multi_image_pixel_values(arrays, background, self._norm.table, out)
+        arrays = as_image_list(images, self._alpha)
         return {
-            "pixel_values": self._norm.present(out),
+            "pixel_values": self._norm.present(self._squares(arrays)),
             "image_sizes": _image_sizes(arrays),
             "num_image_tokens": np.full(len(arrays), MULTI_IMAGE_TOKENS, dtype=np.int64),
         }
@@ -341,7 +375,9 @@ class ImageProcessor(FamilyProcessor):
             ``frame_indices``: the frames used per video; ``num_video_tokens`` ``(n,)`` int64,
             :func:`video_num_tokens` (``196·T + 1``).
         """
-        arrays = torchvision_video_channels(as_video_list(videos), self._norm.compat)
+        arrays = torchvision_video_channels(
+            as_video_list(videos, self._video_alpha), self._norm.compat
+        )
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
         arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))

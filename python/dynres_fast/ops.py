@@ -18,12 +18,20 @@ import numpy as np
 
 from . import _core
 from ._choices import ALL_COMPATS as COMPATS
-from ._choices import FILTERS, TORCHVISION_FILTERS
+from ._choices import FILTERS, TORCHVISION_FILTERS, TRANSFORMERS_REFERENCES, alpha_rule
 from ._coerce import as_int
-from ._images import as_pixels
+from ._images import as_pixels, pil_to_rgb
 from .errors import DynresError
 
-__all__ = ["COMPATS", "FILTERS", "TORCHVISION_FILTERS", "crop", "resize", "to_rgb"]
+__all__ = [
+    "COMPATS",
+    "FILTERS",
+    "TORCHVISION_FILTERS",
+    "TRANSFORMERS_REFERENCES",
+    "crop",
+    "resize",
+    "to_rgb",
+]
 
 
 def _choice(name: str, value: Any, accepted: tuple[str, ...]) -> str:
@@ -93,17 +101,33 @@ def crop(image: Any, top: int, left: int, height: int, width: int) -> np.ndarray
     return _core.crop(arr, t, left_, h, w)
 
 
-def to_rgb(image: Any) -> np.ndarray:
-    """An ``(H, W, 3)`` uint8 copy, like Pillow's ``convert("RGB")``.
+def to_rgb(image: Any, *, reference: str = "transformers", compat: str = "pillow") -> np.ndarray:
+    """An ``(H, W, 3)`` uint8 copy, converted as transformers' ``convert_to_rgb`` does.
 
-    Arrays: gray ``(H, W)`` / ``(H, W, 1)`` is replicated, RGB copied, RGBA loses its alpha
-    (no blending). PIL images of any mode (P, LA, CMYK, I;16, ...) go through
-    ``image.convert("RGB")``.
+    Gray ``(H, W)`` / ``(H, W, 1)`` arrays are replicated, RGB copied. Transparency
+    follows ``reference``:
+
+    - ``"transformers5"``: composited onto white, in the arithmetic of the backend
+      ``compat`` names. PIL images with an alpha band or a transparency entry (RGBA, LA,
+      PA, P with a transparency table, a colour key) go through ``convert("RGBA")`` and
+      Pillow's ``alpha_composite``, in both backends. RGBA arrays: rounded to nearest
+      (``compat="pillow"`` / ``"pillow12"``, the Pil backend's NumPy arithmetic, which
+      equals Pillow's) or float32 and truncated (``compat="torchvision"``).
+    - ``"transformers4"``: alpha dropped, like Pillow's ``convert("RGB")``.
+    - ``"transformers"`` (default): the installed release's rule — ``"transformers4"``
+      when transformers 4.x is installed, else ``"transformers5"`` (also without
+      transformers).
+
+    Other PIL modes (CMYK, I;16, ...) go through ``image.convert("RGB")``.
 
     Raises:
-        TypeError: not an array / PIL image, or a dtype other than uint8.
+        TypeError: not an array / PIL image, a dtype other than uint8, or a non-string
+            option.
         InvalidImageError: wrong number of dimensions or channels, empty image.
+        DynresError: unknown reference or compat.
     """
+    ref = _choice("reference", reference, TRANSFORMERS_REFERENCES)
+    rule = alpha_rule(ref, _choice("compat", compat, COMPATS))
     if not isinstance(image, np.ndarray) and hasattr(image, "convert"):
-        image = image.convert("RGB")
-    return _core.to_rgb(as_pixels(image))
+        return pil_to_rgb(image, rule)
+    return _core.to_rgb(as_pixels(image), rule)

@@ -222,7 +222,7 @@ class ImageProcessor(FamilyProcessor):
             ``num_tokens`` ``(n,)`` int64. All arrays are views of one buffer; with
             ``out=`` (1-D, ``Σ 3·(h·w + h'·w')`` values) that buffer is ``out``.
         """
-        arrays = as_image_list(images)
+        arrays = as_image_list(images, self._alpha)
         plans = self._plans(arrays)
         sizes = [(3 * p.highres[0] * p.highres[1], 3 * p.lowres[0] * p.lowres[1]) for p in plans]
         buf = self._out(out, (sum(h + lo for h, lo in sizes),))
@@ -263,7 +263,7 @@ class ImageProcessor(FamilyProcessor):
         Raises:
             AspectRatioError: a frame side floors to 0 (PIL raises upstream).
         """
-        arrays = as_video_list(videos)
+        arrays = as_video_list(videos, self._video_alpha)
         long = as_bool("long", long)
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)

@@ -20,6 +20,7 @@ from ._choices import (
     ALL_COMPATS,
     OPENAI_CLIP_MEAN,
     OPENAI_CLIP_STD,
+    TRANSFORMERS_REFERENCES,
     Normalisation,
     as_bool,
     as_choice,
@@ -277,11 +278,12 @@ def num_tokens_many(
 class ImageProcessor(FamilyProcessor):
     """Qwen2-VL / Qwen2.5-VL / Qwen3-VL image and video preprocessing.
 
-    ``proc(images)`` equals ``transformers.Qwen2VLImageProcessor(min_pixels=...,
-    max_pixels=...)(images, return_tensors="np")`` (the slow, Pillow processor for
-    ``compat="pillow"``) within 1e-6 — in practice bit for bit for float32. With
-    ``compat="torchvision"`` it equals the *fast* processor (torchvision's uint8
-    antialiased resize on CPU and its fused ``(v - 255·mean) / (255·std)`` normalise).
+    ``proc(images)`` equals ``transformers.Qwen2VLImageProcessorPil(min_pixels=...,
+    max_pixels=...)(images, return_tensors="np")`` (the Pillow backend; 4.x's slow
+    ``Qwen2VLImageProcessor``) for ``compat="pillow"`` within 1e-6 — in practice bit for bit
+    for float32. With ``compat="torchvision"`` it equals the torchvision backend (5.x's
+    ``Qwen2VLImageProcessor``, 4.x's ``…Fast``: torchvision's uint8 antialiased resize on
+    CPU and its fused ``(v - 255·mean) / (255·std)`` normalise).
     ``ImageProcessor()`` is the transformers class defaults; the released checkpoints'
     settings are :meth:`qwen2_5_vl`, :meth:`qwen3_vl` or :meth:`from_pretrained`.
 
@@ -302,6 +304,10 @@ class ImageProcessor(FamilyProcessor):
         reuse_output: write every call into one reused output buffer instead of a fresh
             array (no page faults on large outputs); each call then overwrites what the
             previous call returned (see :mod:`dynres_fast.pool`).
+        reference: the transformers release whose RGB conversion is followed:
+            ``"transformers"`` (the installed one; 5.x without transformers),
+            ``"transformers5"`` (transparency composited onto white) or
+            ``"transformers4"`` (alpha dropped).
     """
 
     #: ``config.json`` model types of this family's checkpoints (``auto.from_pretrained``).
@@ -325,7 +331,9 @@ class ImageProcessor(FamilyProcessor):
         compat: str = "pillow",
         dtype: str = "float32",
         reuse_output: bool = False,
+        reference: str = "transformers",
     ) -> None:
+        self.reference = as_choice("reference", reference, TRANSFORMERS_REFERENCES)
         self.patch_size = as_int("patch_size", patch_size)
         self.temporal_patch_size = as_int("temporal_patch_size", temporal_patch_size)
         self.merge_size = as_int("merge_size", merge_size)
@@ -363,7 +371,7 @@ class ImageProcessor(FamilyProcessor):
             f"max_pixels={self.max_pixels:g}, "
             f"patch_size={self.patch_size}, temporal_patch_size={self.temporal_patch_size}, "
             f"merge_size={self.merge_size}, resample={self.resample!r}, compat={self.compat!r}, "
-            f"dtype={self.dtype!r})"
+            f"dtype={self.dtype!r}, reference={self.reference!r})"
         )
 
     @classmethod
@@ -463,7 +471,7 @@ class ImageProcessor(FamilyProcessor):
             ``pixel_values`` ``(Σ t·h·w, 3·tp·p·p)`` and ``image_grid_thw`` ``(n, 3)`` int64.
             With ``out=``, the values are written into that array (shape and dtype checked).
         """
-        arrays = as_image_list(images)
+        arrays = as_image_list(images, self._alpha)
         plans = self._plans(arrays)
         buf, grid = self._run(plans, out)
         self._config.pixel_values(arrays, plans, self._norm.table, buf)
@@ -484,7 +492,7 @@ class ImageProcessor(FamilyProcessor):
         Returns:
             ``pixel_values_videos`` and ``video_grid_thw`` ``(n, 3)`` int64.
         """
-        arrays = as_video_list(videos)
+        arrays = as_video_list(videos, self._video_alpha)
         plans = []
         for i, a in enumerate(arrays):
             try:

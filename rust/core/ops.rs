@@ -1,7 +1,73 @@
-//! Pixel-copying helpers: rectangular crops and Pillow's `convert("RGB")` for arrays.
+//! Pixel-copying helpers: rectangular crops and RGB conversion (alpha dropped, or
+//! composited onto white in the arithmetic of one of transformers 5.x's code paths).
 
 use super::error::{invalid_arg, Error, Result};
 use super::image::{ImageBuf, ImageRef};
+
+/// What RGB conversion does with a fourth (alpha) channel.
+///
+/// transformers <= 4.57 and Pillow's `convert("RGB")` drop it; transformers 5.x's
+/// `convert_to_rgb` composites onto white, rounding one way on PIL images and NumPy arrays
+/// and another in its torchvision backend on arrays and tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alpha {
+    /// Ignored: RGB copied as it is.
+    Drop,
+    /// Onto white, rounded to nearest: Pillow's `Image.alpha_composite` over opaque white
+    /// (8-bit fixed point), which for every (value, alpha) pair equals NumPy's float64
+    /// `round(a/255 · v + (1 − a/255) · 255)` — 5.x on PIL images (both backends) and on
+    /// arrays in the Pil backend.
+    OverWhite,
+    /// Onto white in float32, truncated: `v/255 · a/255 + (1 − a/255)` then times 255.999
+    /// (torchvision's `to_dtype` both ways) — 5.x's torchvision backend on arrays/tensors.
+    OverWhiteTorch,
+}
+
+impl Alpha {
+    /// Every rule, in the order the Python API lists them.
+    pub const ALL: [Alpha; 3] = [Alpha::Drop, Alpha::OverWhite, Alpha::OverWhiteTorch];
+
+    /// The name used by the Python API.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Alpha::Drop => "drop",
+            Alpha::OverWhite => "white",
+            Alpha::OverWhiteTorch => "white_torch",
+        }
+    }
+
+    /// Parses `"drop"`, `"white"` or `"white_torch"`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] listing the accepted names.
+    pub fn parse(name: &str) -> Result<Self> {
+        match Self::ALL.into_iter().find(|a| a.name() == name) {
+            Some(a) => Ok(a),
+            None => invalid_arg!("unknown alpha rule {name:?}; accepted: drop, white, white_torch"),
+        }
+    }
+
+    /// One channel value `v` with alpha `a`, converted by this rule.
+    #[must_use]
+    pub fn blend(self, v: u8, a: u8) -> u8 {
+        match self {
+            Alpha::Drop => v,
+            Alpha::OverWhite => {
+                // Pillow's coefficients over opaque white reduce to a·128 and (255 − a)·128;
+                // its division by 255 is ((x >> 8) + x) >> 8 after adding a half.
+                let (v, a) = (u32::from(v), u32::from(a));
+                let x = (v * a + 255 * (255 - a)) * 128 + (0x80 << 7);
+                ((((x >> 8) + x) >> 8) >> 7) as u8
+            }
+            Alpha::OverWhiteTorch => {
+                let scale = (1.0f64 / 255.0) as f32;
+                let (x, alpha) = (f32::from(v) * scale, f32::from(a) * scale);
+                ((x * alpha + (1.0 - alpha)) * 255.999_f32) as u8
+            }
+        }
+    }
+}
 
 /// Copies the `height x width` rectangle whose top-left corner is `(top, left)`.
 ///
@@ -42,6 +108,14 @@ pub fn crop(
 /// # Errors
 /// [`Error::InvalidImage`] for 2-channel images.
 pub fn to_rgb(src: &ImageRef<'_>) -> Result<ImageBuf> {
+    to_rgb_with(src, Alpha::Drop)
+}
+
+/// As [`to_rgb`], with RGBA converted by `alpha`.
+///
+/// # Errors
+/// [`Error::InvalidImage`] for 2-channel images.
+pub fn to_rgb_with(src: &ImageRef<'_>, alpha: Alpha) -> Result<ImageBuf> {
     let c = src.channels;
     let mut out = ImageBuf::zeros(src.height, src.width, 3)?;
     match c {
@@ -51,9 +125,16 @@ pub fn to_rgb(src: &ImageRef<'_>) -> Result<ImageBuf> {
             }
         }
         3 => out.data.copy_from_slice(src.data),
-        4 => {
+        4 if alpha == Alpha::Drop => {
             for (px, s) in out.data.chunks_exact_mut(3).zip(src.data.chunks_exact(4)) {
                 px.copy_from_slice(&s[..3]);
+            }
+        }
+        4 => {
+            for (px, s) in out.data.chunks_exact_mut(3).zip(src.data.chunks_exact(4)) {
+                for (d, &v) in px.iter_mut().zip(&s[..3]) {
+                    *d = alpha.blend(v, s[3]);
+                }
             }
         }
         _ => {
@@ -89,5 +170,25 @@ mod tests {
         assert_eq!(to_rgb(&a).unwrap().data, vec![1, 2, 3]);
         let la = ImageRef::new(&[1, 2], 1, 1, 2).unwrap();
         assert!(to_rgb(&la).is_err());
+    }
+
+    #[test]
+    fn every_rule_keeps_opaque_pixels_and_whitens_transparent_ones() {
+        for rule in Alpha::ALL {
+            assert_eq!(Alpha::parse(rule.name()).unwrap(), rule);
+            for v in 0..=255u8 {
+                assert_eq!(rule.blend(v, 255), v, "{rule:?} v={v}");
+                if rule != Alpha::Drop {
+                    assert_eq!(rule.blend(v, 0), 255, "{rule:?} v={v}");
+                }
+            }
+        }
+        assert!(Alpha::parse("blend").is_err());
+        // rounding against truncation (values measured with Pillow 13 and torch 2.15)
+        let nearly_clear: Vec<u8> = Alpha::ALL.iter().map(|r| r.blend(37, 1)).collect();
+        assert_eq!(nearly_clear, vec![37, 254, 255]);
+        let a = ImageRef::new(&[0, 100, 255, 128], 1, 1, 4).unwrap();
+        let got = to_rgb_with(&a, Alpha::OverWhite).unwrap().data;
+        assert_eq!(got, vec![127, 177, 255]);
     }
 }

@@ -81,10 +81,15 @@ fn crop_py<'py>(
     to_numpy(py, out.data, shape)
 }
 
-#[pyfunction(name = "to_rgb")]
-fn to_rgb_py<'py>(py: Python<'py>, image: PyReadonlyArrayDyn<'py, u8>) -> PyResult<U8Array<'py>> {
+#[pyfunction(name = "to_rgb", signature = (image, alpha = "drop"))]
+fn to_rgb_py<'py>(
+    py: Python<'py>,
+    image: PyReadonlyArrayDyn<'py, u8>,
+    alpha: &str,
+) -> PyResult<U8Array<'py>> {
+    let alpha = ops::Alpha::parse(alpha).py()?;
     let (src, _) = image_view(&image)?;
-    let out = py.detach(|| ops::to_rgb(&src)).py()?;
+    let out = py.detach(|| ops::to_rgb_with(&src, alpha)).py()?;
     to_numpy(py, out.data, vec![out.height, out.width, 3])
 }
 

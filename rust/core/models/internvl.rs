@@ -31,7 +31,7 @@ pub struct TilingParams {
     pub min_num: u64,
     /// Most tiles a grid may have (`max_num`, `max_dynamic_patch`).
     pub max_num: u64,
-    /// Tile side in pixels (`image_size`, `force_image_size`), a multiple of 28.
+    /// Tile side in pixels (`image_size`, `force_image_size`; 448 for the checkpoints).
     pub image_size: u64,
     /// Whether a whole-image thumbnail follows the tiles of a grid with more than one tile.
     pub use_thumbnail: bool,
@@ -45,7 +45,8 @@ impl TilingParams {
     ///
     /// # Errors
     /// `min_num` of 0, `min_num > max_num`, `max_num` above [`MAX_TILES`], or an
-    /// `image_size` that is not a positive multiple of 28 (patch 14, then a 2×2 pixel shuffle).
+    /// `image_size` of 0 or above [`MAX_IMAGE_SIZE`]. Any other side tiles as transformers'
+    /// `GotOcr2ImageProcessor` does (the checkpoints' InternViT wants a multiple of 28).
     pub fn validate(&self) -> Result<()> {
         if self.min_num == 0 {
             return invalid_arg!("min_num must be >= 1, got 0");
@@ -60,19 +61,17 @@ impl TilingParams {
         if self.max_num > MAX_TILES {
             return invalid_arg!("max_num must be <= {MAX_TILES}, got {}", self.max_num);
         }
-        if self.image_size == 0
-            || self.image_size % (2 * PATCH_SIZE) != 0
-            || self.image_size > MAX_IMAGE_SIZE
-        {
+        if self.image_size == 0 || self.image_size > MAX_IMAGE_SIZE {
             return invalid_arg!(
-                "image_size must be a multiple of 28 between 28 and {MAX_IMAGE_SIZE}, got {}",
+                "image_size must be between 1 and {MAX_IMAGE_SIZE}, got {}",
                 self.image_size
             );
         }
         Ok(())
     }
 
-    /// Vision tokens per tile: `(S / 14)² · 0.5²` (InternViT, pixel shuffle 0.5); 256 for 448.
+    /// Vision tokens per tile: `(S / 14)² · 0.5²` (InternViT, pixel shuffle 0.5); 256 for 448,
+    /// `⌊S / 28⌋²` for sides that are not multiples of 28.
     pub fn tokens_per_tile(&self) -> u64 {
         let side = self.image_size / (2 * PATCH_SIZE);
         side * side
@@ -663,11 +662,20 @@ mod tests {
         assert!(InternVL::new(params(0, 4)).is_err());
         assert!(InternVL::new(params(5, 4)).is_err());
         assert!(InternVL::new(params(1, MAX_TILES + 1)).is_err());
-        assert!(InternVL::new(TilingParams {
+        for image_size in [0, MAX_IMAGE_SIZE + 1] {
+            assert!(InternVL::new(TilingParams {
+                image_size,
+                ..params(1, 4)
+            })
+            .is_err());
+        }
+        // sides that are not multiples of 28 tile as GotOcr2 does, ⌊S/28⌋² tokens per tile
+        let odd = TilingParams {
             image_size: 440,
             ..params(1, 4)
-        })
-        .is_err());
+        };
+        assert!(InternVL::new(odd).is_ok());
+        assert_eq!(odd.tokens_per_tile(), 225);
         let t = InternVL::new(params(1, 4)).unwrap();
         assert!(t.plan(0, 5).is_err());
         assert!(t.plan(5, MAX_SIDE + 1).is_err());
