@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -32,10 +33,35 @@ def as_int(name: str, value: Any, *, minimum: int = 1, maximum: int = INT_MAX) -
 
 
 def as_number(name: str, value: Any) -> float:
-    """Returns ``value`` as a float; TypeError for non-numbers (bools included)."""
+    """Returns ``value`` as a float; TypeError for non-numbers (bools included),
+    DynresError for NaN and for integers beyond the float range (``10**400``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+    try:
+        v = float(value)
+    except OverflowError:
+        raise DynresError(
+            f"{name} must be a number within the float range (|x| < 1.8e308), got an "
+            f"integer of {int(value).bit_length()} bits"
+        ) from None
+    if math.isnan(v):
+        raise DynresError(f"{name} must be a number, got nan")
+    return v
+
+
+def as_finite(
+    name: str,
+    value: Any,
+    *,
+    minimum: float = -math.inf,
+    maximum: float = math.inf,
+) -> float:
+    """:func:`as_number`, also refusing infinities and values outside
+    ``[minimum, maximum]`` with a DynresError naming ``name`` and the range."""
+    v = as_number(name, value)
+    if not (math.isfinite(v) and minimum <= v <= maximum):
+        raise DynresError(f"{name} must be finite and in [{minimum:g}, {maximum:g}], got {v!r}")
+    return v
 
 
 def as_int64_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:

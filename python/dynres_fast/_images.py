@@ -15,6 +15,27 @@ def _is_pil(obj: Any) -> bool:
     return type(obj).__module__.startswith("PIL.") and hasattr(obj, "convert")
 
 
+def _pil_array(image: Any, what: str) -> np.ndarray:
+    """``np.asarray(image)``; a PIL image that cannot be loaded (truncated or corrupt file)
+    is an InvalidImageError naming ``what``."""
+    try:
+        return np.asarray(image)
+    except (OSError, ValueError, SyntaxError) as e:
+        raise InvalidImageError(f"{what}: the PIL image cannot be loaded: {e}") from None
+
+
+def pil_rgb(image: Any, what: str) -> Any:
+    """``image.convert("RGB")``; modes Pillow cannot convert (``"La"``, ``"PA"``, …) and
+    images that cannot be loaded are InvalidImageErrors naming ``what``."""
+    try:
+        return image.convert("RGB")
+    except (OSError, ValueError, SyntaxError) as e:
+        raise InvalidImageError(
+            f"{what}: PIL image of mode {image.mode!r} cannot be converted to RGB ({e}); "
+            "accepted: every mode Pillow converts to RGB (L, LA, RGB, RGBA, P, I, F, CMYK, …)"
+        ) from None
+
+
 def as_pixels(image: Any, what: str = "image") -> np.ndarray:
     """Returns ``image`` as a C-contiguous uint8 ``(H, W)`` or ``(H, W, C)`` array, C in
     (1, 3, 4). PIL images are taken as they are (``np.asarray``); ``what`` names the input
@@ -25,7 +46,7 @@ def as_pixels(image: Any, what: str = "image") -> np.ndarray:
         InvalidImageError: wrong number of dimensions or channels, or an empty image.
     """
     if _is_pil(image):
-        image = np.asarray(image)
+        image = _pil_array(image, what)
     if not isinstance(image, np.ndarray):
         raise TypeError(
             f"{what}: expected a numpy uint8 array or a PIL image, got {type(image).__name__}"
@@ -54,7 +75,7 @@ def as_image(image: Any, index: int = 0) -> np.ndarray:
     ``(H, W)`` arrays become ``(H, W, 1)``. Otherwise as :func:`as_pixels`.
     """
     if _is_pil(image) and image.mode != "RGB":
-        image = image.convert("RGB")
+        image = pil_rgb(image, f"image {index}")
     arr = as_pixels(image, f"image {index}")
     return arr[:, :, None] if arr.ndim == 2 else arr
 

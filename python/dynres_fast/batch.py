@@ -40,6 +40,7 @@ from .qwen2vl import ImageProcessor
 __all__ = [
     "IGNORE_INDEX",
     "IMAGE_PAD_ID",
+    "MAX_BATCH_LENGTH",
     "PAD_ID",
     "VISION_START_ID",
     "collate_features",
@@ -57,6 +58,9 @@ PAD_ID = 151643
 """``<|endoftext|>``, the Qwen tokenizers' padding token."""
 IGNORE_INDEX = -100
 """The label that cross-entropy skips (``torch.nn.CrossEntropyLoss`` default)."""
+MAX_BATCH_LENGTH = 2**24
+"""Longest padded batch :func:`collate_features` builds (tokens per row, after
+``pad_to_multiple_of``): 16 Mi tokens, far beyond any context window."""
 
 Decoder = Union[str, Callable[[bytes], Any]]
 _DECODERS = ("dynres", "pillow")
@@ -98,8 +102,7 @@ def load_image(item: Any, decode: Decoder = "dynres") -> Any:
     if isinstance(item, (bytes, bytearray, memoryview)):
         return _decoder(decode)(bytes(item))
     if isinstance(item, (str, os.PathLike)):
-        with open(item, "rb") as f:
-            return _decoder(decode)(f.read())
+        return _decoder(decode)(io.read_file(item, "image path"))
     if isinstance(item, np.ndarray) or type(item).__module__.startswith("PIL."):
         return item
     raise TypeError(
@@ -180,8 +183,14 @@ def encode_sample(
     Raises:
         DynresError: a missing ``input_ids``, a bad image (the message names it), and
             the errors of :func:`expand_image_tokens`.
-        TypeError: a sample that is not a mapping, ``images`` that is not a list.
+        TypeError: a sample that is not a mapping, ``images`` that is not a list, a
+            ``processor`` that is not a :class:`dynres_fast.qwen2vl.ImageProcessor`.
     """
+    if not isinstance(processor, ImageProcessor):
+        raise TypeError(
+            "processor must be a dynres_fast.qwen2vl.ImageProcessor (these batches are "
+            f"Qwen-VL's: image pad tokens expanded by image_grid_thw), got {type(processor).__name__}"
+        )
     if not isinstance(sample, Mapping):
         raise TypeError(f"a sample must be a mapping (dict), got {type(sample).__name__}")
     if "input_ids" not in sample:
@@ -239,10 +248,11 @@ def collate_features(
     - ``pixel_values`` (rows concatenated in sample order) and ``image_grid_thw``
       ``(n, 3)`` — left out when no sample has an image, as ``Qwen2VLProcessor`` does.
 
-    ``L`` is the longest sample, rounded up to ``pad_to_multiple_of`` if given.
+    ``L`` is the longest sample, rounded up to ``pad_to_multiple_of`` if given, at most
+    :data:`MAX_BATCH_LENGTH`.
 
     Raises:
-        DynresError: an empty list, features of mixed kinds (some with labels, some
+        DynresError: an empty list, a padded length over :data:`MAX_BATCH_LENGTH`, features of mixed kinds (some with labels, some
             without; pixel rows of different widths or dtypes), bad options.
         GridMismatchError: image tokens that disagree with the grids.
     """
@@ -254,8 +264,13 @@ def collate_features(
         raise DynresError("some samples have labels and some do not; give labels to all or none")
     length = max(a.size for a in ids)
     if pad_to_multiple_of is not None:
-        m = as_int("pad_to_multiple_of", pad_to_multiple_of)
+        m = as_int("pad_to_multiple_of", pad_to_multiple_of, maximum=MAX_BATCH_LENGTH)
         length = -(-length // m) * m
+    if length > MAX_BATCH_LENGTH:
+        raise DynresError(
+            f"the padded batch length {length} (longest sample, rounded up to "
+            f"pad_to_multiple_of) is over the limit of {MAX_BATCH_LENGTH} tokens"
+        )
     pad = as_int("pad_token_id", pad_token_id, minimum=-(2**63))
     batch_ids = np.full((len(ids), length), pad, np.int64)
     mask = np.zeros((len(ids), length), np.int64)

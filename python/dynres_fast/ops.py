@@ -20,7 +20,7 @@ from . import _core
 from ._choices import ALL_COMPATS as COMPATS
 from ._choices import FILTERS, TORCHVISION_FILTERS
 from ._coerce import as_int
-from ._images import as_pixels
+from ._images import as_pixels, pil_rgb
 from .errors import DynresError
 
 __all__ = ["COMPATS", "FILTERS", "TORCHVISION_FILTERS", "crop", "resize", "to_rgb"]
@@ -105,5 +105,5 @@ def to_rgb(image: Any) -> np.ndarray:
         InvalidImageError: wrong number of dimensions or channels, empty image.
     """
     if not isinstance(image, np.ndarray) and hasattr(image, "convert"):
-        image = image.convert("RGB")
+        image = pil_rgb(image, "image")
     return _core.to_rgb(as_pixels(image))

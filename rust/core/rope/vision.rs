@@ -6,7 +6,7 @@
 //! order. Frames of a grid repeat the same ids.
 
 use super::{check_merge, grid_rows, Grid};
-use crate::core::error::{invalid_arg, Error, Result};
+use crate::core::error::{invalid_arg, try_with_capacity, Error, Result};
 
 /// Reads and checks every row of a flattened `(N, 3)` grid array.
 fn read_grids(grids: &[i64], merge: i64) -> Result<Vec<Grid>> {
@@ -41,7 +41,7 @@ pub fn vision_position_ids(grid_thw: &[i64], spatial_merge_size: i64) -> Result<
     let m = spatial_merge_size;
     let grids = read_grids(grid_thw, m)?;
     let total = total_patches(&grids, 1 << 31)?;
-    let mut out = Vec::with_capacity(2 * total);
+    let mut out = try_with_capacity(2 * total, "vision_position_ids output")?;
     for g in &grids {
         let frame_start = out.len();
         for by in 0..g.h / m {
@@ -71,7 +71,7 @@ pub fn cu_seqlens(grid_thw: &[i64]) -> Result<Vec<i32>> {
     let grids = read_grids(grid_thw, 1)?;
     total_patches(&grids, i32::MAX as u64)?;
     let frames: usize = grids.iter().map(|g| g.t as usize).sum();
-    let mut out = Vec::with_capacity(frames + 1);
+    let mut out = try_with_capacity(frames + 1, "cu_seqlens output")?;
     let mut acc = 0i64;
     out.push(0);
     for g in &grids {
@@ -115,15 +115,16 @@ pub fn window_index(
         );
     }
     let merged = total_patches(&grids, 1 << 31)? / (m * m) as usize;
-    let mut index = Vec::with_capacity(merged);
-    let windows: usize = grids
+    let mut index = try_with_capacity(merged, "window_index output")?;
+    // Each factor is at most 2^20 + 1, so a frame's windows fit; the sum is checked.
+    let windows = grids
         .iter()
-        .map(|g| {
+        .try_fold(1usize, |acc, g| {
             let (lh, lw) = g.merged_hw(m);
-            g.t as usize * ((lh / ws + 1) * (lw / ws + 1)) as usize
+            acc.checked_add(g.t as usize * ((lh / ws + 1) * (lw / ws + 1)) as usize)
         })
-        .sum();
-    let mut cu = Vec::with_capacity(windows + 1);
+        .unwrap_or(usize::MAX);
+    let mut cu = try_with_capacity(windows, "window_index cu_window_seqlens")?;
     cu.push(0i64);
     let unit = m * m;
     let mut offset = 0i64;
