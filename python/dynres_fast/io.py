@@ -31,6 +31,7 @@ or a device such as ``/dev/null`` is refused instead of blocking or reading noth
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from typing import Any
@@ -40,7 +41,7 @@ import numpy as np
 from . import _core
 from .errors import DynresError
 
-__all__ = ["MAX_FILE_BYTES", "decode", "read_file"]
+__all__ = ["MAX_FILE_BYTES", "decode", "read_file", "read_json_object"]
 
 MAX_FILE_BYTES = 1 << 31
 """Largest file :func:`read_file` reads (2 GiB: far above any image the decoders accept)."""
@@ -103,6 +104,31 @@ def read_file(path: Any, what: str = "path") -> bytes:
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def read_json_object(path: Any, what: str = "config") -> dict:
+    """The JSON object (a ``dict``) in the file at ``path``, read by :func:`read_file`.
+
+    Raises:
+        TypeError: ``path`` is not a ``str`` / ``os.PathLike``.
+        DynresError: what :func:`read_file` refuses, text that is not UTF-8 JSON, nesting
+            too deep to parse, or JSON that is not an object; the message names ``what``.
+    """
+    raw = read_file(path, what)
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise DynresError(f"{what} {os.fspath(path)!r} is not UTF-8 text: {e}") from None
+    except json.JSONDecodeError as e:
+        raise DynresError(f"{what} {os.fspath(path)!r} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise DynresError(f"{what} {os.fspath(path)!r}: JSON nested too deeply to parse") from None
+    if not isinstance(value, dict):
+        raise DynresError(
+            f"{what} {os.fspath(path)!r} must hold a JSON object ({{...}}), got a "
+            f"{type(value).__name__}"
+        )
+    return value
 
 
 def decode(data: Any, *, allow_truncated: bool = False) -> np.ndarray:

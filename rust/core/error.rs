@@ -72,13 +72,13 @@ impl Zeroable for usize {}
 
 /// Bytes for `len` values of `T`, refused past [`MAX_ALLOC_BYTES`].
 fn checked_bytes<T>(len: usize, what: &str) -> Result<usize> {
-    len.checked_mul(std::mem::size_of::<T>())
+    let size = std::mem::size_of::<T>();
+    len.checked_mul(size)
         .filter(|&b| b <= MAX_ALLOC_BYTES)
         .ok_or_else(|| {
             Error::Budget(format!(
-                "{what} needs {len} values of {} bytes, over the limit of {MAX_ALLOC_BYTES} \
-                 bytes for one buffer",
-                std::mem::size_of::<T>()
+                "{what} needs {len} x {size} bytes, over the limit of {MAX_ALLOC_BYTES} bytes \
+                 (4 GiB) for one buffer"
             ))
         })
 }

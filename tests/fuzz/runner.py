@@ -105,7 +105,24 @@ def _namespace() -> dict:
         rope,
     )
 
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    import reference.internvl
+    import reference.llava_onevision
+    import reference.oryx
+    import reference.qwen2vl
+    import reference.rope
+
+    from . import data
+
     return {
+        "data": data,
+        "ref_internvl": reference.internvl,
+        "ref_llava_onevision": reference.llava_onevision,
+        "ref_oryx": reference.oryx,
+        "ref_qwen2vl": reference.qwen2vl,
+        "ref_rope": reference.rope,
         "np": np,
         "dynres_fast": dynres_fast,
         "batch": batch,
@@ -171,6 +188,7 @@ def _fork_probe(spec: dict, ns: dict, limits: Limits) -> dict:
             os.close(r)
             os.close(err_r)
             os.dup2(err_w, 2)
+            os.dup2(err_w, 1)  # stdout is the worker's answer channel
             out = _run_in_child(spec, ns, limits.mem_bytes)
             os.write(w, json.dumps(out).encode())
         finally:

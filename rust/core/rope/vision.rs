@@ -41,7 +41,7 @@ pub fn vision_position_ids(grid_thw: &[i64], spatial_merge_size: i64) -> Result<
     let m = spatial_merge_size;
     let grids = read_grids(grid_thw, m)?;
     let total = total_patches(&grids, 1 << 31)?;
-    let mut out = try_with_capacity(2 * total, "vision_position_ids output")?;
+    let mut out = try_with_capacity(2 * total, "vision_position_ids of grid_thw")?;
     for g in &grids {
         let frame_start = out.len();
         for by in 0..g.h / m {
@@ -71,7 +71,7 @@ pub fn cu_seqlens(grid_thw: &[i64]) -> Result<Vec<i32>> {
     let grids = read_grids(grid_thw, 1)?;
     total_patches(&grids, i32::MAX as u64)?;
     let frames: usize = grids.iter().map(|g| g.t as usize).sum();
-    let mut out = try_with_capacity(frames + 1, "cu_seqlens output")?;
+    let mut out = try_with_capacity(frames + 1, "cu_seqlens of grid_thw")?;
     let mut acc = 0i64;
     out.push(0);
     for g in &grids {
@@ -115,7 +115,7 @@ pub fn window_index(
         );
     }
     let merged = total_patches(&grids, 1 << 31)? / (m * m) as usize;
-    let mut index = try_with_capacity(merged, "window_index output")?;
+    let mut index = try_with_capacity(merged, "window_index of grid_thw")?;
     // Each factor is at most 2^20 + 1, so a frame's windows fit; the sum is checked.
     let windows = grids
         .iter()
@@ -124,7 +124,7 @@ pub fn window_index(
             acc.checked_add(g.t as usize * ((lh / ws + 1) * (lw / ws + 1)) as usize)
         })
         .unwrap_or(usize::MAX);
-    let mut cu = try_with_capacity(windows, "window_index cu_window_seqlens")?;
+    let mut cu = try_with_capacity(windows, "window boundaries of grid_thw")?;
     cu.push(0i64);
     let unit = m * m;
     let mut offset = 0i64;
