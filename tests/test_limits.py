@@ -110,7 +110,7 @@ def _png(h=40, w=56):
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("cut", [20, 100, 400])
+@pytest.mark.parametrize("cut", [40, 100, 400])
 @pytest.mark.parametrize("kind", ["jpeg", "progressive", "png"])
 def test_truncated_files_are_refused_unless_allowed(kind, cut):
     data = _png() if kind == "png" else _jpeg(progressive=kind == "progressive")
