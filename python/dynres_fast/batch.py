@@ -138,7 +138,8 @@ def expand_image_tokens(
     Raises:
         GridMismatchError: the number of image tokens differs from ``len(tokens_per_image)``
             (for instance a prompt that is already expanded).
-        DynresError: ``labels`` of another length, negative counts, non-1-D input.
+        DynresError: ``labels`` of another length, negative counts, non-1-D input, an
+            expansion past :data:`MAX_BATCH_LENGTH` tokens.
         TypeError: non-integer ids or counts.
     """
     ids = _ids("input_ids", input_ids)
@@ -152,6 +153,12 @@ def expand_image_tokens(
         )
     if counts.size and counts.min() < 1:
         raise DynresError(f"tokens_per_image must be >= 1, got {counts.min()}")
+    expanded = ids.size - counts.size + sum(counts.tolist())
+    if expanded > MAX_BATCH_LENGTH:
+        raise DynresError(
+            f"tokens_per_image expand input_ids to {expanded} tokens, over the limit of "
+            f"{MAX_BATCH_LENGTH} (MAX_BATCH_LENGTH)"
+        )
     repeats = np.ones(ids.size, np.int64)
     repeats[where] = counts
     out_ids = np.repeat(ids, repeats)
@@ -258,6 +265,12 @@ def collate_features(
     """
     if not isinstance(features, (list, tuple)) or not features:
         raise DynresError("collate needs a non-empty list of features")
+    for i, f in enumerate(features):
+        if not isinstance(f, Mapping) or "input_ids" not in f:
+            raise TypeError(
+                f"features[{i}] must be a mapping with 'input_ids' (what encode_sample "
+                f"returns), got {type(f).__name__}"
+            )
     ids = [_ids(f"features[{i}]['input_ids']", f["input_ids"]) for i, f in enumerate(features)]
     with_labels = ["labels" in f for f in features]
     if any(with_labels) and not all(with_labels):
