@@ -619,7 +619,7 @@ HANDWRITTEN: List[Probe] = [
        ["num_frames"]),  # fmt: skip
     _p("mrope split_video_frames 300 x 2**20",
        "ids = np.array([[151652] + [151656] * 4 + [7]])\n"
-       "result = rope.mrope_position_ids(ids, None, [[2**20, 4, 4]] * 300, convention='qwen3', "
+       "result = rope.mrope_position_ids(ids, None, [[2**20, 4, 4]] * 300, "
        "split_video_frames=True)",
        ["grid", "video", "frames", "split_video_frames"]),  # fmt: skip
     _p("smart_resize 1e40 budgets",
