@@ -18,5 +18,6 @@ def test_short_fuzz_run_is_clean():
     report = run(probes, jobs=2, limits=Limits(mem_bytes=4 << 30, rss_bytes=1536 << 20, timeout=20))
     bad = report.failures()
     assert not bad, f"{report.counts()}\n" + "\n".join(
-        f"[{o.cls}] {o.probe.name}: {o.detail}\n    {o.probe.setup}\n    {o.probe.code}" for o in bad
+        f"[{o.cls}] {o.probe.name}: {o.detail}\n    {o.probe.setup}\n    {o.probe.code}"
+        for o in bad
     )

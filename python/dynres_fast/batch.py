@@ -196,7 +196,8 @@ def encode_sample(
     if not isinstance(processor, ImageProcessor):
         raise TypeError(
             "processor must be a dynres_fast.qwen2vl.ImageProcessor (these batches are "
-            f"Qwen-VL's: image pad tokens expanded by image_grid_thw), got {type(processor).__name__}"
+            "Qwen-VL's: image pad tokens expanded by image_grid_thw), got "
+            f"{type(processor).__name__}"
         )
     if not isinstance(sample, Mapping):
         raise TypeError(f"a sample must be a mapping (dict), got {type(sample).__name__}")
@@ -259,9 +260,11 @@ def collate_features(
     :data:`MAX_BATCH_LENGTH`.
 
     Raises:
-        DynresError: an empty list, a padded length over :data:`MAX_BATCH_LENGTH`, features of mixed kinds (some with labels, some
-            without; pixel rows of different widths or dtypes), bad options.
+        DynresError: an empty list, a padded length over :data:`MAX_BATCH_LENGTH`,
+            features of mixed kinds (some with labels, some without; pixel rows of
+            different widths or dtypes), bad options.
         GridMismatchError: image tokens that disagree with the grids.
+        TypeError: a feature that is not a mapping with ``input_ids``.
     """
     if not isinstance(features, (list, tuple)) or not features:
         raise DynresError("collate needs a non-empty list of features")

@@ -89,9 +89,7 @@ def read_file(path: Any, what: str = "path") -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise DynresError(
-                f"{what} {name!r} is {_kind(st.st_mode)}; accepted: a regular file"
-            )
+            raise DynresError(f"{what} {name!r} is {_kind(st.st_mode)}; accepted: a regular file")
         if st.st_size > MAX_FILE_BYTES:
             raise DynresError(
                 f"{what} {name!r} holds {st.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit"

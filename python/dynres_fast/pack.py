@@ -98,7 +98,12 @@ def cu_seqlens(
     if isinstance(bins, Bins) and len(bins) == bins.offsets.size - 1:
         order, offsets = bins.order, bins.offsets
     else:
-        parts = [as_int64_array("bin", b, ndim=1) for b in bins]
+        if not isinstance(bins, (list, tuple)):
+            raise TypeError(
+                "bins must be a list of index arrays (what pack returns), got "
+                f"{type(bins).__name__}"
+            )
+        parts = [as_int64_array(f"bins[{i}]", b, ndim=1) for i, b in enumerate(bins)]
         order = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         offsets = np.concatenate([[0], np.cumsum([p.size for p in parts])]).astype(np.int64)
     if order.size and (order.min() < 0 or order.max() >= arr.size):
@@ -107,10 +112,15 @@ def cu_seqlens(
         raise DynresError(f"lengths must be >= 0, got {int(arr.min())}")
     # One item past int32 already overflows its bin; below that, the int64 cumsum is exact.
     if order.size and arr[order].max() > np.iinfo(np.int32).max:
-        raise DynresError("a bin holds more tokens than int32 cu_seqlens can represent")
+        raise DynresError(
+            f"lengths hold {int(arr[order].max())} tokens in one item: more than int32 "
+            "cu_seqlens can represent (2**31 - 1)"
+        )
     csum = np.concatenate([[0], np.cumsum(arr[order])])
     if csum.size and np.diff(csum[offsets]).max(initial=0) > np.iinfo(np.int32).max:
-        raise DynresError("a bin holds more tokens than int32 cu_seqlens can represent")
+        raise DynresError(
+            "lengths put more tokens in one bin than int32 cu_seqlens can represent (2**31 - 1)"
+        )
     bounds = offsets.tolist()
     return [
         (csum[lo : hi + 1] - csum[lo]).astype(np.int32) for lo, hi in zip(bounds[:-1], bounds[1:])

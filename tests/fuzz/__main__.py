@@ -34,15 +34,23 @@ def main(argv=None) -> int:
     for o in report.failures():
         print(f"[{o.cls}] {o.probe.name}: {o.detail}")
     counts = report.counts()
-    print(f"{len(report.outcomes)} probes in {took:.0f} s (seed {a.seed}): "
-          + ", ".join(f"{k} {counts[k]}" for k in CLASSES))
+    print(
+        f"{len(report.outcomes)} probes in {took:.0f} s (seed {a.seed}): "
+        + ", ".join(f"{k} {counts[k]}" for k in CLASSES)
+    )
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
             json.dump(
                 [
-                    {"name": o.probe.name, "class": o.cls, "detail": o.detail,
-                     "seconds": round(o.seconds, 3), "rss_mib": round(o.rss_mib, 1),
-                     "code": o.probe.code, "setup": o.probe.setup}
+                    {
+                        "name": o.probe.name,
+                        "class": o.cls,
+                        "detail": o.detail,
+                        "seconds": round(o.seconds, 3),
+                        "rss_mib": round(o.rss_mib, 1),
+                        "code": o.probe.code,
+                        "setup": o.probe.setup,
+                    }
                     for o in report.outcomes
                 ],
                 f,

@@ -113,7 +113,6 @@ def _namespace() -> dict:
     import reference.oryx
     import reference.qwen2vl
     import reference.rope
-
     from . import data
 
     return {
