@@ -1,6 +1,6 @@
-"""InternVL, LLaVA-OneVision and Oryx image processors: transformers' slow processors and
-the reference pipelines (Pillow >= 13, compat="pillow") and the Pillow 12.3 goldens
-(compat="pillow12")."""
+"""InternVL, LLaVA-OneVision and Oryx image processors: transformers 5.x's Pillow-backend
+processors (``…ImageProcessorPil``) and the reference pipelines (Pillow >= 13,
+compat="pillow") and the Pillow 12.3 goldens (compat="pillow12")."""
 
 from __future__ import annotations
 
@@ -14,15 +14,12 @@ from dynres_fast import llava_onevision as ov
 from conftest import DATA
 from reference import oryx as oryx_ref
 
-try:
-    from transformers.models.got_ocr2.image_processing_got_ocr2 import GotOcr2ImageProcessor
-    from transformers.models.llava_onevision.image_processing_llava_onevision import (
-        LlavaOnevisionImageProcessor,
-    )
-except ImportError:  # pragma: no cover - transformers is a test dependency
-    GotOcr2ImageProcessor = None
+try:  # transformers 5.x: the Pillow backend (compat="pillow"); 4.57's slow classes
+    from transformers import GotOcr2ImageProcessorPil, LlavaOnevisionImageProcessorPil
+except ImportError:  # pragma: no cover - transformers 5.x is a test dependency
+    GotOcr2ImageProcessorPil = None
 
-needs_hf = pytest.mark.skipif(GotOcr2ImageProcessor is None, reason="transformers missing")
+needs_hf = pytest.mark.skipif(GotOcr2ImageProcessorPil is None, reason="transformers 5.x missing")
 GOLD = np.load(DATA / "family_pixels_pillow12.npz")
 PIL_MAJOR = int(Image.__version__.split(".")[0])
 needs_pillow13 = pytest.mark.skipif(PIL_MAJOR < 13, reason="compat='pillow' targets Pillow >= 13")
@@ -49,9 +46,9 @@ def norm(u8_hwc, mean, std):
 @needs_pillow13
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("max_num", [1, 6, 12])
-def test_internvl_matches_gotocr2_slow(size, max_num):
+def test_internvl_matches_gotocr2_pil(size, max_num):
     images = [noise(*size), noise(size[1], size[0], seed=1)]
-    hf = GotOcr2ImageProcessor(
+    hf = GotOcr2ImageProcessorPil(
         crop_to_patches=True,
         min_patches=1,
         max_patches=max_num,
@@ -166,10 +163,10 @@ def test_bad_images_are_refused():
     "sizes",
     [[(200, 300)], [(300, 500), (50, 300)], [(1000, 100), (48, 423)], [(768, 1024), (37, 911)]],
 )
-def test_llava_ov_matches_transformers_slow(sizes):
+def test_llava_ov_matches_transformers_pil(sizes):
     images = [noise(*s) for s in sizes]
     # the OneVision checkpoints ship SigLIP's 0.5/0.5 (the class defaults are CLIP's)
-    hf = LlavaOnevisionImageProcessor(image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD)(
+    hf = LlavaOnevisionImageProcessorPil(image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD)(
         images, return_tensors="np", input_data_format="channels_last"
     )
     got = ov.ImageProcessor()(images)

@@ -1,6 +1,7 @@
 """Family video paths (InternVL load_video, LLaVA-OneVision SigLIP frames, Oryx
 resize_video), LLaVA-OneVision's multi-image path, and thread equality of the family
-pixel kernels: transformers' slow processors and PIL references, Hypothesis, errors."""
+pixel kernels: transformers 5.x's Pillow-backend processors (``…ImageProcessorPil``) and PIL
+references, Hypothesis, errors."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from dynres_fast import llava_onevision as ov
 from reference import internvl as internvl_ref
 from reference import oryx as oryx_ref
 
-try:
-    from transformers import LlavaOnevisionImageProcessor, SiglipImageProcessor
-except ImportError:  # pragma: no cover - transformers is a test dependency
-    SiglipImageProcessor = None
+try:  # transformers 5.x: the Pillow backend (compat="pillow"); 4.57's slow classes
+    from transformers import LlavaOnevisionImageProcessorPil, SiglipImageProcessorPil
+except ImportError:  # pragma: no cover - transformers 5.x is a test dependency
+    SiglipImageProcessorPil = None
 
-needs_hf = pytest.mark.skipif(SiglipImageProcessor is None, reason="transformers missing")
+needs_hf = pytest.mark.skipif(SiglipImageProcessorPil is None, reason="transformers 5.x missing")
 PIL_MAJOR = int(Image.__version__.split(".")[0])
 needs_pillow13 = pytest.mark.skipif(PIL_MAJOR < 13, reason="compat='pillow' targets Pillow >= 13")
 
@@ -32,7 +33,7 @@ def video(t, h, w, c=3, seed=0):
 
 
 def squashed(frame, h, w, mean, std):
-    """PIL bicubic squash of one frame to (h, w), then the slow processors' normalisation."""
+    """PIL bicubic squash of one frame to (h, w), then the Pil processors' normalisation."""
     im = Image.fromarray(frame).convert("RGB").resize((w, h), Image.BICUBIC)
     return oryx_ref.normalise(im, mean, std)
 
@@ -43,9 +44,9 @@ def squashed(frame, h, w, mean, std):
 @needs_hf
 @needs_pillow13
 @pytest.mark.parametrize("shape", [(3, 120, 200), (2, 500, 300), (1, 384, 384), (2, 37, 911)])
-def test_llava_ov_video_matches_siglip_slow(shape):
+def test_llava_ov_video_matches_siglip_pil(shape):
     frames = video(*shape)
-    siglip = SiglipImageProcessor(
+    siglip = SiglipImageProcessorPil(
         size={"height": 384, "width": 384}, image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD
     )
     want = siglip(list(frames), return_tensors="np", input_data_format="channels_last")
@@ -82,9 +83,9 @@ def test_llava_ov_video_sampling_batch_and_dtypes():
 @pytest.mark.parametrize(
     "sizes", [[(200, 300), (300, 200)], [(480, 640), (384, 384), (37, 911)], [(5, 7), (90, 40)]]
 )
-def test_llava_ov_multi_image_matches_transformers_slow(sizes):
+def test_llava_ov_multi_image_matches_transformers_pil(sizes):
     images = [video(1, *s, seed=i)[0] for i, s in enumerate(sizes)]
-    hf = LlavaOnevisionImageProcessor(image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD)(
+    hf = LlavaOnevisionImageProcessorPil(image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD)(
         [images], return_tensors="np", input_data_format="channels_last"
     )
     got = ov.ImageProcessor().multi_image(images)

@@ -1,5 +1,7 @@
-"""Qwen2-VL pixel pipeline against the golden files and transformers' slow processor."""
+"""Qwen2-VL pixel pipeline against the golden files (transformers 4.57.6's slow processor)
+and, live, transformers 5.x's Pillow backend (``Qwen2VLImageProcessorPil``)."""
 
+import hashlib
 import json
 import warnings
 
@@ -16,11 +18,12 @@ from conftest import DATA, golden_cases
 transformers = pytest.importorskip("transformers")
 INPUTS = np.load(DATA / "inputs.npz")
 SLOW = np.load(DATA / "image_slow.npz")
+SLOW4 = np.load(DATA / "transformers4_slow.npz")
 CASES = golden_cases("image_slow.json")
 
 
 def _oracle(images, **kw):
-    proc = transformers.Qwen2VLImageProcessor(**kw)
+    proc = transformers.Qwen2VLImageProcessorPil(**kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # tiny images such as (1, 1, 3) are otherwise taken for channels-first
@@ -82,7 +85,9 @@ def test_matches_transformers(specs, budget):
         with pytest.raises(AspectRatioError):
             qwen2vl.ImageProcessor(min_pixels=lo, max_pixels=hi)(arrays)
         return
-    pil = [Image.fromarray(a) for a in arrays]  # transformers needs PIL to convert RGBA/L
+    # transformers converts gray through PIL; RGBA with alpha dropped (4.57's rule, the one
+    # these processors follow; 5.x's white compositing is tested in test_alpha.py)
+    pil = [Image.fromarray(a[..., :3] if a.ndim == 3 else a) for a in arrays]
     want = _oracle(pil, min_pixels=lo, max_pixels=hi)
     got = qwen2vl.ImageProcessor(min_pixels=lo, max_pixels=hi)(arrays)
     np.testing.assert_array_equal(got["image_grid_thw"], want["image_grid_thw"])
@@ -90,16 +95,18 @@ def test_matches_transformers(specs, budget):
 
 
 def test_videos_match_slow_processor():
+    """transformers 4.57.6's slow video path (Pillow per frame; 5.x has only the torchvision
+    video processor, which compat="torchvision" follows): the golden's full output."""
     vid = INPUTS["vid_a_5x60x80"]
     got = qwen2vl.ImageProcessor(min_pixels=3136, max_pixels=12845056).videos(vid)
-    proc = transformers.Qwen2VLImageProcessor(min_pixels=3136, max_pixels=12845056)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        want = proc(images=None, videos=[list(vid)], return_tensors="np")
     np.testing.assert_array_equal(got["video_grid_thw"], [[3, 4, 6]])
-    np.testing.assert_array_equal(got["video_grid_thw"], want["video_grid_thw"])
+    np.testing.assert_array_equal(got["video_grid_thw"], SLOW4["qwen2vl_video__video_grid_thw"])
     assert got["pixel_values_videos"].shape == (72, 1176)
-    np.testing.assert_allclose(got["pixel_values_videos"], want["pixel_values_videos"], atol=1e-6)
+    want = SLOW4["qwen2vl_video__pixel_values_videos__head"]
+    np.testing.assert_allclose(got["pixel_values_videos"].reshape(-1)[: want.size], want, atol=1e-6)
+    assert tuple(SLOW4["qwen2vl_video__pixel_values_videos__shape"]) == (72, 1176)
+    digest = hashlib.sha256(got["pixel_values_videos"].tobytes()).hexdigest()
+    assert digest == str(SLOW4["qwen2vl_video__pixel_values_videos__sha256"])
     # the last (odd) frame is repeated into the padding slot
     frames = qwen2vl.ImageProcessor(min_pixels=3136, max_pixels=12845056).videos([list(vid)])
     np.testing.assert_array_equal(frames["pixel_values_videos"], got["pixel_values_videos"])
