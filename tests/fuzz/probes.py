@@ -957,9 +957,137 @@ HANDWRITTEN: List[Probe] = [
 ]
 
 
+CLI_RUN = (
+    "import contextlib, io as _sio\n"
+    "_err, _out = _sio.StringIO(), _sio.StringIO()\n"
+    "with contextlib.redirect_stderr(_err), contextlib.redirect_stdout(_out):\n"
+    "    try:\n"
+    "        rc = dynres_fast.cli.main(ARGV)\n"
+    "    except SystemExit as e:\n"
+    "        rc = e.code\n"
+    "result = (rc, _out.getvalue(), _err.getvalue())"
+)
+# A refusal is a non-zero status with one ``dynres-fast: error: ...`` line per problem
+# (argparse adds its usage line), never a traceback; ``WANT`` words must be in it.
+CLI_CHECK = (
+    "rc, out, err = result\n"
+    "assert rc != 0, f'status 0 for bad input: {out[-300:]!r}'\n"
+    "if 'Traceback' in err:\n"
+    "    raise Unclear(err[-400:])\n"
+    "lines = [l for l in err.splitlines() if l and not l.startswith(('usage:', ' '))]\n"
+    "if not lines or not all(l.startswith('dynres-fast: ') for l in lines):\n"
+    "    raise Unclear(f'not one dynres-fast: line per problem: {err[-400:]!r}')\n"
+    "if not all(w.lower() in err.lower() for w in WANT):\n"
+    "    raise Unclear(f'{WANT} not in {err!r}')"
+)
+CLI_FILES = (
+    "import os, tempfile\n"
+    "D = tempfile.mkdtemp()\n"
+    "def put(name, data):\n"
+    "    p = os.path.join(D, name)\n"
+    "    with open(p, 'wb') as f:\n"
+    "        f.write(data)\n"
+    "    return p\n"
+    "GOOD = put('good.jpg', data.encoded(4) if data.encoded(4)[:2] == b'\\xff\\xd8' else data.encoded(1))\n"
+    "FIFO = os.path.join(D, 'pipe.jpg')\n"
+    "os.mkfifo(FIFO)\n"
+)
+
+
+def _cli(name: str, argv: str, want: Sequence[str], setup: str = "", check: str = "") -> Probe:
+    """A CLI call; ``want``: words its error must contain (``"D"``: the temp directory)."""
+    return Probe(
+        f"cli {name}",
+        f"ARGV = {argv}\nWANT = [{', '.join(w if w == 'D' else repr(w) for w in want)}]\n"
+        + CLI_RUN,
+        (),
+        check or CLI_CHECK,
+        CLI_FILES + setup,
+    )
+
+
+CLI: List[Probe] = [
+    _cli("plan a directory", "['plan', '-m', 'qwen2.5-vl', D]", ["directory"]),
+    _cli("plan /dev/null", "['plan', '-m', 'qwen2.5-vl', '/dev/null']", ["/dev/null", "device"]),
+    _cli("plan a FIFO", "['plan', '-m', 'qwen2.5-vl', FIFO]", ["pipe.jpg", "fifo"]),
+    _cli("plan a missing file", "['plan', '-m', 'qwen2.5-vl', D + '/nope.jpg']", ["no such file"]),
+    _cli("plan text", "['plan', '-m', 'qwen2.5-vl', put('a.txt', b'hello')]", ["a.txt"]),
+    _cli(
+        "plan a truncated JPEG",
+        "['plan', '-m', 'qwen2.5-vl', put('cut.jpg', data.encoded(4)[:200])]",
+        ["cut.jpg"],
+        # Planning reads only the header: a cut file with a whole header may plan.
+        check="if result[0] == 0:\n    assert 'cut.jpg' in result[1], result\nelse:\n"
+        + "\n".join("    " + line for line in CLI_CHECK.splitlines()),
+    ),
+    _cli(
+        "plan a decompression bomb",
+        "['plan', '-m', 'qwen2.5-vl', put('bomb.png', data.with_size(data.encoded(2) "
+        "if data.encoded(2)[:4] == b'\\x89PNG' else data.encoded(5), 65535, 65535))]",
+        ["bomb.png"],
+    ),  # fmt: skip
+    _cli(
+        "plan continues past a bad file",
+        "['plan', '-m', 'qwen2.5-vl', GOOD, D + '/nope.jpg', GOOD]",
+        ["nope.jpg"],
+        check=CLI_CHECK + "\nassert out.count('good.jpg') == 2, out",
+    ),  # fmt: skip
+    _cli("plan an unknown model", "['plan', '-m', 'gpt-9', GOOD]", ["gpt-9"]),
+    _cli(
+        "plan huge budget",
+        "['plan', '-m', 'qwen2.5-vl', '--min-pixels', '1e40', '--max-pixels', '1e40', GOOD]",
+        ["min_pixels"],
+    ),  # fmt: skip
+    _cli(
+        "plan nan budget",
+        "['plan', '-m', 'qwen2.5-vl', '--max-pixels', 'nan', GOOD]",
+        ["max_pixels"],
+    ),  # fmt: skip
+    _cli(
+        "count a long CSV field",
+        "['count', '-m', 'qwen2.5-vl', put('m.csv', b'height,width\\n' + b'1' * 200000 + b',5\\n'), "
+        "'-o', D + '/o.csv']",
+        ["m.csv"],
+    ),  # fmt: skip
+    _cli(
+        "count a binary manifest",
+        "['count', '-m', 'qwen2.5-vl', put('m.csv', b'\\xff\\xfe\\x00height'), '-o', D + '/o.csv']",
+        ["m.csv"],
+    ),  # fmt: skip
+    _cli(
+        "count deep JSONL",
+        "['count', '-m', 'qwen2.5-vl', put('m.jsonl', b'[' * 100000 + b']' * 100000), '-o', D + '/o.csv']",
+        ["m.jsonl"],
+    ),  # fmt: skip
+    _cli(
+        "count a JSONL list row",
+        "['count', '-m', 'qwen2.5-vl', put('m.jsonl', b'[1, 2]\\n'), '-o', D + '/o.csv']",
+        ["m.jsonl"],
+    ),  # fmt: skip
+    _cli(
+        "count a directory", "['count', '-m', 'qwen2.5-vl', D, '-o', D + '/o.csv']", ["directory"]
+    ),
+    _cli("count a FIFO", "['count', '-m', 'qwen2.5-vl', FIFO, '-o', D + '/o.csv']", ["fifo"]),
+    _cli(
+        "count huge sizes",
+        "['count', '-m', 'qwen2.5-vl', put('m.csv', b'height,width\\n1e400,5\\n'), '-o', D + '/o.csv']",
+        ["m.csv"],
+    ),  # fmt: skip
+    _cli(
+        "count to a directory",
+        "['count', '-m', 'qwen2.5-vl', put('m.csv', b'height,width\\n10,5\\n'), '-o', D]",
+        ["D"],
+    ),
+    _cli("show a FIFO", "['show', '-m', 'qwen2.5-vl', FIFO, '-o', D + '/x.png']", ["fifo"]),
+    _cli("show into a directory", "['show', '-m', 'qwen2.5-vl', GOOD, '-o', D]", ["D"]),
+]
+
+
 def catalogue(seed: int) -> Iterator[Probe]:
-    """Every hand-written probe, then generated and decoder probes interleaved (3:1)."""
+    """Every hand-written and CLI probe, then generated and decoder probes interleaved
+    (3:1)."""
     yield from HANDWRITTEN
+    yield from CLI
     gen, dec = generated(seed), decoder_probes(seed + 1)
     while True:
         for _ in range(3):

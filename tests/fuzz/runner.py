@@ -25,6 +25,11 @@ from typing import Dict, Iterable, Iterator, List, Optional
 CLASSES = ("crash", "hang", "memory", "wrong", "unclear", "broken", "clean")
 
 
+class Unclear(AssertionError):
+    """Raised by a check when the outcome is a refusal whose message is not good enough
+    (classified ``unclear``, not ``wrong``)."""
+
+
 @dataclass(frozen=True)
 class Probe:
     """One hostile call.
@@ -93,6 +98,7 @@ def _namespace() -> dict:
     import dynres_fast
     from dynres_fast import (
         batch,
+        cli,
         errors,
         internvl,
         io,
@@ -116,6 +122,7 @@ def _namespace() -> dict:
     from . import data
 
     return {
+        "Unclear": Unclear,
         "data": data,
         "ref_internvl": reference.internvl,
         "ref_llava_onevision": reference.llava_onevision,
@@ -125,6 +132,7 @@ def _namespace() -> dict:
         "np": np,
         "dynres_fast": dynres_fast,
         "batch": batch,
+        "cli": cli,
         "errors": errors,
         "internvl": internvl,
         "io": io,
@@ -169,6 +177,8 @@ def _run_in_child(spec: dict, ns: dict, mem_bytes: int) -> dict:
     if spec["check"]:
         try:
             exec(spec["check"], scope)
+        except Unclear as e:
+            return {"cls": "unclear", "detail": f"check: {e}"[:300]}
         except AssertionError as e:
             return {"cls": "wrong", "detail": f"check failed: {e}"[:300]}
         except BaseException as e:  # noqa: BLE001
