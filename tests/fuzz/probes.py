@@ -940,6 +940,23 @@ HANDWRITTEN: List[Probe] = [
         ["truncated", "jpeg"],
     ),
     _p(
+        "tiny JPEG claiming 2730x65500",
+        "result = io.decode(data.with_size(data.encoded(1), 65500, 2730))",
+        ["jpeg", "png", "truncated"],
+        check="raise AssertionError('decoded a bomb')",
+    ),  # fmt: skip
+    _p(
+        "JPEG without its last bytes",
+        "d = data.encoded(1)\nresult = io.decode(d[:-2] if d[:2] == b'\\xff\\xd8' else d[:-12])",
+        ["truncated"],
+        check="raise AssertionError('decoded a truncated file')",
+    ),  # fmt: skip
+    _p(
+        "decode allow_truncated",
+        "d = data.encoded(1)\nresult = io.decode(d[: len(d) * 2 // 3], allow_truncated=True)",
+        ["truncated", "jpeg"],
+    ),
+    _p(
         "fork while set_num_threads",
         "import os, threading\n"
         "im = np.arange(400 * 300 * 3, dtype=np.uint32).astype(np.uint8).reshape(400, 300, 3)\n"

@@ -8,6 +8,9 @@ use zune_core::options::DecoderOptions;
 use super::{check_size, invalid, truncated, DecodeOptions, Rgb};
 use crate::core::error::Result;
 
+/// libjpeg's `JPEG_MAX_DIMENSION`: larger frames are refused.
+const MAX_SIDE: usize = 65_500;
+
 /// What the marker walk of a JPEG found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct JpegLayout {
@@ -53,6 +56,12 @@ fn read_frame(l: &mut JpegLayout, marker: u8, body: &[u8]) -> Result<()> {
     let width = usize::from(u16::from_be_bytes([body[3], body[4]]));
     if height == 0 || width == 0 {
         return Err(corrupt(format_args!("an empty frame of {width}x{height}")));
+    }
+    if height > MAX_SIDE || width > MAX_SIDE {
+        return Err(invalid(format!(
+            "unsupported JPEG: a {width}x{height} frame; libjpeg (and so Pillow) accepts at \
+             most {MAX_SIDE} pixels per side"
+        )));
     }
     for c in body[6..].chunks_exact(3) {
         let (h, v) = (c[1] >> 4, c[1] & 15);
@@ -379,7 +388,7 @@ mod tests {
 
     #[test]
     fn a_tiny_file_claiming_a_huge_frame_is_refused_before_decoding() {
-        let bomb = gray_jpeg(2730, 65535, 600);
+        let bomb = gray_jpeg(2730, 65500, 600);
         let err = decode(&bomb, DecodeOptions::default()).unwrap_err();
         assert!(err.to_string().contains("truncated JPEG"), "{err}");
         assert!(check_jpeg_density(2730, 65535, 350_208).is_ok());
