@@ -15,7 +15,7 @@ SHORT_RUN = int(os.environ.get("DYNRES_FUZZ_PROBES", "1200"))
 
 def test_short_fuzz_run_is_clean():
     probes = list(itertools.islice(catalogue(seed=12), len(HANDWRITTEN) + len(CLI) + SHORT_RUN))
-    report = run(probes, jobs=2, limits=Limits(mem_bytes=4 << 30, rss_bytes=1536 << 20, timeout=20))
+    report = run(probes, jobs=2, limits=Limits(mem_bytes=4 << 30, rss_bytes=3 << 30, timeout=20))
     bad = report.failures()
     assert not bad, f"{report.counts()}\n" + "\n".join(
         f"[{o.cls}] {o.probe.name}: {o.detail}\n    {o.probe.setup}\n    {o.probe.code}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any
+from typing import Any, Tuple
 
 import numpy as np
 
-from .errors import DynresError
+from . import _core
+from .errors import BudgetError, DynresError
 
 #: The largest integer any public argument takes (the kernels' int64 / u64 range).
 INT_MAX = 2**63 - 1
@@ -74,3 +75,21 @@ def as_int64_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndar
     if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
         raise DynresError(f"{name} has values beyond the int64 range")
     return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def checked_empty(shape: Tuple[int, ...], dtype: Any, what: str) -> np.ndarray:
+    """``np.empty(shape, dtype)`` after checking its size (exact Python ints) against the
+    core's per-buffer limit (4 GiB); ``what`` names the output and the arguments that set
+    its size in the BudgetError. An allocation within the limit that fails is NumPy's
+    ``MemoryError``."""
+    itemsize = np.dtype(dtype).itemsize
+    count = 1
+    for n in shape:
+        count *= int(n)
+    if count * itemsize > _core.MAX_ALLOC_BYTES:
+        raise BudgetError(
+            f"{what} would be {tuple(int(n) for n in shape)} values of {itemsize} bytes "
+            f"({count * itemsize} bytes), over the limit of {_core.MAX_ALLOC_BYTES} bytes "
+            "(4 GiB) for one buffer"
+        )
+    return np.empty(shape, dtype)

@@ -68,5 +68,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("AspectRatioError", py.get_type::<AspectRatioError>())?;
     m.add("BudgetError", py.get_type::<BudgetError>())?;
     m.add("GridMismatchError", py.get_type::<GridMismatchError>())?;
+    m.add("MAX_ALLOC_BYTES", crate::core::error::MAX_ALLOC_BYTES)?;
     Ok(())
 }

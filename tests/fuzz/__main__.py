@@ -22,7 +22,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")
     ap.add_argument("--mem-gb", type=float, default=6.0, help="address-space limit per probe")
-    ap.add_argument("--rss-gb", type=float, default=2.0, help="peak RSS counted as runaway")
+    ap.add_argument(
+        "--rss-gb",
+        type=float,
+        default=5.0,
+        help="peak RSS counted as runaway (default 5: past the 4 GiB per-buffer limit)",
+    )
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds per probe")
     ap.add_argument("--json", help="write every outcome to this file")
     a = ap.parse_args(argv)

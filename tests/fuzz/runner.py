@@ -70,10 +70,12 @@ class Outcome:
 
 @dataclass
 class Limits:
-    """Per-probe limits: address space, runaway RSS threshold, wall time."""
+    """Per-probe limits: address space, runaway RSS threshold, wall time. A probe may
+    legitimately fill one buffer of up to the library's 4 GiB limit; under a 4 GiB
+    address space that allocation fails cleanly (``MemoryError``)."""
 
     mem_bytes: int = 4 << 30
-    rss_bytes: int = 1536 << 20
+    rss_bytes: int = 3 << 30
     timeout: float = 20.0
 
 
