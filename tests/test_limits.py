@@ -213,3 +213,27 @@ def test_encode_sample_needs_a_qwen_processor():
     sample = {"input_ids": [1, batch.IMAGE_PAD_ID], "images": [np.zeros((30, 40, 3), np.uint8)]}
     with pytest.raises(TypeError, match="processor"):
         batch.encode_sample(sample, internvl.ImageProcessor())
+
+
+@pytest.mark.parametrize("lo,hi", [(1e40, 1e40), (1e38, 1e40), (2.0**48 + 1e6, 1e50)])
+def test_budgets_past_the_largest_square_are_refused(lo, hi):
+    with pytest.raises(BudgetError, match="min_pixels"):
+        qwen2vl.smart_resize(100, 100, min_pixels=lo, max_pixels=hi)
+    with pytest.raises(BudgetError, match="min_pixels"):
+        qwen2vl.smart_resize_many([100, 200, 300], [100, 50, 30], min_pixels=lo, max_pixels=hi)
+
+
+def test_the_largest_minimum_still_plans_exactly():
+    h, w = qwen2vl.smart_resize(4096, 4096, min_pixels=2.0**48, max_pixels=2.0**49)
+    assert (h, w) == (16777236, 16777236)  # ceil(2^24 / 28) * 28
+
+
+@pytest.mark.parametrize("total", [2**24 + 1, 2**31, 2**40])
+def test_sample_frames_refuses_clips_past_float32_exactness(total):
+    with pytest.raises(DynresError, match="total_frames"):
+        qwen2vl.sample_frames(total, 30.0)
+
+
+def test_sample_frames_at_the_limit_stays_in_the_clip():
+    idx = qwen2vl.sample_frames(2**24, 30.0)
+    assert idx.max() == 2**24 - 1 and len(idx) == 768

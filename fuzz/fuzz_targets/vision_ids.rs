@@ -5,13 +5,13 @@
 use dynres_fast::core::rope::{cu_seqlens, vision_position_ids, window_index};
 use libfuzzer_sys::fuzz_target;
 
-/// Small sides mostly (0..32), huge ones (2^20..2^62) when the top bit is set: valid
+/// Small sides mostly (0..32), huge ones (2^21..2^62) when the top bit is set: valid
 /// grids stay small enough to run fast, the rest must be refused.
 fn side(b: u8) -> i64 {
     if b & 0x80 == 0 {
         i64::from(b & 0x1F)
     } else {
-        1i64 << (20 + (b & 0x3F) % 43)
+        1i64 << (21 + (b & 0x3F) % 42)
     }
 }
 
