@@ -66,7 +66,7 @@ def internvl_pair() -> Tuple[Callable, Callable, Callable]:
 def llava_ov_pair() -> Tuple[Callable, Callable, Callable]:
     from transformers import LlavaOnevisionImageProcessor
 
-    ours = ov.ImageProcessor()
+    ours = ov.ImageProcessor.llava_onevision()
     theirs = LlavaOnevisionImageProcessor(image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD)
 
     def up(pil):
@@ -102,7 +102,7 @@ def oryx_pair() -> Tuple[Callable, Callable, Callable]:
 def llava_ov_video_pair() -> Tuple[Callable, Callable, Callable]:
     from transformers import SiglipImageProcessor
 
-    ours = ov.ImageProcessor()
+    ours = ov.ImageProcessor.llava_onevision()
     siglip = SiglipImageProcessor(
         size={"height": 384, "width": 384}, image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD
     )

@@ -48,12 +48,12 @@ def bench_internvl(hs, ws, pairs) -> tuple:
         return 256 * (cols * rows + (cols * rows != 1)) + 2
 
     def check():
-        got = internvl.num_tokens_many(hs[:1000], ws[:1000], order="transformers").tolist()
+        got = internvl.num_tokens_many(hs[:1000], ws[:1000], reference="transformers").tolist()
         return got == [upstream(h, w) for h, w in pairs[:1000]]
 
     return row(
         "InternVL tokens (max_num 12), 1M sizes",
-        lambda: internvl.num_tokens_many(hs, ws, order="transformers"),
+        lambda: internvl.num_tokens_many(hs, ws, reference="transformers"),
         upstream,
         pairs,
         check,

@@ -71,7 +71,7 @@ def bench_case(label: str, size: tuple, budget: tuple, repeat: int) -> tuple:
     err = float(np.abs(got - want).max())
     t_ours = median_seconds(lambda: ours(img), repeat=repeat)
     t_floor = median_seconds(lambda: np.ones(got.shape, np.float32), repeat=repeat)
-    rh, rw = ours.resized_size(h, w)
+    rh, rw = ours.plan(h, w).resized
     t_resize = median_seconds(lambda: dynres_fast.ops.resize(img, rh, rw), repeat=repeat)
     t_pil = median_seconds(lambda: pil.resize((rw, rh), Image.BICUBIC), repeat=repeat)
     return (

@@ -88,7 +88,7 @@ def main() -> None:
         img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         tv_proc = qwen2vl.ImageProcessor(max_pixels=max_pixels, compat="torchvision")
         pil_proc = qwen2vl.ImageProcessor(max_pixels=max_pixels, compat="pillow")
-        oh, ow = tv_proc.resized_size(h, w)
+        oh, ow = tv_proc.plan(h, w).resized
         tv = ms(partial(tv_proc, img), args.repeat)
         pil = ms(partial(pil_proc, img), args.repeat)
         rows.append([f"{w}x{h} → {ow}x{oh}", f"{tv:.2f}", f"{pil:.2f}", f"{pil / tv:.2f}x"])

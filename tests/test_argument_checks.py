@@ -67,7 +67,7 @@ def test_small_but_representable_std_is_accepted(dtype):
 def test_llava_multi_image_never_sees_a_non_finite_mean():
     for mean in ((math.nan, 0, 0), (math.inf, 0, 0)):
         with pytest.raises(DynresError, match="image_mean"):
-            ov.ImageProcessor(image_mean=mean).multi_image([IMG])
+            ov.ImageProcessor.llava_onevision(image_mean=mean).multi_image([IMG])
 
 
 def test_table_finiteness_check_reads_bfloat16_bits():
@@ -86,7 +86,7 @@ def test_table_finiteness_check_reads_bfloat16_bits():
         (lambda: ops.crop(IMG, BIG, 0, 1, 1), "top"),
         (lambda: internvl.plan(100, 100, max_num=BIG), "max_num"),
         (lambda: internvl.plan(BIG, 100), "height"),
-        (lambda: internvl.frame_indices(BIG, 8), "num_frames"),
+        (lambda: internvl.frame_indices(BIG, 8), "total_frames"),
         (lambda: qwen2vl.smart_resize(BIG, 1), "height"),
         (lambda: qwen2vl.smart_resize(100, 100, factor=BIG), "factor"),
         (lambda: qwen2vl.video_smart_resize(BIG, 100, 100), "num_frames"),
@@ -96,7 +96,7 @@ def test_table_finiteness_check_reads_bfloat16_bits():
         (lambda: internvl.ImageProcessor(image_size=BIG), "image_size"),
         (lambda: oryx.ImageProcessor(max_res=BIG), "max_res"),
         (lambda: oryx.plan(100, 100, max_res=BIG), "max_res"),
-        (lambda: ov.plan(100, 100, pinpoints=[(BIG, 384)]), "pinpoint"),
+        (lambda: ov.plan(100, 100, image_grid_pinpoints=[(BIG, 384)]), "pinpoint"),
         (lambda: ov.frame_indices(100, BIG), "num_frames"),
         (lambda: ov.pool_features(np.zeros((3, 3, 1), np.float32), (BIG, 2)), "out_hw"),
         (lambda: dynres_fast.set_num_threads(BIG), "n"),
@@ -139,7 +139,7 @@ def test_set_num_threads_refuses_more_than_1024():
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16", "uint8"])
 def test_llava_empty_batches(dtype):
-    proc = ov.ImageProcessor(dtype=dtype)
+    proc = ov.ImageProcessor.llava_onevision(dtype=dtype)
     one = proc(IMG)
     for out in (proc([]), proc.multi_image([])):
         assert out["pixel_values"].shape == (0, 1, 3, 384, 384)
@@ -151,7 +151,7 @@ def test_llava_empty_batches(dtype):
 
 
 def test_llava_image_sizes_are_pairs():
-    out = ov.ImageProcessor().multi_image([IMG, IMG[:20]])
+    out = ov.ImageProcessor.llava_onevision().multi_image([IMG, IMG[:20]])
     np.testing.assert_array_equal(out["image_sizes"], [[30, 40], [20, 40]])
 
 

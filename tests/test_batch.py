@@ -136,9 +136,9 @@ def test_encode_sample_is_one_processor_call_per_sample():
     direct = PROC([io.decode(data), arr, arr, io.decode(JPEGS[2].read_bytes())])
     np.testing.assert_array_equal(feats["pixel_values"], direct["pixel_values"])
     np.testing.assert_array_equal(feats["image_grid_thw"], direct["image_grid_thw"])
-    tokens = [PROC.num_image_tokens(*a.shape[:2]) for a in (io.decode(data), arr, arr)]
+    tokens = [PROC.plan(*a.shape[:2]).num_tokens for a in (io.decode(data), arr, arr)]
     n_img = (feats["input_ids"] == IMG).sum()
-    assert n_img == sum(tokens) + PROC.num_image_tokens(*io.decode(JPEGS[2].read_bytes()).shape[:2])
+    assert n_img == sum(tokens) + PROC.plan(*io.decode(JPEGS[2].read_bytes()).shape[:2]).num_tokens
     want_ids, want_labels = ref.expand(
         sample["input_ids"], direct["image_grid_thw"].tolist(), sample["labels"]
     )

@@ -56,7 +56,7 @@ def test_plan_json_matches_smart_resize(model: str) -> None:
         rh, rw = qwen2vl.smart_resize(
             rec["height"], rec["width"], factor=factor, min_pixels=lo, max_pixels=hi
         )
-        assert (rec["resized_height"], rec["resized_width"]) == (rh, rw)
+        assert rec["resized"] == [rh, rw]
         assert rec["grid_thw"] == [1, rh // patch, rw // patch]
         assert rec["num_tokens"] == (rh // patch) * (rw // patch) // 4
 
@@ -64,7 +64,7 @@ def test_plan_json_matches_smart_resize(model: str) -> None:
 def test_plan_budget_override_and_table() -> None:
     r = run("plan", SAMPLES[0], "--model", "qwen2.5-vl", "--max-pixels", "50000", "--json")
     rec = json.loads(r.stdout)
-    assert (rec["resized_height"], rec["resized_width"]) == qwen2vl.smart_resize(
+    assert tuple(rec["resized"]) == qwen2vl.smart_resize(
         rec["height"], rec["width"], min_pixels=3136, max_pixels=50000
     )
     table = run("plan", *SAMPLES, "--model", "qwen3-vl").stdout
@@ -110,12 +110,12 @@ def test_show_draws_resized_canvas(tmp_path: Path) -> None:
     plan = models.get("qwen2.5-vl").plan(*Image.open(SAMPLES[1]).size[::-1])
     assert f"{plan.num_tokens} tokens" in r.stdout
     with Image.open(out) as im:
-        zoom = max(1, -(-320 // min(plan.resized_size)))
-        assert im.width == plan.resized_width * zoom
-        assert im.height > plan.resized_height * zoom  # the caption band
+        zoom = max(1, -(-320 // min(plan.resized)))
+        assert im.width == plan.resized[1] * zoom
+        assert im.height > plan.resized[0] * zoom  # the caption band
         px = np.asarray(im.convert("RGB"))
     # merge-window lines (yellow) sit every 28 resized pixels
-    line = px[: plan.resized_height * zoom, 28 * zoom]
+    line = px[: plan.resized[0] * zoom, 28 * zoom]
     assert (line[:, 0] > 200).mean() > 0.9 and (line[:, 2] < 150).mean() > 0.9
 
 
@@ -145,7 +145,9 @@ def test_count_csv_images_and_videos(tmp_path: Path) -> None:
         got = [int(rec["num_tokens"]) for rec in csv.DictReader(f)]
     spec = models.get("qwen2.5-vl")
     want = [
-        spec.plan(h, w, frames=fr, fps=fp).num_tokens if fr else spec.plan(h, w).num_tokens
+        spec.plan(h, w, total_frames=fr, video_fps=fp).num_tokens
+        if fr
+        else spec.plan(h, w).num_tokens
         for h, w, fr, fp in rows
     ]
     assert got == want
@@ -272,7 +274,7 @@ def test_family_model_refuses_qwen_flags_and_videos(tmp_path: Path) -> None:
 
 def test_demo_runs_every_family_and_writes_pictures(tmp_path: Path) -> None:
     r = run("demo", "--out", tmp_path)
-    for name in ("Qwen2.5-VL", "InternVL", "LLaVA-OV", "Oryx", "M-RoPE"):
+    for name in ("qwen2.5-vl", "internvl", "llava-onevision", "oryx", "M-RoPE"):
         assert name in r.stdout
     for path in SAMPLES:
         assert path.name in r.stdout

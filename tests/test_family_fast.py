@@ -61,7 +61,7 @@ def run(spec, dtype="float32", as_pil=False):
             min_num=spec.get("min_num", 1),
             max_num=spec["max_num"],
             use_thumbnail=spec.get("use_thumbnail", True),
-            order="transformers",  # GotOcr2's candidate order (differs for min_num > 1)
+            reference="transformers",  # GotOcr2's candidate order (differs for min_num > 1)
             **common,
         )
         out = proc(images_of(spec, as_pil))
@@ -72,13 +72,13 @@ def run(spec, dtype="float32", as_pil=False):
             [ref.seeded_image(h, w, seed + 100 * t, block) for t in range(spec["frames"])]
         )
         if spec["size"] == ov.CROP_SIZE:
-            proc = ov.ImageProcessor(**common)
+            proc = ov.ImageProcessor.llava_onevision(**common)
         else:
             proc = internvl.ImageProcessor(image_size=spec["size"], **common)
         out = proc.videos(frames)
         values = out["pixel_values_videos"][0]
         return values, np.array([len(values)])
-    proc = ov.ImageProcessor(**common)
+    proc = ov.ImageProcessor.llava_onevision(**common)
     images = images_of(spec, as_pil)
     if family == "llava_ov_multi":
         out = proc.multi_image(images)
@@ -188,7 +188,7 @@ def test_internvl_matches_reference(h, w, seed, size, nums, thumb, resample, nor
         use_thumbnail=thumb,
         image_mean=mean,
         image_std=std,
-        order="transformers",
+        reference="transformers",
         compat="torchvision",
         resample=resample,
     )(image)
@@ -205,7 +205,9 @@ def test_internvl_matches_reference(h, w, seed, size, nums, thumb, resample, nor
 def test_llava_ov_matches_reference(shapes, seed, resample):
     images = [ref.seeded_image(h, w, seed + i, block=1 + i) for i, (h, w) in enumerate(shapes)]
     want = ref.llava_ov(images, tv_resize(resample), ov.SIGLIP_MEAN, ov.SIGLIP_STD)
-    got = ov.ImageProcessor(compat="torchvision", resample=resample)(images)["pixel_values"]
+    got = ov.ImageProcessor.llava_onevision(compat="torchvision", resample=resample)(images)[
+        "pixel_values"
+    ]
     np.testing.assert_array_equal(got, want)
 
 
@@ -220,7 +222,7 @@ def test_llava_ov_multi_image_matches_reference(shapes, seed, resample, norm):
     images = [ref.seeded_image(h, w, seed + i) for i, (h, w) in enumerate(shapes)]
     mean, std = NORMS[norm]
     want = ref.llava_ov_multi(images, tv_resize(resample), mean, std)
-    proc = ov.ImageProcessor(
+    proc = ov.ImageProcessor.llava_onevision(
         image_mean=mean, image_std=std, compat="torchvision", resample=resample
     )
     np.testing.assert_array_equal(proc.multi_image(images)["pixel_values"], want)
@@ -237,7 +239,9 @@ def test_internvl_video_matches_reference(t, h, w, seed, size):
 
 def test_gray_video_is_replicated_like_grayscale_to_rgb():
     frames = ref.seeded_image(30, 40, 3)[None, :, :, :1]
-    got = ov.ImageProcessor(compat="torchvision").videos(frames)["pixel_values_videos"][0]
+    got = ov.ImageProcessor.llava_onevision(compat="torchvision").videos(frames)[
+        "pixel_values_videos"
+    ][0]
     rgb = np.repeat(frames, 3, axis=3)
     want = ref.video(rgb, tv_resize("bicubic"), (384, 384), ov.SIGLIP_MEAN, ov.SIGLIP_STD)
     np.testing.assert_array_equal(got, want)

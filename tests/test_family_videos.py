@@ -50,7 +50,7 @@ def test_llava_ov_video_matches_siglip_pil(shape):
         size={"height": 384, "width": 384}, image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD
     )
     want = siglip(list(frames), return_tensors="np", input_data_format="channels_last")
-    out = ov.ImageProcessor().videos(frames)
+    out = ov.ImageProcessor.llava_onevision().videos(frames)
     got = out["pixel_values_videos"]
     assert len(got) == 1 and got[0].shape == (shape[0], 3, 384, 384)
     np.testing.assert_array_equal(got[0], want["pixel_values"])
@@ -61,7 +61,7 @@ def test_llava_ov_video_matches_siglip_pil(shape):
 @needs_pillow13
 def test_llava_ov_video_sampling_batch_and_dtypes():
     a, b = video(10, 60, 80), video(4, 90, 50, seed=1)
-    proc = ov.ImageProcessor()
+    proc = ov.ImageProcessor.llava_onevision()
     out = proc.videos([a, list(b)], num_frames=4)
     idx = ov.frame_indices(10, 4)
     np.testing.assert_array_equal(out["frame_indices"][0], idx)
@@ -70,10 +70,10 @@ def test_llava_ov_video_sampling_batch_and_dtypes():
         want = squashed(a[i], 384, 384, ov.SIGLIP_MEAN, ov.SIGLIP_STD)
         np.testing.assert_array_equal(out["pixel_values_videos"][0][k], want)
     assert out["num_video_tokens"].tolist() == [4 * 196 + 1] * 2
-    raw = ov.ImageProcessor(dtype="uint8").videos(b)["pixel_values_videos"][0]
+    raw = ov.ImageProcessor.llava_onevision(dtype="uint8").videos(b)["pixel_values_videos"][0]
     want = np.stack([np.asarray(Image.fromarray(f).resize((384, 384), Image.BICUBIC)) for f in b])
     np.testing.assert_array_equal(raw.transpose(0, 2, 3, 1), want)
-    half = ov.ImageProcessor(dtype="float16").videos(b)["pixel_values_videos"][0]
+    half = ov.ImageProcessor.llava_onevision(dtype="float16").videos(b)["pixel_values_videos"][0]
     full = proc.videos(b)["pixel_values_videos"][0]
     np.testing.assert_array_equal(half, full.astype(np.float16))
 
@@ -88,7 +88,7 @@ def test_llava_ov_multi_image_matches_transformers_pil(sizes):
     hf = LlavaOnevisionImageProcessorPil(image_mean=ov.SIGLIP_MEAN, image_std=ov.SIGLIP_STD)(
         [images], return_tensors="np", input_data_format="channels_last"
     )
-    got = ov.ImageProcessor().multi_image(images)
+    got = ov.ImageProcessor.llava_onevision().multi_image(images)
     assert got["pixel_values"].shape == (len(sizes), 1, 3, 384, 384)
     np.testing.assert_array_equal(got["pixel_values"], hf["pixel_values"])
     np.testing.assert_array_equal(got["image_sizes"], hf["image_sizes"])
@@ -99,7 +99,9 @@ def test_llava_ov_multi_image_matches_transformers_pil(sizes):
 def test_llava_ov_multi_image_pad_colour_follows_mean():
     image = video(1, 40, 100)[0]
     mean = (0.2, 0.4, 0.6)
-    raw = ov.ImageProcessor(image_mean=mean, dtype="uint8").multi_image(image)["pixel_values"]
+    raw = ov.ImageProcessor.llava_onevision(image_mean=mean, dtype="uint8").multi_image(image)[
+        "pixel_values"
+    ]
     square = np.empty((100, 100, 3), np.uint8)
     square[:] = [int(m * 255) for m in mean]
     square[30:70] = image
@@ -128,7 +130,7 @@ def test_internvl_video_is_one_squashed_tile_per_frame():
 @needs_pillow13
 def test_internvl_video_num_segments_uses_get_index():
     frames = video(8, 30, 40)
-    out = internvl.ImageProcessor(image_size=224).videos(frames, num_segments=8)
+    out = internvl.ImageProcessor(image_size=224).videos(frames, num_frames=8)
     idx = internvl_ref.get_index(8, 8)
     np.testing.assert_array_equal(out["frame_indices"][0], idx)  # [0,1,2,3,4,4,5,6]
     got = out["pixel_values_videos"][0]
@@ -204,7 +206,7 @@ def test_video_input_errors(family):
         proc.videos(np.zeros((0, 20, 20, 3), np.uint8))
     with pytest.raises(InvalidImageError):
         proc.videos(np.zeros((2, 20, 20, 2), np.uint8))
-    sampled = "num_segments" if family is internvl else "num_frames"
+    sampled = "num_frames"
     with pytest.raises(DynresError):
         proc.videos(video(3, 20, 20), **{sampled: 0})
     with pytest.raises(TypeError):
@@ -213,19 +215,19 @@ def test_video_input_errors(family):
 
 def test_multi_image_errors():
     with pytest.raises(TypeError):
-        ov.ImageProcessor().multi_image([np.zeros((4, 4, 3), np.float64)])
+        ov.ImageProcessor.llava_onevision().multi_image([np.zeros((4, 4, 3), np.float64)])
     with pytest.raises(DynresError):
-        ov.ImageProcessor(image_mean=(1.5, 0.5, 0.5)).multi_image(video(1, 4, 8)[0])
+        ov.ImageProcessor.llava_onevision(image_mean=(1.5, 0.5, 0.5)).multi_image(video(1, 4, 8)[0])
 
 
 def test_threads_give_identical_pixels():
     images = [video(1, 300, 700)[0], video(1, 1000, 90, seed=2)[0]]
     frames = video(3, 50, 70)
-    procs = (internvl.ImageProcessor(), ov.ImageProcessor(), oryx.ImageProcessor())
+    procs = (internvl.ImageProcessor(), ov.ImageProcessor.llava_onevision(), oryx.ImageProcessor())
 
     def run():
         out = [p(images) for p in procs]
-        out.append(ov.ImageProcessor().multi_image(images))
+        out.append(ov.ImageProcessor.llava_onevision().multi_image(images))
         vids = [p.videos(frames)["pixel_values_videos"][0] for p in procs]
         return out, vids
 

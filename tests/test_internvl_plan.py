@@ -30,6 +30,11 @@ needs_hf = pytest.mark.skipif(get_optimal_tiled_canvas is None, reason="transfor
 sides = st.integers(1, 6000)
 
 
+def cols_rows(grid):
+    """A ``(rows, cols)`` grid as the references write it, ``(cols, rows)``."""
+    return tuple(grid[::-1])
+
+
 def case_id(c):
     return f"{c['w']}x{c['h']}-{c['min_num']}-{c['max_num']}"
 
@@ -58,14 +63,16 @@ def tie_sizes(draw):
 )
 def test_plan_matches_reference(size, params, thumb, order):
     (h, w), (min_num, max_num) = size, params
-    got = internvl.plan(h, w, min_num=min_num, max_num=max_num, use_thumbnail=thumb, order=order)
+    got = internvl.plan(
+        h, w, min_num=min_num, max_num=max_num, use_thumbnail=thumb, reference=order
+    )
     want = ref.plan(h, w, min_num, max_num, 448, thumb, order)
-    assert got.grid == want["grid"]
+    assert cols_rows(got.grid) == want["grid"]
     assert got.resized == want["resized"]
     assert list(got.boxes) == want["boxes"]
     assert got.num_tiles == want["num_tiles"]
-    assert got.num_tokens == want["num_tokens"]
-    assert got.num_context_tokens == got.num_tokens - 2 == 256 * got.num_tiles
+    assert got.num_tokens + got.wrapper_tokens == want["num_tokens"]
+    assert got.num_tokens == 256 * got.num_tiles and got.wrapper_tokens == 2
 
 
 @settings(max_examples=300)
@@ -74,33 +81,39 @@ def test_plan_matches_reference(size, params, thumb, order):
 def test_transformers_order_matches_gotocr2(h, w, params, size):
     min_num, max_num = params
     got = internvl.plan(
-        h, w, min_num=min_num, max_num=max_num, image_size=size, order="transformers"
+        h, w, min_num=min_num, max_num=max_num, image_size=size, reference="transformers"
     )
-    assert got.grid == tuple(get_optimal_tiled_canvas((h, w), (size, size), min_num, max_num))
+    assert cols_rows(got.grid) == tuple(
+        get_optimal_tiled_canvas((h, w), (size, size), min_num, max_num)
+    )
 
 
 @needs_hf
 @pytest.mark.parametrize("min_num,max_num", [(1, 6), (1, 12), (2, 12), (4, 12), (3, 40)])
 def test_transformers_candidate_order(min_num, max_num):
-    got = internvl.candidate_grids(min_num, max_num, order="transformers")
-    assert got == [tuple(g) for g in get_all_supported_aspect_ratios(min_num, max_num)]
+    got = internvl.candidate_grids(min_num, max_num, reference="transformers")
+    assert [cols_rows(g) for g in got] == [
+        tuple(g) for g in get_all_supported_aspect_ratios(min_num, max_num)
+    ]
 
 
 @pytest.mark.parametrize("min_num", [1, 2, 3, 5, 9, 17])
 @pytest.mark.parametrize("max_num", [1, 6, 12, 24, 40, 64, 100])
 def test_original_candidate_order_is_the_set_order(min_num, max_num):
     max_num = max(max_num, min_num)
-    assert internvl.candidate_grids(min_num, max_num) == ref.candidates(min_num, max_num)
+    got = internvl.candidate_grids(min_num, max_num)
+    assert [cols_rows(g) for g in got] == ref.candidates(min_num, max_num)
 
 
 def test_golden_candidate_orders():
     for key, order in GRID["candidate_order_reference"].items():
         lo, hi = map(int, key.split("-"))
-        assert internvl.candidate_grids(lo, hi) == [tuple(g) for g in order], key
+        got = internvl.candidate_grids(lo, hi)
+        assert [cols_rows(g) for g in got] == [tuple(g) for g in order], key
     for key, order in GRID["candidate_order_hf"].items():
         lo, hi = map(int, key.split("-"))
-        got = internvl.candidate_grids(lo, hi, order="transformers")
-        assert got == [tuple(g) for g in order], key
+        got = internvl.candidate_grids(lo, hi, reference="transformers")
+        assert [cols_rows(g) for g in got] == [tuple(g) for g in order], key
 
 
 @pytest.mark.parametrize(
@@ -109,9 +122,9 @@ def test_golden_candidate_orders():
 def test_golden_grid_cases(case):
     h, w, lo, hi = case["h"], case["w"], case["min_num"], case["max_num"]
     p = internvl.plan(h, w, min_num=lo, max_num=hi)
-    assert p.grid == tuple(case["grid"])
-    hf = internvl.plan(h, w, min_num=lo, max_num=hi, order="transformers")
-    assert hf.grid == tuple(case["grid_hf"])
+    assert cols_rows(p.grid) == tuple(case["grid"])
+    hf = internvl.plan(h, w, min_num=lo, max_num=hi, reference="transformers")
+    assert cols_rows(hf.grid) == tuple(case["grid_hf"])
     if "resized_wh" in case:
         assert p.resized == tuple(case["resized_wh"][::-1])
         if isinstance(case["tile_boxes_ltrb"], list):
@@ -120,13 +133,14 @@ def test_golden_grid_cases(case):
         else:  # large grids are summarised as "N boxes, row-major"
             assert case["tile_boxes_ltrb"] == f"{len(p.boxes)} boxes, row-major"
         assert p.num_tiles == case["num_tiles_with_thumbnail"]
-        assert p.num_tokens == case["tokens_with_thumbnail"]
+        assert p.num_tokens + p.wrapper_tokens == case["tokens_with_thumbnail"]
         bare = internvl.plan(h, w, min_num=lo, max_num=hi, use_thumbnail=False)
         assert bare.num_tiles == case["num_tiles_no_thumbnail"]
     if "order_ref" in case:
-        assert internvl.candidate_grids(lo, hi) == [tuple(g) for g in case["order_ref"]]
-        got = internvl.candidate_grids(lo, hi, order="transformers")
-        assert got == [tuple(g) for g in case["order_hf"]]
+        got = internvl.candidate_grids(lo, hi)
+        assert [cols_rows(g) for g in got] == [tuple(g) for g in case["order_ref"]]
+        got = internvl.candidate_grids(lo, hi, reference="transformers")
+        assert [cols_rows(g) for g in got] == [tuple(g) for g in case["order_hf"]]
 
 
 @pytest.mark.parametrize(
@@ -134,18 +148,20 @@ def test_golden_grid_cases(case):
 )
 def test_golden_min_num_divergences(case):
     kw = dict(min_num=case["min_num"], max_num=case["max_num"])
-    assert internvl.plan(case["h"], case["w"], **kw).grid == tuple(case["ref"])
-    assert internvl.plan(case["h"], case["w"], order="transformers", **kw).grid == tuple(case["hf"])
-    assert internvl.candidate_grids(**kw)[: len(case["ref_order"])] == [
+    assert cols_rows(internvl.plan(case["h"], case["w"], **kw).grid) == tuple(case["ref"])
+    hf = internvl.plan(case["h"], case["w"], reference="transformers", **kw)
+    assert cols_rows(hf.grid) == tuple(case["hf"])
+    assert [cols_rows(g) for g in internvl.candidate_grids(**kw)][: len(case["ref_order"])] == [
         tuple(g) for g in case["ref_order"]
     ]
 
 
 def test_spec_examples():
     assert internvl.plan(448, 448).num_tiles == 1  # the sglang tie-break bug gave 10
-    assert internvl.plan(1080, 1920, max_num=40).num_tokens == 7426
+    p = internvl.plan(1080, 1920, max_num=40)
+    assert p.num_tokens + p.wrapper_tokens == 7426
     assert internvl.plan(400, 300).resized == (1792, 1344)  # small images are up-sampled
-    assert internvl.plan(1, 1000).grid == (12, 1)
+    assert cols_rows(internvl.plan(1, 1000).grid) == (12, 1)
 
 
 @settings(max_examples=30)
@@ -158,7 +174,7 @@ def test_spec_examples():
 def test_num_tokens_many_matches_plan(sizes, params, order, thumb):
     hs = np.array([s[0] for s in sizes], dtype=np.int64)
     ws = np.array([s[1] for s in sizes], dtype=np.int64)
-    kw = dict(min_num=params[0], max_num=params[1], order=order, use_thumbnail=thumb)
+    kw = dict(min_num=params[0], max_num=params[1], reference=order, use_thumbnail=thumb)
     got = internvl.num_tokens_many(hs, ws, **kw)
     assert got.dtype == np.int64
     assert got.tolist() == [internvl.plan(h, w, **kw).num_tokens for h, w in sizes]
@@ -169,7 +185,8 @@ def test_num_tokens_many_errors():
         internvl.num_tokens_many([5, 0], [5, 5])
     with pytest.raises(DynresError, match="row 0"):
         internvl.num_tokens_many([-3], [5])
-    assert internvl.num_tokens_many([5, 0, 7], [5, 5, -1], errors="mask").tolist() == [258, -1, -1]
+    # 258 prompt tokens: 256 placeholders + <img></img>
+    assert internvl.num_tokens_many([5, 0, 7], [5, 5, -1], errors="mask").tolist() == [256, -1, -1]
     with pytest.raises(TypeError):
         internvl.num_tokens_many([5.0], [5.0])
     with pytest.raises(DynresError):
@@ -193,8 +210,8 @@ def test_num_tokens_many_errors():
         (dict(height=5, width=5, max_num=5000), DynresError),
         (dict(height=5, width=5, image_size=440), DynresError),
         (dict(height=5, width=5, use_thumbnail=1), TypeError),
-        (dict(height=5, width=5, order="sorted"), DynresError),
-        (dict(height=5, width=5, order=None), TypeError),
+        (dict(height=5, width=5, reference="sorted"), DynresError),
+        (dict(height=5, width=5, reference=None), TypeError),
         (dict(height=2**30, width=5), DynresError),
     ],
 )
@@ -206,7 +223,7 @@ def test_plan_errors(kwargs, exc):
 def test_image_size_sets_tokens_per_tile():
     p = internvl.plan(1000, 1000, image_size=224)
     assert p.tokens_per_tile == 64
-    assert p.resized == (224 * p.grid[1], 224 * p.grid[0])
+    assert p.resized == (224 * p.grid[0], 224 * p.grid[1])
 
 
 # ------------------------------------------------------------------ video
@@ -220,9 +237,9 @@ def test_golden_video_sampling(case):
     hf = case["hf_internvl_sample_frames"]
     if isinstance(hf, str):
         with pytest.raises(DynresError, match="exceeds"):
-            internvl.frame_indices(n, k, convention="transformers")
+            internvl.frame_indices(n, k, reference="transformers")
     elif bound is None:
-        assert internvl.frame_indices(n, k, convention="transformers").tolist() == hf
+        assert internvl.frame_indices(n, k, reference="transformers").tolist() == hf
 
 
 @settings(max_examples=300)
@@ -261,9 +278,9 @@ def test_get_index_with_bound(n, k, fps, a, b):
 def test_transformers_sampler_matches_reference(n, k):
     if k > n:
         with pytest.raises(DynresError):
-            internvl.frame_indices(n, k, convention="transformers")
+            internvl.frame_indices(n, k, reference="transformers")
     else:
-        got = internvl.frame_indices(n, k, convention="transformers").tolist()
+        got = internvl.frame_indices(n, k, reference="transformers").tolist()
         assert got == ref.hf_sample_frames(n, k)
         assert len(got) == k
 
@@ -280,8 +297,8 @@ def test_transformers_sampler_matches_reference(n, k):
         ((10, 4), dict(fps=30.0, bound=(1.0,)), TypeError),
         ((10, 4), dict(first_idx=-1), DynresError),
         ((10, 4), dict(first_idx=20), DynresError),
-        ((10, 4), dict(convention="hf"), DynresError),
-        ((10, 4), dict(convention="transformers", fps=30.0), DynresError),
+        ((10, 4), dict(reference="hf"), DynresError),
+        ((10, 4), dict(reference="transformers", fps=30.0), DynresError),
         ((10.0, 4), {}, TypeError),
     ],
 )
@@ -293,4 +310,4 @@ def test_frame_indices_errors(args, kwargs, exc):
 @settings(max_examples=40)
 @given(tiling())
 def test_original_candidate_order_random_ranges(params):
-    assert internvl.candidate_grids(*params) == ref.candidates(*params)
+    assert [cols_rows(g) for g in internvl.candidate_grids(*params)] == ref.candidates(*params)

@@ -56,10 +56,11 @@ grids = st.lists(st.tuples(st.integers(1, 12), st.integers(1, 12)), min_size=1, 
 @settings(max_examples=500)
 @given(sides, sides, conventions)
 def test_plan_matches_reference(h, w, convention):
-    got = ov.plan(h, w, convention=convention)
+    got = ov.plan(h, w, reference=convention)
     want = ref.plan(h, w, convention)
-    for key in ("canvas", "resized", "paste", "grid", "unpadded", "final", "num_tokens"):
+    for key in ("canvas", "resized", "paste", "unpadded", "final", "num_tokens"):
         assert getattr(got, key) == want[key], key
+    assert got.grid[::-1] == want["grid"]  # the reference writes (cols, rows)
     assert got.times == want["times"]
     assert got.num_crops == 1 + got.grid[0] * got.grid[1] == 1 + len(got.boxes)
 
@@ -68,7 +69,7 @@ def test_plan_matches_reference(h, w, convention):
 @settings(max_examples=500)
 @given(sides, sides)
 def test_tokens_match_live_transformers(h, w):
-    assert ov.num_image_tokens(h, w) == hf_num_features(h, w)
+    assert ov.plan(h, w).num_tokens == hf_num_features(h, w)
 
 
 @needs_hf
@@ -88,22 +89,22 @@ def test_select_best_resolution_any_pinpoints(h, w, grid):
     pins = [(384 * a, 384 * b) for a, b in grid]
     for convention in ("transformers", "original"):
         want = ref.select_best_resolution(h, w, pins, convention)
-        assert ov.select_best_resolution(h, w, pins, convention=convention) == want
-        p = ov.plan(h, w, pinpoints=pins, convention=convention)
+        assert ov.select_best_resolution(h, w, pins, reference=convention) == want
+        p = ov.plan(h, w, image_grid_pinpoints=pins, reference=convention)
         assert p.num_tokens == ref.plan(h, w, convention, pins)["num_tokens"]
 
 
 def _check_case(case):
     h, w = case["h"], case["w"]
     for convention, key in (("original", "tokens_orig"), ("transformers", "tokens_hf")):
-        p = ov.plan(h, w, convention=convention)
+        p = ov.plan(h, w, reference=convention)
         assert p.canvas == tuple(case["best_wh"][::-1])
         assert p.resized == tuple(case["resized_wh"][::-1])
         assert p.paste == tuple(case["paste_xy"][::-1])
-        assert p.grid == tuple(case["grid_cols_rows"])
+        assert p.grid[::-1] == tuple(case["grid_cols_rows"])
         assert p.num_crops == case["num_crops_incl_base"]
         assert p.num_tokens == case[key]
-    orig = ov.plan(h, w, convention="original")
+    orig = ov.plan(h, w, reference="original")
     assert orig.unpadded == tuple(case["unpadded_hw"])
     assert orig.times == case["times"]
     assert orig.final == tuple(case["final_hw"])
@@ -124,8 +125,8 @@ def test_golden_exhaustive_differences():
     n = DIFFS["N"]
     hs, ws = np.meshgrid(np.arange(1, n + 1), np.arange(1, n + 1), indexing="ij")
     hs, ws = hs.ravel(), ws.ravel()
-    orig = ov.num_tokens_many(hs, ws, convention="original")
-    hf = ov.num_tokens_many(hs, ws, convention="transformers")
+    orig = ov.num_tokens_many(hs, ws, reference="original")
+    hf = ov.num_tokens_many(hs, ws, reference="transformers")
     differ = np.nonzero(orig != hf)[0]
     got = sorted((int(ws[i]), int(hs[i]), int(orig[i]), int(hf[i])) for i in differ)
     want = sorted((w, h, o, t) for w, h, _, o, t in DIFFS["token_diffs"])
@@ -137,15 +138,15 @@ def test_golden_exhaustive_differences():
 def test_num_tokens_many_matches_plan(sizes, convention):
     hs = np.array([s[0] for s in sizes], dtype=np.int64)
     ws = np.array([s[1] for s in sizes], dtype=np.int64)
-    got = ov.num_tokens_many(hs, ws, convention=convention)
-    assert got.tolist() == [ov.num_image_tokens(h, w, convention=convention) for h, w in sizes]
+    got = ov.num_tokens_many(hs, ws, reference=convention)
+    assert got.tolist() == [ov.plan(h, w, reference=convention).num_tokens for h, w in sizes]
 
 
 def test_spec_rounding_trap():
-    assert ov.num_image_tokens(423, 47, convention="original") == 1053
-    assert ov.num_image_tokens(423, 47) == 1161
-    assert ov.num_image_tokens(5488, 7938, convention="original") == 7295
-    assert ov.num_image_tokens(5488, 7938) == 7228
+    assert ov.plan(423, 47, reference="original").num_tokens == 1053
+    assert ov.plan(423, 47).num_tokens == 1161
+    assert ov.plan(5488, 7938, reference="original").num_tokens == 7295
+    assert ov.plan(5488, 7938).num_tokens == 7228
     assert ov.video_num_tokens(8) == 8 * 196 + 1
     assert ov.MULTI_IMAGE_TOKENS == 730
 
@@ -156,14 +157,14 @@ def test_spec_rounding_trap():
         (lambda: ov.plan(0, 10), DynresError),
         (lambda: ov.plan(10, -1), DynresError),
         (lambda: ov.plan(10.5, 10), TypeError),
-        (lambda: ov.plan(10, 10, convention="llava"), DynresError),
-        (lambda: ov.plan(10, 10, convention=1), TypeError),
-        (lambda: ov.plan(10, 10, pinpoints=[]), DynresError),
-        (lambda: ov.plan(10, 10, pinpoints=[(384, 500)]), DynresError),
-        (lambda: ov.plan(10, 10, pinpoints=[(0, 384)]), DynresError),
-        (lambda: ov.plan(10, 10, pinpoints=[(384,)]), TypeError),
-        (lambda: ov.plan(10, 10, pinpoints="384x384"), TypeError),
-        (lambda: ov.plan(10, 10, pinpoints=[(384.0, 384)]), TypeError),
+        (lambda: ov.plan(10, 10, reference="llava"), DynresError),
+        (lambda: ov.plan(10, 10, reference=1), TypeError),
+        (lambda: ov.plan(10, 10, image_grid_pinpoints=[]), DynresError),
+        (lambda: ov.plan(10, 10, image_grid_pinpoints=[(384, 500)]), DynresError),
+        (lambda: ov.plan(10, 10, image_grid_pinpoints=[(0, 384)]), DynresError),
+        (lambda: ov.plan(10, 10, image_grid_pinpoints=[(384,)]), TypeError),
+        (lambda: ov.plan(10, 10, image_grid_pinpoints="384x384"), TypeError),
+        (lambda: ov.plan(10, 10, image_grid_pinpoints=[(384.0, 384)]), TypeError),
         (lambda: ov.select_best_resolution(10, 10, []), DynresError),
         (lambda: ov.select_best_resolution(0, 10), DynresError),
         (lambda: ov.num_tokens_many([1, 0], [1, 1]), DynresError),
@@ -270,7 +271,7 @@ def test_linspace_matches_numpy(total, n):
 def test_fps_rule_matches_reference(total, video_fps, fps, cap, force):
     from reference.oryx import fps_indices
 
-    kw = dict(rule="fps", video_fps=video_fps, fps=fps, force_sample=force)
+    kw = dict(sampler="fps", video_fps=video_fps, fps=fps, force_sample=force)
     try:
         want = fps_indices(total, video_fps, fps, cap, force)
     except ValueError:  # range() with a zero step
@@ -285,10 +286,10 @@ def test_fps_rule_matches_reference(total, video_fps, fps, cap, force):
     [
         (lambda: ov.frame_indices(0, 4), DynresError),
         (lambda: ov.frame_indices(10, -1), DynresError),
-        (lambda: ov.frame_indices(10, 4, rule="random"), DynresError),
-        (lambda: ov.frame_indices(10, 4, rule="fps"), DynresError),
-        (lambda: ov.frame_indices(10, 4, rule="fps", video_fps=0.2), DynresError),
-        (lambda: ov.frame_indices(10, 4, rule="fps", video_fps="30"), TypeError),
+        (lambda: ov.frame_indices(10, 4, sampler="random"), DynresError),
+        (lambda: ov.frame_indices(10, 4, sampler="fps"), DynresError),
+        (lambda: ov.frame_indices(10, 4, sampler="fps", video_fps=0.2), DynresError),
+        (lambda: ov.frame_indices(10, 4, sampler="fps", video_fps="30"), TypeError),
         (lambda: ov.frame_indices(10, 4.0), TypeError),
     ],
 )

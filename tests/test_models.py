@@ -33,33 +33,33 @@ def test_image_plan_matches_smart_resize(name: str) -> None:
     for h, w in [(1, 1), (480, 640), (1080, 1920), (8000, 6000), (10, 2000), (1, 200)]:
         p = spec.plan(h, w)
         rh, rw = qwen2vl.smart_resize(h, w, factor=2 * patch, min_pixels=lo, max_pixels=hi)
-        assert p.resized_size == (rh, rw)
+        assert p.resized == (rh, rw)
         assert p.grid_thw == (1, rh // patch, rw // patch)
         assert p.num_tokens == (rh // patch) * (rw // patch) // 4
-        assert p.frames is None
+        assert p.num_frames is None
 
 
 def test_spec_examples() -> None:
     # spec §1.4: (1080, 1920) → (1092, 1932) hub, (728, 1316) class default, (1088, 1920) Qwen3
-    assert models.get("qwen2.5-vl").plan(1080, 1920).resized_size == (1092, 1932)
-    assert models.get("qwen2-vl-default").plan(1080, 1920).resized_size == (728, 1316)
-    assert models.get("qwen3-vl").plan(1080, 1920).resized_size == (1088, 1920)
+    assert models.get("qwen2.5-vl").plan(1080, 1920).resized == (1092, 1932)
+    assert models.get("qwen2-vl-default").plan(1080, 1920).resized == (728, 1316)
+    assert models.get("qwen3-vl").plan(1080, 1920).resized == (1088, 1920)
     # spec §3.3: 300 frames at 30 fps → 20 frames of 560x1008 (grid_t 10)
-    v = models.get("qwen2.5-vl").plan(1080, 1920, frames=300, fps=30.0)
-    assert (v.frames, v.resized_size, v.grid_thw) == (20, (560, 1008), (10, 40, 72))
+    v = models.get("qwen2.5-vl").plan(1080, 1920, total_frames=300, video_fps=30.0)
+    assert (v.num_frames, v.resized, v.grid_thw) == (20, (560, 1008), (10, 40, 72))
     assert v.num_tokens == 10 * 40 * 72 // 4
 
 
 def test_plan_errors() -> None:
     spec = models.get("qwen2-vl")
-    with pytest.raises(DynresError, match="both frames and fps"):
-        spec.plan(100, 100, frames=10)
+    with pytest.raises(DynresError, match="both total_frames and video_fps"):
+        spec.plan(100, 100, total_frames=10)
     with pytest.raises(DynresError, match="200"):
         spec.plan(1, 201)
     with pytest.raises(DynresError, match="differ in length"):
         spec.num_tokens_many([1, 2], [3])
     with pytest.raises(DynresError, match="row 1"):
-        spec.num_tokens_many([100, 100], [100, 100], frames=[0, 1], fps=[0.0, 30.0])
+        spec.num_tokens_many([100, 100], [100, 100], total_frames=[0, 1], video_fps=[0.0, 30.0])
 
 
 sizes = st.integers(1, 9000)
@@ -79,10 +79,12 @@ def test_num_tokens_many_equals_plan(name: str, rows: list, max_pixels: object) 
     spec = models.get(name)
     hs, ws, fr, fp = (np.array(c) for c in zip(*rows))
     fr = np.where(fr % 3 == 0, 0, fr)  # a third images
-    got = spec.num_tokens_many(hs, ws, frames=fr, fps=fp, max_pixels=max_pixels, errors="mask")
+    got = spec.num_tokens_many(
+        hs, ws, total_frames=fr, video_fps=fp, max_pixels=max_pixels, errors="mask"
+    )
     for i, (h, w, f, r) in enumerate(zip(hs.tolist(), ws.tolist(), fr.tolist(), fp.tolist())):
         try:
-            kw = {"frames": f, "fps": r} if f else {"max_pixels": max_pixels}
+            kw = {"total_frames": f, "video_fps": r} if f else {"max_pixels": max_pixels}
             want = spec.plan(h, w, **kw).num_tokens
         except DynresError:
             want = -1

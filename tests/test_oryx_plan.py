@@ -119,7 +119,10 @@ def test_num_tokens_many(sizes):
 @pytest.mark.parametrize("case", FPS, ids=lambda c: str(c["total_frames"]))
 def test_golden_fps_sampling(case):
     got = oryx.frame_indices(
-        case["total_frames"], rule="fps", video_fps=case["avg_fps"], num_frames=case["max_frames"]
+        case["total_frames"],
+        sampler="fps",
+        video_fps=case["avg_fps"],
+        num_frames=case["max_frames"],
     )
     assert got.tolist() == case["idx"]
 
@@ -146,16 +149,16 @@ def test_uniform_sampling(total, n):
         (lambda: oryx.plan(5, 5, min_res=-1), DynresError),
         (lambda: oryx.plan(5, 5, lowres_base="384"), TypeError),
         (lambda: oryx.video_frame_size(0, 5), DynresError),
-        (lambda: oryx.video_frame_size(5, 5, patch=48), DynresError),
+        (lambda: oryx.video_frame_size(5, 5, video_patch=48), DynresError),
         (lambda: oryx.video_frame_size(5, 5, long=1), TypeError),
         (lambda: oryx.video_num_tokens(-1, 5, 5), DynresError),
         (lambda: oryx.num_tokens_many([1.0], [1]), TypeError),
         (lambda: oryx.num_tokens_many([1], [1], errors="x"), DynresError),
         (lambda: oryx.frame_indices(0), DynresError),
         (lambda: oryx.frame_indices(10, num_frames=0), DynresError),
-        (lambda: oryx.frame_indices(10, rule="fps"), DynresError),
-        (lambda: oryx.frame_indices(10, rule="fps", video_fps=float("inf")), DynresError),
-        (lambda: oryx.frame_indices(10, rule="1fps"), DynresError),
+        (lambda: oryx.frame_indices(10, sampler="fps"), DynresError),
+        (lambda: oryx.frame_indices(10, sampler="fps", video_fps=float("inf")), DynresError),
+        (lambda: oryx.frame_indices(10, sampler="1fps"), DynresError),
     ],
 )
 def test_errors(call, exc):

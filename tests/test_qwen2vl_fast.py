@@ -21,10 +21,8 @@ CASES = golden_cases("image_fast.json")
 
 
 def _processor(spec, **kw):
-    # The fast processor honours `size=` (h_qwen3); from_pretrained_config reads it too.
-    return qwen2vl.ImageProcessor.from_pretrained_config(
-        spec["init_kwargs"], compat="torchvision", **kw
-    )
+    # The fast processor honours `size=` (h_qwen3); from_pretrained reads it too.
+    return qwen2vl.ImageProcessor.from_pretrained(spec["init_kwargs"], compat="torchvision", **kw)
 
 
 def _images(spec, as_pil):

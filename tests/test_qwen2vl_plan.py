@@ -36,7 +36,7 @@ def _golden_rows():
 def test_smart_resize_golden(h, w, key, want):
     factor, lo, hi = _budget_from_key(key)
     rule = "transformers" if key.startswith("tf") else "qwen_vl_utils"
-    kw = {"factor": factor, "min_pixels": lo, "max_pixels": hi, "rule": rule}
+    kw = {"factor": factor, "min_pixels": lo, "max_pixels": hi, "reference": rule}
     if isinstance(want, list) and 0 not in want:
         assert qwen2vl.smart_resize(h, w, **kw) == tuple(want)
     else:
@@ -104,13 +104,13 @@ def test_smart_resize_many_matches_scalar(pairs, budget, rule):
     hs = np.array([p[0] for p in pairs], dtype=np.int64)
     ws = np.array([p[1] for p in pairs], dtype=np.int64)
     oh, ow = qwen2vl.smart_resize_many(
-        hs, ws, factor=factor, min_pixels=lo, max_pixels=hi, rule=rule, errors="mask"
+        hs, ws, factor=factor, min_pixels=lo, max_pixels=hi, reference=rule, errors="mask"
     )
     assert oh.dtype == np.int64 and oh.shape == hs.shape
     for h, w, a, b in zip(hs, ws, oh, ow):
         try:
             want = qwen2vl.smart_resize(
-                int(h), int(w), factor=factor, min_pixels=lo, max_pixels=hi, rule=rule
+                int(h), int(w), factor=factor, min_pixels=lo, max_pixels=hi, reference=rule
             )
         except DynresError:
             want = (-1, -1)
@@ -156,8 +156,8 @@ def test_smart_resize_budget_errors():
         qwen2vl.smart_resize(10.5, 10)
     with pytest.raises(TypeError):
         qwen2vl.smart_resize(10, 10, max_pixels="big")
-    with pytest.raises(DynresError, match="rule"):
-        qwen2vl.smart_resize(10, 10, rule="pillow")
+    with pytest.raises(DynresError, match="reference"):
+        qwen2vl.smart_resize(10, 10, reference="pillow")
 
 
 SPEC_FRAMES = [
@@ -217,9 +217,9 @@ SPEC_FRAMES = [
     ((3, 30), {}, [0, 2]),
     ((5, 1), {}, [0, 1, 3, 4]),
     ((30, 30), {"fps": 4}, [0, 10, 19, 29]),
-    ((100, 30), {"nframes": 7}, [0, 14, 28, 42, 57, 71, 85, 99]),
-    ((100, 30), {"nframes": 5}, [0, 33, 66, 99]),
-    ((100, 30), {"nframes": 3}, [0, 33, 66, 99]),
+    ((100, 30), {"num_frames": 7}, [0, 14, 28, 42, 57, 71, 85, 99]),
+    ((100, 30), {"num_frames": 5}, [0, 33, 66, 99]),
+    ((100, 30), {"num_frames": 3}, [0, 33, 66, 99]),
     ((600, 30), {"min_frames": 5, "max_frames": 9}, [0, 86, 171, 257, 342, 428, 513, 599]),
 ]
 
@@ -256,7 +256,7 @@ def test_sample_frames_matches_reference(total, vfps, fps, min_frames, max_frame
 
 def test_sample_frames_errors():
     with pytest.raises(DynresError, match=r"got 0\."):
-        qwen2vl.sample_frames(100, 30, nframes=1)
+        qwen2vl.sample_frames(100, 30, num_frames=1)
     with pytest.raises(DynresError, match="video_fps"):
         qwen2vl.sample_frames(100, 0)
     with pytest.raises(DynresError, match="total_frames"):

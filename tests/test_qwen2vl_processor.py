@@ -191,7 +191,7 @@ def test_presets_and_config(tmp_path):
     }
     path = tmp_path / "preprocessor_config.json"
     path.write_text(json.dumps(cfg))
-    p = qwen2vl.ImageProcessor.from_pretrained_config(path)
+    p = qwen2vl.ImageProcessor.from_pretrained(path)
     assert (p.min_pixels, p.max_pixels, p.resample) == (3136, 12845056, "bicubic")
     q3cfg = {
         "size": {"shortest_edge": 65536, "longest_edge": 16777216},
@@ -199,7 +199,7 @@ def test_presets_and_config(tmp_path):
         "image_mean": [0.5] * 3,
         "image_std": [0.5] * 3,
     }
-    p3 = qwen2vl.ImageProcessor.from_pretrained_config(q3cfg)
+    p3 = qwen2vl.ImageProcessor.from_pretrained(q3cfg)
     assert (p3.min_pixels, p3.max_pixels, p3.patch_size) == (65536, 16777216, 16)
 
 

@@ -47,11 +47,17 @@ def test_quickstart_comments_state_what_the_code_returns():
     assert video["video_grid_thw"].tolist() == [[3, 4, 6]]
 
     p = internvl.plan(1080, 1920)
-    assert (p.grid, p.num_tiles, p.num_tokens) == ((4, 2), 9, 2306)
+    assert (p.grid, p.num_tiles, p.num_tokens + p.wrapper_tokens) == ((2, 4), 9, 2306)
     assert internvl.ImageProcessor(max_num=12)(image)["pixel_values"].shape == (9, 3, 448, 448)
     p = ov.plan(1080, 1920)
-    assert (p.canvas, p.grid, p.final, p.num_tokens) == ((1152, 1920), (5, 3), (60, 108), 7269)
-    assert ov.ImageProcessor()([image])["pixel_values"].shape == (1, 16, 3, 384, 384)
+    assert (p.canvas, p.grid, p.final, p.num_tokens) == ((1152, 1920), (3, 5), (60, 108), 7269)
+    assert ov.ImageProcessor.llava_onevision()([image])["pixel_values"].shape == (
+        1,
+        16,
+        3,
+        384,
+        384,
+    )
     assert ov.pool_features(np.zeros((2, 27, 27, 8), np.float32)).shape == (2, 14, 14, 8)
     p = oryx.plan(1080, 1920)
     assert (p.highres, p.lowres, p.num_tokens) == ((1056, 1920), (256, 512), 8517)

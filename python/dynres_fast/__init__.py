@@ -2,6 +2,7 @@
 
 from . import batch, internvl, io, llava_onevision, models, ops, oryx, pack, qwen2vl, rope
 from ._coerce import as_int as _as_int
+from ._core import MAX_THREADS as _MAX_THREADS
 from ._core import __version__, get_num_threads
 from ._core import set_num_threads as _set_num_threads
 from .errors import (
@@ -11,9 +12,6 @@ from .errors import (
     GridMismatchError,
     InvalidImageError,
 )
-
-#: The most threads one call may use (the Rust pool's own bound).
-_MAX_THREADS = 1024
 
 __all__ = [
     "AspectRatioError",

@@ -7,6 +7,7 @@ from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import _core, _lut
 from ._coerce import as_int, as_number
 from .errors import DynresError
 
@@ -70,8 +71,12 @@ def as_triple(name: str, values: Any) -> Tuple[float, float, float]:
     return vals  # type: ignore[return-value]
 
 
+#: transformers' ``OPENAI_CLIP_MEAN`` / ``OPENAI_CLIP_STD`` (CLIP's normalisation).
+OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
 #: Resize filters (Pillow's names), in Pillow's order of cost.
-FILTERS = ("nearest", "box", "bilinear", "hamming", "bicubic", "lanczos")
+FILTERS: Tuple[str, ...] = _core.FILTERS
 
 
 def as_mean_std(
@@ -89,13 +94,15 @@ def as_mean_std(
 
 
 #: PIL resample codes (``PIL.Image.Resampling``) and the filter each names.
-RESAMPLE_CODES = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
+RESAMPLE_CODES = dict(enumerate(_core.PIL_RESAMPLE))
 #: Filters torchvision's uint8 antialiased resize has (the fast processors' interpolation).
 TORCHVISION_FILTERS = ("bilinear", "bicubic")
 #: Slow processors only (no fast twin in transformers).
 SLOW_COMPATS = ("pillow", "pillow12")
 #: Slow processors, or the fast (torchvision) one.
-ALL_COMPATS = ("pillow", "pillow12", "torchvision")
+ALL_COMPATS: Tuple[str, ...] = _core.COMPATS
+#: Which upstream implementation a family reproduces where they disagree.
+REFERENCES: Tuple[str, ...] = _core.REFERENCES
 
 
 def as_resample(value: Any, compat: str) -> str:
@@ -130,8 +137,6 @@ class Normalisation:
         compats: Sequence[str] = SLOW_COMPATS,
         resample: Any = "bicubic",
     ) -> None:
-        from . import _lut
-
         self.image_mean, self.image_std = as_mean_std(image_mean, image_std)
         if compat == "torchvision" and "torchvision" not in compats:
             raise DynresError(
@@ -147,6 +152,4 @@ class Normalisation:
 
     def present(self, values: np.ndarray) -> np.ndarray:
         """Views kernel output as the user-facing dtype."""
-        from . import _lut
-
         return _lut.present(values, self.dtype)

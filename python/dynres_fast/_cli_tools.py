@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -32,6 +32,15 @@ VIDEO_SUFFIXES = {
     ".3gp",
     ".ts",
 }
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    """A plain-text table with a header rule."""
+    cells = [list(map(str, header))] + [list(map(str, r)) for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 def add_subcommands(sub: Any) -> None:
@@ -149,17 +158,16 @@ def _probe_cv2(path: Path) -> Tuple[int, int, int, float]:
 def plan_file(spec: models.ModelSpec, path: Path, overrides: Dict[str, Any]) -> Dict[str, Any]:
     """The plan of one file as a JSON-ready dict (``file``, input size, plan fields)."""
     if path.suffix.lower() in VIDEO_SUFFIXES:
-        if "frames" not in spec.options:
+        if "total_frames" not in spec.options:
             raise DynresError(f"{path}: model {spec.name!r} does not plan video files here")
         frames, h, w, fps = video_info(path)
-        plan = spec.plan(h, w, frames=frames, fps=fps, **overrides)
+        plan = spec.plan(h, w, total_frames=frames, video_fps=fps, **overrides)
         extra: Dict[str, Any] = {"total_frames": frames, "video_fps": fps}
     else:
         h, w = image_size(path)
         plan = spec.plan(h, w, **overrides)
         extra = {}
-    fields = {k: v for k, v in vars(plan).items() if k not in ("height", "width")}
-    fields = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+    fields = models.plan_fields(plan)
     return {"file": str(path), "model": spec.name, "height": h, "width": w, **extra, **fields}
 
 
@@ -185,11 +193,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _print_plan_table(rows: List[Dict[str, Any]]) -> None:
-    from .cli import _table
-
     def resized(r: Dict[str, Any]) -> str:
-        if "resized_height" in r:
-            return f"{r['resized_height']}x{r['resized_width']}"
         for key in ("resized", "highres"):  # InternVL / LLaVA-OV canvas, Oryx native size
             if key in r:
                 return "x".join(map(str, r[key]))
@@ -201,18 +205,18 @@ def _print_plan_table(rows: List[Dict[str, Any]]) -> None:
                 return "x".join(map(str, r[key]))
         return "-"
 
-    table = [
+    rows_out = [
         (
             r["file"],
             f"{r['height']}x{r['width']}",
             resized(r),
             grid(r),
-            r.get("frames") or "-",
+            r.get("num_frames") or "-",
             r["num_tokens"],
         )
         for r in rows
     ]
-    print(_table(table, ("file", "input HxW", "resized HxW", "grid", "frames", "tokens")))
+    print(table(rows_out, ("file", "input HxW", "resized HxW", "grid", "frames", "tokens")))
 
 
 # -------------------------------------------------------------------------------- count
@@ -253,9 +257,9 @@ def cmd_count(args: argparse.Namespace) -> int:
     if video:
         if m.fps is None:
             raise DynresError(f"{args.manifest}: rows with frames need an fps column")
-        if "frames" not in spec.options:
+        if "total_frames" not in spec.options:
             raise DynresError(f"model {spec.name!r} does not plan videos; remove the frames column")
-        overrides = {**overrides, "frames": m.frames, "fps": m.fps}
+        overrides = {**overrides, "total_frames": m.frames, "video_fps": m.fps}
     tokens = spec.num_tokens_many(m.height, m.width, errors="mask", **overrides)
     done()
     done = _stage(f"writing {args.output}", long_input)
@@ -313,9 +317,9 @@ def _summary(
     if refused.size:
         i = int(refused[0])
         try:
-            kw = {k: v for k, v in overrides.items() if k not in ("frames", "fps")}
+            kw = {k: v for k, v in overrides.items() if k not in ("total_frames", "video_fps")}
             if m.frames is not None and m.frames[i] > 0:
-                kw.update(frames=int(m.frames[i]), fps=float(m.fps[i]))  # type: ignore[index]
+                kw.update(total_frames=int(m.frames[i]), video_fps=float(m.fps[i]))  # type: ignore[index]
             spec.plan(int(m.height[i]), int(m.width[i]), **kw)
             why = ""
         except DynresError as e:
@@ -337,7 +341,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     spec, overrides = _spec(args)
     h, w = image_size(args.file)
     plan = spec.plan(h, w, **overrides)
-    canvas = _show.render(args.file, plan, spec.name, patches=args.patches)
+    canvas = _show.render(args.file, plan, spec, patches=args.patches)
     try:
         canvas.save(args.output)
     except (OSError, ValueError) as e:

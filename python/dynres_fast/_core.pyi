@@ -1,6 +1,6 @@
 """Type stubs for the compiled extension ``dynres_fast._core`` (checked by mypy.stubtest)."""
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple, final
 
 import numpy as np
 import numpy.typing as npt
@@ -13,11 +13,19 @@ class AspectRatioError(DynresError): ...
 class BudgetError(DynresError): ...
 class GridMismatchError(DynresError): ...
 
+# limits and option lists, defined once in Rust (rust/py/family.rs, rust/py/errors.rs)
 MAX_ALLOC_BYTES: int
+MAX_SIDE: int
+MAX_IMAGE_SIDE: int
+MAX_THREADS: int
+FILTERS: Tuple[str, ...]
+PIL_RESAMPLE: Tuple[str, ...]
+COMPATS: Tuple[str, ...]
+REFERENCES: Tuple[str, ...]
 
-# planning (rust/py/plans.rs)
+# Qwen2-VL size and frame rules (rust/py/qwen2vl.rs)
 def smart_resize(
-    height: int, width: int, factor: int, min_pixels: float, max_pixels: float, rule: str
+    height: int, width: int, factor: int, min_pixels: float, max_pixels: float, reference: str
 ) -> Tuple[int, int]: ...
 def smart_resize_many(
     heights: npt.NDArray[np.int64],
@@ -25,7 +33,7 @@ def smart_resize_many(
     factor: int,
     min_pixels: float,
     max_pixels: float,
-    rule: str,
+    reference: str,
     errors: str,
 ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def video_smart_resize(
@@ -43,7 +51,7 @@ def sample_frames(
     fps: float,
     min_frames: float,
     max_frames: Optional[float],
-    nframes: Optional[float],
+    num_frames: Optional[float],
 ) -> npt.NDArray[np.int64]: ...
 def video_budget(
     num_frames: int,
@@ -75,19 +83,6 @@ def crop(
 def to_rgb(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]: ...
 def avx2_available() -> bool: ...
 
-# pixel pipelines (rust/py/pixels.rs)
-def qwen2vl_pixel_values(
-    visuals: List[npt.NDArray[np.uint8]],
-    resized: List[Tuple[int, int]],
-    patch_size: int,
-    temporal_patch_size: int,
-    merge_size: int,
-    filter: str,
-    compat: str,
-    lut: npt.NDArray[Any],
-    out: npt.NDArray[Any],
-) -> npt.NDArray[np.int64]: ...
-
 # --- pack (rust/py/pack.rs) ---
 def pack_ffd(
     lengths: npt.NDArray[np.int64], max_tokens: int, oversize: str
@@ -118,50 +113,181 @@ def window_index(
     grid_thw: npt.NDArray[np.int64], window_size: int, patch_size: int, spatial_merge_size: int
 ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 
-# InternVL / LLaVA-OneVision / Oryx plans (rust/py/families.rs)
 _Hw = Tuple[int, int]
+_Box = Tuple[int, int, int, int]
+_Table = npt.NDArray[Any]
+_Images = List[npt.NDArray[np.uint8]]
 
-def internvl_plan(
-    height: int,
-    width: int,
-    min_num: int,
-    max_num: int,
-    image_size: int,
-    use_thumbnail: bool,
-    order: str,
-) -> Tuple[int, int, int, int, int, bool, int]: ...
-def internvl_candidates(min_num: int, max_num: int, order: str) -> List[_Hw]: ...
-def internvl_num_tokens_many(
-    heights: npt.NDArray[np.int64],
-    widths: npt.NDArray[np.int64],
-    min_num: int,
-    max_num: int,
-    image_size: int,
-    use_thumbnail: bool,
-    order: str,
-    errors: str,
-) -> npt.NDArray[np.int64]: ...
+# the family configs and their plans (rust/py/{qwen2vl,internvl,llava_onevision,oryx}.rs)
+@final
+class Qwen2VLPlan:
+    @property
+    def resized(self) -> _Hw: ...
+    @property
+    def grid_thw(self) -> Tuple[int, int, int]: ...
+    @property
+    def num_frames(self) -> Optional[int]: ...
+    @property
+    def patch_size(self) -> int: ...
+    @property
+    def merge_size(self) -> int: ...
+    @property
+    def num_tokens(self) -> int: ...
+    @property
+    def wrapper_tokens(self) -> int: ...
+
+@final
+class Qwen2VLConfig:
+    def __new__(
+        cls,
+        *,
+        min_pixels: float,
+        max_pixels: float,
+        patch_size: int,
+        temporal_patch_size: int,
+        merge_size: int,
+        fps: float,
+        total_pixels: Optional[float],
+        resample: str,
+        compat: str,
+    ) -> Qwen2VLConfig: ...
+    @property
+    def row_len(self) -> int: ...
+    def plan(self, height: int, width: int) -> Qwen2VLPlan: ...
+    def frames_plan(self, num_frames: int, height: int, width: int) -> Qwen2VLPlan: ...
+    def video_plan(
+        self, total_frames: int, video_fps: float, height: int, width: int
+    ) -> Qwen2VLPlan: ...
+    def num_tokens_many(
+        self,
+        heights: npt.NDArray[np.int64],
+        widths: npt.NDArray[np.int64],
+        total_frames: Optional[npt.NDArray[np.int64]] = None,
+        video_fps: Optional[npt.NDArray[np.float64]] = None,
+        errors: str = "raise",
+    ) -> npt.NDArray[np.int64]: ...
+    def pixel_values(
+        self, images: _Images, plans: List[Qwen2VLPlan], table: _Table, out: npt.NDArray[Any]
+    ) -> None: ...
+    def video_pixel_values(
+        self, videos: _Images, plans: List[Qwen2VLPlan], table: _Table, out: npt.NDArray[Any]
+    ) -> None: ...
+
+@final
+class InternVLPlan:
+    @property
+    def grid(self) -> _Hw: ...
+    @property
+    def resized(self) -> _Hw: ...
+    @property
+    def boxes(self) -> Tuple[_Box, ...]: ...
+    @property
+    def num_tiles(self) -> int: ...
+    @property
+    def has_thumbnail(self) -> bool: ...
+    @property
+    def tokens_per_tile(self) -> int: ...
+    @property
+    def num_tokens(self) -> int: ...
+    @property
+    def wrapper_tokens(self) -> int: ...
+
+@final
+class InternVLConfig:
+    def __new__(
+        cls,
+        *,
+        min_num: int,
+        max_num: int,
+        image_size: int,
+        use_thumbnail: bool,
+        reference: str,
+        resample: str,
+        compat: str,
+    ) -> InternVLConfig: ...
+    def plan(self, height: int, width: int) -> InternVLPlan: ...
+    def num_tokens_many(
+        self,
+        heights: npt.NDArray[np.int64],
+        widths: npt.NDArray[np.int64],
+        errors: str = "raise",
+    ) -> npt.NDArray[np.int64]: ...
+    def pixel_values(
+        self, images: _Images, plans: List[InternVLPlan], table: _Table, out: npt.NDArray[Any]
+    ) -> None: ...
+    def squash_frames(
+        self, videos: _Images, sizes: List[_Hw], table: _Table, out: npt.NDArray[Any]
+    ) -> None: ...
+
+def internvl_candidates(min_num: int, max_num: int, reference: str) -> List[_Hw]: ...
 def internvl_frame_indices(
+    total_frames: int,
     num_frames: int,
-    num_segments: int,
     fps: Optional[float],
     bound: Optional[Tuple[float, float]],
     first_idx: int,
-    convention: str,
+    reference: str,
 ) -> npt.NDArray[np.int64]: ...
+
+@final
+class LlavaOnevisionPlan:
+    @property
+    def canvas(self) -> _Hw: ...
+    @property
+    def resized(self) -> _Hw: ...
+    @property
+    def paste(self) -> _Hw: ...
+    @property
+    def grid(self) -> _Hw: ...
+    @property
+    def boxes(self) -> Tuple[_Box, ...]: ...
+    @property
+    def num_crops(self) -> int: ...
+    @property
+    def unpadded(self) -> _Hw: ...
+    @property
+    def times(self) -> float: ...
+    @property
+    def final(self) -> _Hw: ...
+    @property
+    def num_tokens(self) -> int: ...
+    @property
+    def wrapper_tokens(self) -> int: ...
+
+@final
+class LlavaOnevisionConfig:
+    def __new__(
+        cls, *, pinpoints: Sequence[_Hw], reference: str, resample: str, compat: str
+    ) -> LlavaOnevisionConfig: ...
+    def plan(self, height: int, width: int) -> LlavaOnevisionPlan: ...
+    def num_tokens_many(
+        self,
+        heights: npt.NDArray[np.int64],
+        widths: npt.NDArray[np.int64],
+        errors: str = "raise",
+    ) -> npt.NDArray[np.int64]: ...
+    def pixel_values(
+        self,
+        images: _Images,
+        plans: List[LlavaOnevisionPlan],
+        table: _Table,
+        out: npt.NDArray[Any],
+    ) -> None: ...
+    def multi_image_pixel_values(
+        self,
+        images: _Images,
+        background: Tuple[int, int, int],
+        table: _Table,
+        out: npt.NDArray[Any],
+    ) -> None: ...
+    def squash_frames(
+        self, videos: _Images, sizes: List[_Hw], table: _Table, out: npt.NDArray[Any]
+    ) -> None: ...
+
 def llava_ov_select_best_resolution(
-    height: int, width: int, pinpoints: Sequence[_Hw], convention: str
+    height: int, width: int, pinpoints: Sequence[_Hw], reference: str
 ) -> _Hw: ...
-def llava_ov_plan(
-    height: int, width: int, pinpoints: Sequence[_Hw], convention: str
-) -> Tuple[_Hw, _Hw, _Hw, _Hw, _Hw, float, _Hw, int]: ...
-def llava_ov_num_tokens_many(
-    heights: npt.NDArray[np.int64],
-    widths: npt.NDArray[np.int64],
-    pinpoints: Sequence[_Hw],
-    convention: str,
-    errors: str,
-) -> npt.NDArray[np.int64]: ...
+def llava_ov_video_num_tokens(num_frames: int) -> int: ...
 def pool_features(
     features: npt.NDArray[np.floating[Any]], out_h: int, out_w: int
 ) -> npt.NDArray[np.floating[Any]]: ...
@@ -169,78 +295,53 @@ def linspace_frame_indices(total_frames: int, num_frames: int) -> npt.NDArray[np
 def stride_frame_indices(
     total_frames: int, video_fps: float, fps: float, max_frames: int, force_sample: bool
 ) -> npt.NDArray[np.int64]: ...
-def oryx_plan(
-    height: int,
-    width: int,
-    max_res: int,
-    min_res: int,
-    lowres_base: int,
-    lowres_patch: int,
-    highres_patch: int,
-) -> Tuple[_Hw, _Hw, _Hw, int]: ...
-def oryx_num_tokens_many(
-    heights: npt.NDArray[np.int64],
-    widths: npt.NDArray[np.int64],
-    max_res: int,
-    min_res: int,
-    lowres_base: int,
-    lowres_patch: int,
-    highres_patch: int,
-    errors: str,
-) -> npt.NDArray[np.int64]: ...
-def oryx_video_frame_size(
-    height: int, width: int, max_res: int, min_res: int, patch: int, long: bool
-) -> Tuple[_Hw, int]: ...
 
-# InternVL / LLaVA-OneVision / Oryx pixels (rust/py/family_pixels.rs)
-def internvl_pixel_values(
-    images: List[npt.NDArray[np.uint8]],
-    min_num: int,
-    max_num: int,
-    image_size: int,
-    use_thumbnail: bool,
-    order_name: str,
-    compat: str,
-    resample: str,
-    lut: npt.NDArray[Any],
-    out: npt.NDArray[Any],
-) -> None: ...
-def llava_ov_pixel_values(
-    images: List[npt.NDArray[np.uint8]],
-    pinpoints: Sequence[_Hw],
-    convention_name: str,
-    max_crops: int,
-    compat: str,
-    resample: str,
-    lut: npt.NDArray[Any],
-    out: npt.NDArray[Any],
-) -> None: ...
-def llava_ov_multi_image_pixel_values(
-    images: List[npt.NDArray[np.uint8]],
-    background: Tuple[int, int, int],
-    compat: str,
-    resample: str,
-    lut: npt.NDArray[Any],
-    out: npt.NDArray[Any],
-) -> None: ...
-def squashed_frames_pixel_values(
-    videos: List[npt.NDArray[np.uint8]],
-    sizes: List[_Hw],
-    compat: str,
-    resample: str,
-    lut: npt.NDArray[Any],
-    out: npt.NDArray[Any],
-) -> None: ...
-def oryx_pixel_values(
-    image: npt.NDArray[np.uint8],
-    max_res: int,
-    min_res: int,
-    lowres_base: int,
-    lowres_patch: int,
-    highres_patch: int,
-    compat: str,
-    resample: str,
-    lut: npt.NDArray[Any],
-    high: npt.NDArray[Any],
-    low: npt.NDArray[Any],
-) -> None: ...
+@final
+class OryxPlan:
+    @property
+    def upscaled(self) -> _Hw: ...
+    @property
+    def highres(self) -> _Hw: ...
+    @property
+    def lowres(self) -> _Hw: ...
+    @property
+    def highres_grid(self) -> _Hw: ...
+    @property
+    def lowres_grid(self) -> _Hw: ...
+    @property
+    def num_tokens(self) -> int: ...
+    @property
+    def wrapper_tokens(self) -> int: ...
+
+@final
+class OryxConfig:
+    def __new__(
+        cls,
+        *,
+        max_res: int,
+        min_res: int,
+        lowres_base: int,
+        lowres_patch: int,
+        highres_patch: int,
+        video_max_res: int,
+        video_min_res: int,
+        video_patch: int,
+        resample: str,
+        compat: str,
+    ) -> OryxConfig: ...
+    def plan(self, height: int, width: int) -> OryxPlan: ...
+    def num_tokens_many(
+        self,
+        heights: npt.NDArray[np.int64],
+        widths: npt.NDArray[np.int64],
+        errors: str = "raise",
+    ) -> npt.NDArray[np.int64]: ...
+    def video_plan(
+        self, num_frames: int, height: int, width: int, *, long: bool
+    ) -> Tuple[_Hw, int]: ...
+    def pixel_values(
+        self, images: _Images, plans: List[OryxPlan], table: _Table, out: npt.NDArray[Any]
+    ) -> None: ...
+    def squash_frames(
+        self, videos: _Images, sizes: List[_Hw], table: _Table, out: npt.NDArray[Any]
+    ) -> None: ...

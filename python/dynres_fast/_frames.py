@@ -7,7 +7,6 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _core
 from ._choices import Normalisation
 from ._images import as_video
 from .errors import InvalidImageError
@@ -63,15 +62,17 @@ def sample(
 
 
 def squash(
-    arrays: Sequence[np.ndarray], sizes: Sequence[Tuple[int, int]], norm: Normalisation
+    arrays: Sequence[np.ndarray],
+    sizes: Sequence[Tuple[int, int]],
+    norm: Normalisation,
+    config: Any,
 ) -> List[np.ndarray]:
-    """Every frame of video ``i`` bicubic-squashed to ``sizes[i]`` and normalised; one
-    ``(T, 3, h, w)`` array per video, all views of one ``np.empty`` buffer."""
+    """Every frame of video ``i`` squashed to ``sizes[i]`` with the family ``config``'s
+    resize and normalised; one ``(T, 3, h, w)`` array per video, all views of one
+    ``np.empty`` buffer."""
     total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
     buf = np.empty(total, norm.storage)
-    _core.squashed_frames_pixel_values(
-        list(arrays), list(sizes), norm.compat, norm.resample, norm.table, buf
-    )
+    config.squash_frames(list(arrays), list(sizes), norm.table, buf)
     out, at = [], 0
     for a, (h, w) in zip(arrays, sizes):
         n = len(a) * 3 * h * w

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._choices import ALL_COMPATS
+from . import _core
 
 DTYPES = ("float32", "float16", "bfloat16", "uint8")
 
@@ -59,8 +59,8 @@ def table(
     bit patterns (the output is viewed afterwards); ``uint8`` is the identity (raw bytes,
     normalise later).
     """
-    if compat not in ALL_COMPATS:
-        raise ValueError(f"compat must be one of {', '.join(ALL_COMPATS)}, got {compat!r}")
+    if compat not in _core.COMPATS:
+        raise ValueError(f"compat must be one of {', '.join(_core.COMPATS)}, got {compat!r}")
     if dtype == "uint8":
         return np.ascontiguousarray(np.tile(np.arange(256, dtype=np.uint8), (len(mean), 1)))
     with np.errstate(over="ignore", invalid="ignore"):  # overflow: see check_finite

@@ -1,5 +1,5 @@
-"""Drawing an image as a model sees it: the resized canvas, its tiles or merge windows,
-padding, the extra views (thumbnail, base crop, low-res image) and the token count."""
+"""Drawing an image as a model sees it: the shared canvas helpers (grid lines, side views,
+caption) that each family's ``draw(image, plan, title)`` composes."""
 
 from __future__ import annotations
 
@@ -8,28 +8,19 @@ from typing import Any, List, Sequence, Tuple
 
 from .errors import DynresError
 
-_MERGE_LINE = (255, 214, 0, 200)  # one LLM token per merge window (patch·merge pixels)
-_PATCH_LINE = (255, 255, 255, 90)  # one ViT patch
-_TILE_LINE = (0, 220, 255, 230)  # one tile / crop fed to the vision encoder
+MERGE_LINE = (255, 214, 0, 200)  # one LLM token per merge window (patch·merge pixels)
+PATCH_LINE = (255, 255, 255, 90)  # one ViT patch
+TILE_LINE = (0, 220, 255, 230)  # one tile / crop fed to the vision encoder
 _CAPTION_BG = (24, 24, 24)
 _CAPTION_FG = (240, 240, 240)
 _MIN_SIDE = 320  # small canvases are enlarged (nearest) so the grid stays visible
 _GAP = 12  # pixels between the main canvas and a side view
 
 
-def render(path: Path, plan: Any, model: str, *, patches: bool = False) -> Any:
-    """The picture for ``plan`` (a Qwen, InternVL, LLaVA-OneVision or Oryx plan)."""
-    rgb = _open(path)
-    kind = type(plan).__name__
-    if kind == "QwenPlan":
-        return _qwen(rgb, plan, model, patches)
-    if kind == "InternVLPlan":
-        return _internvl(rgb, plan, model)
-    if kind == "LlavaOnevisionPlan":
-        return _llava(rgb, plan, model)
-    if kind == "OryxPlan":
-        return _oryx(rgb, plan, model)
-    raise DynresError(f"model {model!r} has no drawing")
+def render(path: Path, plan: Any, spec: Any, *, patches: bool = False) -> Any:
+    """The picture of the image at ``path`` as ``spec``'s model sees it (its family draws
+    ``plan``)."""
+    return spec.family.draw(_open(path), plan, spec.name, patches=patches)
 
 
 def _open(path: Path) -> Any:
@@ -42,83 +33,7 @@ def _open(path: Path) -> Any:
         raise DynresError(f"{path}: unreadable image ({e})") from None
 
 
-def _qwen(rgb: Any, plan: Any, model: str, patches: bool) -> Any:
-    from PIL import Image
-
-    rh, rw = plan.resized_height, plan.resized_width
-    canvas = rgb.resize((rw, rh), Image.Resampling.BICUBIC)
-    p, window = plan.patch_size, plan.patch_size * plan.merge_size
-    lines: List[Tuple[int, Tuple[int, ...], int]] = []
-    if patches:
-        lines.append((p, _PATCH_LINE, 1))
-    lines.append((window, _MERGE_LINE, 2))
-    t, gh, gw = plan.grid_thw
-    text = (
-        f"{model}: {plan.height}x{plan.width} -> {rh}x{rw} px, "
-        f"{gh // plan.merge_size}x{gw // plan.merge_size} windows of {window} px = "
-        f"{plan.num_tokens} tokens (grid_thw {t}x{gh}x{gw})"
-    )
-    return _compose(_gridded(canvas, [(s, s, c, w) for s, c, w in lines]), [], text)
-
-
-def _internvl(rgb: Any, plan: Any, model: str) -> Any:
-    from PIL import Image
-
-    rh, rw = plan.resized
-    cols, rows = plan.grid
-    tile = rh // rows
-    canvas = _gridded(rgb.resize((rw, rh), Image.Resampling.BICUBIC), [(tile, tile, _TILE_LINE, 3)])
-    side = []
-    if plan.has_thumbnail:
-        side.append(("thumbnail", rgb.resize((tile, tile), Image.Resampling.BICUBIC)))
-    text = (
-        f"{model}: {rgb.height}x{rgb.width} -> {rh}x{rw} px, {cols}x{rows} tiles of {tile} px"
-        f"{' + thumbnail' if plan.has_thumbnail else ''} = {plan.num_tiles} tiles x "
-        f"{plan.tokens_per_tile} = {plan.num_tokens} tokens (with <img></img>)"
-    )
-    return _compose(canvas, side, text)
-
-
-def _llava(rgb: Any, plan: Any, model: str) -> Any:
-    from PIL import Image
-
-    ch, cw = plan.canvas
-    rh, rw = plan.resized
-    top, left = plan.paste
-    canvas = Image.new("RGB", (cw, ch), (0, 0, 0))
-    canvas.paste(rgb.resize((rw, rh), Image.Resampling.BICUBIC), (left, top))
-    crop = plan.boxes[0][2] if plan.boxes else 384
-    canvas = _gridded(canvas, [(crop, crop, _TILE_LINE, 3)])
-    base = rgb.resize((crop, crop), Image.Resampling.BICUBIC)
-    cols, rows = plan.grid
-    fh, fw = plan.final
-    text = (
-        f"{model}: {rgb.height}x{rgb.width} -> {rh}x{rw} px on a {ch}x{cw} canvas "
-        f"(black = padding), base + {cols}x{rows} crops of {crop} px; features "
-        f"{fh}x{fw} after unpadding = {plan.num_tokens} tokens"
-    )
-    return _compose(canvas, [("base", base)], text)
-
-
-def _oryx(rgb: Any, plan: Any, model: str) -> Any:
-    from PIL import Image
-
-    hh, hw = plan.highres
-    gh, gw = plan.highres_grid
-    high = _gridded(
-        rgb.resize((hw, hh), Image.Resampling.BICUBIC), [(hh // gh, hw // gw, _MERGE_LINE, 1)]
-    )
-    lh, lw = plan.lowres
-    low = rgb.resize((hw, hh), Image.Resampling.BICUBIC).resize((lw, lh), Image.Resampling.BICUBIC)
-    text = (
-        f"{model}: {rgb.height}x{rgb.width} -> native {hh}x{hw} px ({gh}x{gw} tokens) "
-        f"+ low-res {lh}x{lw} px ({plan.lowres_grid[0]}x{plan.lowres_grid[1]} tokens) "
-        f"= {plan.num_tokens} tokens with newlines"
-    )
-    return _compose(high, [("low-res view", low)], text)
-
-
-def _gridded(img: Any, grids: Sequence[Tuple[int, int, Any, int]]) -> Any:
+def gridded(img: Any, grids: Sequence[Tuple[int, int, Any, int]]) -> Any:
     """``img`` enlarged if small, with lines every ``(step_y, step_x)`` pixels per grid."""
     from PIL import Image, ImageDraw
 
@@ -139,7 +54,7 @@ def _gridded(img: Any, grids: Sequence[Tuple[int, int, Any, int]]) -> Any:
     return Image.alpha_composite(img.convert("RGBA"), overlay).convert("RGB")
 
 
-def _compose(main: Any, side: Sequence[Tuple[str, Any]], text: str) -> Any:
+def compose(main: Any, side: Sequence[Tuple[str, Any]], text: str) -> Any:
     """``main`` with labelled side views to its right and a caption band below."""
     from PIL import Image, ImageDraw, ImageFont
 

@@ -8,11 +8,11 @@ import tempfile
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from . import __version__, models, qwen2vl
+from . import __version__, models
 from .errors import DynresError
 
 
@@ -29,14 +29,6 @@ def _load(path: Path) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
-def _table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
-    cells = [list(map(str, header))] + [list(map(str, r)) for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def _median_ms(fn, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
@@ -46,35 +38,8 @@ def _median_ms(fn, repeat: int = 5) -> float:
     return float(np.median(times))
 
 
-def _families() -> List[Tuple[str, Any, Any]]:
-    """(name, plan function, processor) for every family, at its reference defaults."""
-    from . import internvl, llava_onevision, oryx
-
-    return [
-        ("Qwen2.5-VL", models.get("qwen2.5-vl").plan, qwen2vl.ImageProcessor.qwen2_5_vl()),
-        ("InternVL", internvl.plan, internvl.ImageProcessor()),
-        ("LLaVA-OV", llava_onevision.plan, llava_onevision.ImageProcessor()),
-        ("Oryx", oryx.plan, oryx.ImageProcessor()),
-    ]
-
-
-def _describe(plan: Any) -> Tuple[str, str]:
-    """(what the image becomes, how it is cut) for any family's plan."""
-    kind = type(plan).__name__
-    if kind == "QwenPlan":
-        t, gh, gw = plan.grid_thw
-        return f"{plan.resized_height}x{plan.resized_width}", f"{gh // 2}x{gw // 2} windows"
-    if kind == "InternVLPlan":
-        cols, rows = plan.grid
-        thumb = " + thumb" if plan.has_thumbnail else ""
-        return "x".join(map(str, plan.resized)), f"{cols}x{rows} tiles{thumb}"
-    if kind == "LlavaOnevisionPlan":
-        cols, rows = plan.grid
-        return f"{'x'.join(map(str, plan.canvas))} canvas", f"base + {cols}x{rows} crops"
-    return (
-        f"{'x'.join(map(str, plan.highres))} + {'x'.join(map(str, plan.lowres))}",
-        "native + low-res",
-    )
+#: The models the demo runs, one per family, at their checkpoints' settings.
+_DEMO_MODELS = ("qwen2.5-vl", "internvl", "llava-onevision", "oryx")
 
 
 def _demo_prompt(image_tokens: int) -> np.ndarray:
@@ -92,17 +57,19 @@ def _shape(values: Any) -> str:
 def demo(args: argparse.Namespace) -> int:
     """Every family's plan and pixels for the bundled samples, M-RoPE ids, pictures."""
     from . import _show, rope
+    from ._cli_tools import table
 
-    families = _families()
+    specs = [models.get(name) for name in _DEMO_MODELS]
+    procs = [spec.processor() for spec in specs]
     images = [(p, _load(p)) for p in sample_images()]
     print(f"dynres_fast {__version__} on {len(images)} bundled sample photos\n")
 
     rows = []
     for path, img in images:
         h, w = img.shape[:2]
-        for name, plan_fn, proc in families:
-            plan = plan_fn(h, w)
-            size, cut = _describe(plan)
+        for spec, proc in zip(specs, procs):
+            plan = spec.plan(h, w)
+            size, cut = spec.family.describe(plan)
             out = proc(img)
             values = out["pixel_values"]
             if "pixel_values_lowres" in out:  # Oryx: lists of native and low-res views
@@ -110,10 +77,10 @@ def demo(args: argparse.Namespace) -> int:
             shape = _shape(values)
             ms = _median_ms(lambda proc=proc, img=img: proc(img))
             rows.append(
-                (path.name, f"{h}x{w}", name, size, cut, plan.num_tokens, shape, f"{ms:.2f}")
+                (path.name, f"{h}x{w}", spec.name, size, cut, plan.num_tokens, shape, f"{ms:.2f}")
             )
     print(
-        _table(
+        table(
             rows,
             (
                 "image",
@@ -129,7 +96,7 @@ def demo(args: argparse.Namespace) -> int:
     )
 
     path, img = images[0]
-    qplan = families[0][1](*img.shape[:2])
+    qplan = specs[0].plan(*img.shape[:2])
     grid = np.array([qplan.grid_thw])
     ids = _demo_prompt(qplan.num_tokens)
     n = ids.shape[1]
@@ -146,9 +113,9 @@ def demo(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="dynres-fast-demo-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"\npictures of {path.name} as each model sees it:")
-    for model in ("qwen2.5-vl", "internvl", "llava-onevision", "oryx"):
-        picture = _show.render(path, models.get(model).plan(*img.shape[:2]), model)
-        target = out_dir / f"{path.stem}_{model}.png"
+    for spec in specs:
+        picture = _show.render(path, spec.plan(*img.shape[:2]), spec)
+        target = out_dir / f"{path.stem}_{spec.name}.png"
         picture.save(target)
         print(f"  {target}")
     return 0

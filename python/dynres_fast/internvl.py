@@ -4,23 +4,31 @@
 ``find_closest_aspect_ratio`` (float aspect differences, exact ties broken by
 ``W·H > 0.5·S²·cols·rows``, the last passing candidate winning), a squash to
 ``(S·rows, S·cols)``, row-major tiles, and a thumbnail of the whole image last.
-``order="transformers"`` reproduces transformers' ``GotOcr2ImageProcessor`` instead (it
-orders equal-area candidates width-major; only ``min_num > 1`` can tell them apart).
+``reference="transformers"`` reproduces transformers' ``GotOcr2ImageProcessor`` instead
+(it orders equal-area candidates width-major; only ``min_num > 1`` can tell them apart).
+Grids are ``(rows, cols)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
-from ._choices import ALL_COMPATS, Normalisation, as_bool, as_bound, as_choice, as_optional_number
-from ._coerce import as_int, as_int64_array
+from ._choices import (
+    ALL_COMPATS,
+    REFERENCES,
+    Normalisation,
+    as_bool,
+    as_bound,
+    as_choice,
+    as_optional_number,
+)
+from ._coerce import as_int
+from ._family import FamilyProcessor, pick, processor_for
 from ._frames import as_video_list, sample, squash, torchvision_video_channels
 from ._images import as_image_list
-from .errors import DynresError
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -30,176 +38,100 @@ __all__ = [
     "candidate_grids",
     "frame_indices",
     "num_tokens_many",
+    "describe",
+    "draw",
     "plan",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-_ORDERS = ("original", "transformers")
+#: What InternVL does with one image: ``grid`` ``(rows, cols)``, ``resized`` ``(S·rows,
+#: S·cols)``, ``boxes`` (``(top, left, height, width)`` of each grid tile, row-major; the
+#: thumbnail is a separate squash of the original), ``num_tiles`` (thumbnail included),
+#: ``has_thumbnail``, ``tokens_per_tile`` (``(S/28)²``, 256 for 448), ``num_tokens``
+#: (``<IMG_CONTEXT>`` tokens, ``tokens_per_tile · num_tiles``) and ``wrapper_tokens`` (2:
+#: ``<img>`` and ``</img>``; the reference prompt's ``256·n + 2``).
+InternVLPlan = _core.InternVLPlan
 
 
-@dataclass(frozen=True)
-class InternVLPlan:
-    """What InternVL does with one image.
-
-    Attributes:
-        grid: ``(cols, rows)`` — tiles across the width, tiles down the height.
-        resized: ``(height, width)`` the whole image is squashed to, ``(S·rows, S·cols)``.
-        boxes: ``(top, left, height, width)`` of each grid tile in the resized image,
-            row-major. The thumbnail is a separate squash of the original, not a box.
-        num_tiles: tiles fed to the ViT, thumbnail included.
-        has_thumbnail: whether the last tile is the thumbnail (``use_thumbnail`` and a
-            grid other than 1×1).
-        tokens_per_tile: vision tokens per tile, ``(S/14)²/4`` (256 for 448).
-        num_context_tokens: ``<IMG_CONTEXT>`` tokens, ``tokens_per_tile · num_tiles``.
-        num_tokens: prompt tokens of the image: ``num_context_tokens + 2`` for ``<img>``
-            and ``</img>`` (the ``256·n + 2`` of the reference prompt).
-    """
-
-    grid: Tuple[int, int]
-    resized: Tuple[int, int]
-    boxes: Tuple[Tuple[int, int, int, int], ...]
-    num_tiles: int
-    has_thumbnail: bool
-    tokens_per_tile: int
-    num_context_tokens: int
-    num_tokens: int
-
-
-def _params(
-    min_num: Any, max_num: Any, image_size: Any, use_thumbnail: Any, order: Any
-) -> Tuple[int, int, int, bool, str]:
-    return (
-        as_int("min_num", min_num),
-        as_int("max_num", max_num),
-        as_int("image_size", image_size),
-        as_bool("use_thumbnail", use_thumbnail),
-        as_choice("order", order, _ORDERS),
-    )
-
-
-def plan(
-    height: int,
-    width: int,
-    *,
-    min_num: int = 1,
-    max_num: int = 12,
-    image_size: int = 448,
-    use_thumbnail: bool = True,
-    order: str = "original",
-) -> InternVLPlan:
+def plan(height: int, width: int, **params: Any) -> InternVLPlan:
     """The tiling InternVL applies to a ``height × width`` image.
 
     Args:
         height, width: the input size in pixels.
-        min_num, max_num: the allowed tile counts (``min_dynamic_patch``,
-            ``max_dynamic_patch``; inference uses 1 and 12, most evals 6).
-        image_size: the tile side; a multiple of 28.
-        use_thumbnail: append a whole-image thumbnail when the grid has several tiles.
-        order: ``"original"`` (OpenGVLab, CPython set order within equal tile counts) or
-            ``"transformers"`` (``GotOcr2ImageProcessor``, width-major).
+        params: the planning keywords of :class:`ImageProcessor` (``min_num``,
+            ``max_num``, ``image_size``, ``use_thumbnail``, ``reference``).
 
     Raises:
         DynresError: non-positive sides, ``min_num > max_num``, ``max_num > 4096``, an
-            ``image_size`` that is not a multiple of 28, an unknown ``order``.
-        TypeError: non-integer sizes or counts.
+            ``image_size`` that is not a multiple of 28, an unknown ``reference``.
+        TypeError: non-integer sizes or counts, unknown keywords.
     """
-    h, w = as_int("height", height), as_int("width", width)
-    cols, rows, rh, rw, n, thumb, per_tile = _core.internvl_plan(
-        h, w, *_params(min_num, max_num, image_size, use_thumbnail, order)
-    )
-    s = rh // rows
-    boxes = tuple((r * s, c * s, s, s) for r in range(rows) for c in range(cols))
-    return InternVLPlan(
-        grid=(cols, rows),
-        resized=(rh, rw),
-        boxes=boxes,
-        num_tiles=n,
-        has_thumbnail=thumb,
-        tokens_per_tile=per_tile,
-        num_context_tokens=per_tile * n,
-        num_tokens=per_tile * n + 2,
-    )
-
-
-def candidate_grids(
-    min_num: int = 1, max_num: int = 12, *, order: str = "original"
-) -> List[Tuple[int, int]]:
-    """The ``(cols, rows)`` grids with ``min_num <= cols·rows <= max_num`` in the order the
-    chosen reference scans them (ascending tile count)."""
-    return _core.internvl_candidates(
-        as_int("min_num", min_num),
-        as_int("max_num", max_num),
-        as_choice("order", order, _ORDERS),
-    )
+    return processor_for(ImageProcessor, params).plan(height, width)
 
 
 def num_tokens_many(
-    heights: Any,
-    widths: Any,
-    *,
-    min_num: int = 1,
-    max_num: int = 12,
-    image_size: int = 448,
-    use_thumbnail: bool = True,
-    order: str = "original",
-    errors: str = "raise",
+    heights: Any, widths: Any, *, errors: str = "raise", **params: Any
 ) -> np.ndarray:
-    """:attr:`InternVLPlan.num_tokens` for arrays of sizes, vectorised in Rust (GIL released).
+    """``plan(h, w, **params).num_tokens`` for arrays of sizes, vectorised in Rust (GIL
+    released): ``256·tiles`` at 448 (add ``wrapper_tokens``, 2, for ``<img></img>``).
 
     Args:
         heights, widths: 1-D integer arrays of equal length.
         errors: ``"raise"`` stops at the first refused row (naming it); ``"mask"`` writes -1.
-
-    Returns:
-        int64 array of prompt tokens per image (``256·tiles + 2`` at 448).
     """
-    hs = as_int64_array("heights", heights, ndim=1)
-    ws = as_int64_array("widths", widths, ndim=1)
-    return _core.internvl_num_tokens_many(
-        hs,
-        ws,
-        *_params(min_num, max_num, image_size, use_thumbnail, order),
-        as_choice("errors", errors, ("raise", "mask")),
+    return processor_for(ImageProcessor, params).num_tokens_many(heights, widths, errors=errors)
+
+
+def candidate_grids(
+    min_num: int = 1, max_num: int = 12, *, reference: str = "original"
+) -> List[Tuple[int, int]]:
+    """The ``(rows, cols)`` grids with ``min_num <= rows·cols <= max_num`` in the order the
+    chosen reference scans them (ascending tile count)."""
+    return _core.internvl_candidates(
+        as_int("min_num", min_num),
+        as_int("max_num", max_num),
+        as_choice("reference", reference, REFERENCES),
     )
 
 
 def frame_indices(
-    num_frames: int,
-    num_segments: int = 32,
+    total_frames: int,
+    num_frames: int = 32,
     *,
     fps: Optional[float] = None,
     bound: Optional[Tuple[float, float]] = None,
     first_idx: int = 0,
-    convention: str = "original",
+    reference: str = "original",
 ) -> np.ndarray:
-    """Video frames InternVL samples (int64 indices).
+    """The ``num_frames`` video frames InternVL samples from a clip of ``total_frames``
+    (int64 indices).
 
-    ``convention="original"`` is the README's ``get_index(bound, fps, max_frame=N-1,
+    ``reference="original"`` is the README's ``get_index(bound, fps, max_frame=N-1,
     first_idx, num_segments)``: segment centres over ``[start_idx, end_idx]`` with
     ``start_idx = max(first_idx, round(start·fps))``, ``end_idx = min(round(end·fps), N-1)``
     and ``int(start_idx + seg/2 + round_half_even(seg·k))``; ``fps`` is the video's frame
     rate (needed with ``bound``; without both, the whole clip). Duplicates appear for short
-    clips. ``convention="transformers"`` is ``InternVLVideoProcessor.sample_frames`` with
+    clips. ``reference="transformers"`` is ``InternVLVideoProcessor.sample_frames`` with
     ``initial_shift=True``: float32 ``arange(N/n/2, N, N/n)`` truncated; it refuses
-    ``num_segments > num_frames`` and takes no ``fps``, ``bound`` or ``first_idx``.
+    ``num_frames > total_frames`` and takes no ``fps``, ``bound`` or ``first_idx``.
 
     Raises:
-        DynresError: no frames or segments, a bound without fps, indices outside the clip,
-            an unknown convention.
+        DynresError: no frames, a bound without fps, indices outside the clip, an unknown
+            reference.
     """
     return _core.internvl_frame_indices(
+        as_int("total_frames", total_frames),
         as_int("num_frames", num_frames),
-        as_int("num_segments", num_segments),
         as_optional_number("fps", fps),
         as_bound(bound),
         as_int("first_idx", first_idx, minimum=0),
-        as_choice("convention", convention, _ORDERS),
+        as_choice("reference", reference, REFERENCES),
     )
 
 
-class ImageProcessor:
+class ImageProcessor(FamilyProcessor):
     """InternVL image preprocessing: dynamic tiles plus thumbnail, normalised, ``(3, S, S)``.
 
     ``proc(images)`` equals transformers' slow ``GotOcr2ImageProcessor(crop_to_patches=True,
@@ -210,9 +142,17 @@ class ImageProcessor:
     ``GotOcr2ImageProcessorFast`` with the same arguments (torchvision's uint8 antialiased
     resize, fused ``(v - 255·mean) / (255·std)`` in float32), bit for bit for float32.
 
+    The defaults are the InternVL checkpoints' (448-pixel tiles, 1 to 12 of them, ImageNet
+    mean/std): transformers' ``GotOcr2ImageProcessor()`` without arguments does not tile and
+    uses 384-pixel images, which no InternViT takes.
+
     Args:
         image_size: tile side ``S`` (a multiple of 28).
-        min_num, max_num, use_thumbnail, order: as :func:`plan`.
+        min_num, max_num: the allowed tile counts (``min_dynamic_patch``,
+            ``max_dynamic_patch``; inference uses 1 and 12, most evals 6).
+        use_thumbnail: append a whole-image thumbnail when the grid has several tiles.
+        reference: ``"original"`` (OpenGVLab, CPython set order within equal tile counts)
+            or ``"transformers"`` (``GotOcr2ImageProcessor``, width-major).
         image_mean, image_std: per-channel normalisation (ImageNet by default).
         resample: the filter of every resize (``"bicubic"`` upstream), a name or PIL code;
             ``compat="torchvision"`` has only ``"bilinear"`` and ``"bicubic"``.
@@ -223,68 +163,92 @@ class ImageProcessor:
 
     def __init__(
         self,
+        *,
         image_size: int = 448,
         min_num: int = 1,
         max_num: int = 12,
         use_thumbnail: bool = True,
+        reference: str = "original",
         image_mean: Sequence[float] = IMAGENET_MEAN,
         image_std: Sequence[float] = IMAGENET_STD,
-        order: str = "original",
+        resample: Any = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
-        resample: Any = "bicubic",
     ) -> None:
-        self._params = _params(min_num, max_num, image_size, use_thumbnail, order)
-        self.min_num, self.max_num, self.image_size, self.use_thumbnail, self.order = self._params
-        _core.internvl_plan(1, 1, *self._params)  # validates every parameter
+        self.image_size = as_int("image_size", image_size)
+        self.min_num = as_int("min_num", min_num)
+        self.max_num = as_int("max_num", max_num)
+        self.use_thumbnail = as_bool("use_thumbnail", use_thumbnail)
+        self.reference = as_choice("reference", reference, REFERENCES)
         self._norm = Normalisation(
             image_mean, image_std, compat, dtype, compats=ALL_COMPATS, resample=resample
         )
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(image_size={self.image_size}, min_num={self.min_num}, "
-            f"max_num={self.max_num}, use_thumbnail={self.use_thumbnail}, order={self.order!r}, "
-            f"resample={self._norm.resample!r}, compat={self._norm.compat!r}, "
-            f"dtype={self._norm.dtype!r})"
-        )
-
-    def plan(self, height: int, width: int) -> InternVLPlan:
-        """The tiling of one image under this processor's parameters."""
-        return plan(
-            height,
-            width,
+        self._config = _core.InternVLConfig(
             min_num=self.min_num,
             max_num=self.max_num,
             image_size=self.image_size,
             use_thumbnail=self.use_thumbnail,
-            order=self.order,
+            reference=self.reference,
+            resample=self._norm.resample,
+            compat=self._norm.compat,
         )
 
-    def __call__(self, images: Any) -> Dict[str, np.ndarray]:
+    @classmethod
+    def _from_config(cls, cfg: Mapping[str, Any], model: Mapping[str, Any]) -> Dict[str, Any]:
+        # transformers' -hf layout (GotOcr2ImageProcessor keys) or OpenGVLab's (a CLIP
+        # preprocessor config, the tiling in config.json).
+        kw = pick(cfg, ("image_mean", "image_std", "resample"))
+        size = cfg.get("size") or cfg.get("crop_size")
+        if isinstance(size, Mapping) and "height" in size:
+            kw["image_size"] = size["height"]
+        elif isinstance(size, int):
+            kw["image_size"] = size
+        if "min_patches" in cfg or "crop_to_patches" in cfg:
+            kw["reference"] = "transformers"
+            if cfg.get("crop_to_patches") is False:
+                kw["min_num"] = kw["max_num"] = 1
+            else:
+                kw.update(
+                    {"min_num": cfg.get("min_patches", 1), "max_num": cfg.get("max_patches", 12)}
+                )
+        for key, name in (
+            ("min_dynamic_patch", "min_num"),
+            ("max_dynamic_patch", "max_num"),
+            ("use_thumbnail", "use_thumbnail"),
+            ("force_image_size", "image_size"),
+        ):
+            if model.get(key) is not None:
+                kw[name] = model[key]
+        return kw
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(image_size={self.image_size}, min_num={self.min_num}, "
+            f"max_num={self.max_num}, use_thumbnail={self.use_thumbnail}, "
+            f"reference={self.reference!r}, resample={self._norm.resample!r}, "
+            f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r})"
+        )
+
+    def __call__(self, images: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
         """Preprocesses one image or a list of images (uint8 arrays and/or PIL images).
 
         Returns:
             ``pixel_values`` ``(Σ tiles, 3, S, S)`` (each image's tiles row-major, then its
-            thumbnail) and ``num_patches`` ``(n,)`` int64 tiles per image.
+            thumbnail) and ``num_patches`` ``(n,)`` int64 tiles per image. With ``out=``,
+            the values are written into that array (shape and dtype checked).
         """
         arrays = as_image_list(images)
-        counts = []
-        for i, a in enumerate(arrays):
-            try:
-                counts.append(self.plan(a.shape[0], a.shape[1]).num_tiles)
-            except DynresError as e:
-                raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
+        plans = self._plans(arrays)
+        counts = [p.num_tiles for p in plans]
         s = self.image_size
-        out = np.empty((sum(counts), 3, s, s), self._norm.storage)
-        n = self._norm
-        _core.internvl_pixel_values(arrays, *self._params, n.compat, n.resample, n.table, out)
+        buf = self._out(out, (sum(counts), 3, s, s))
+        self._config.pixel_values(arrays, plans, self._norm.table, buf)
         return {
-            "pixel_values": self._norm.present(out),
+            "pixel_values": self._norm.present(buf),
             "num_patches": np.asarray(counts, dtype=np.int64),
         }
 
-    def videos(self, videos: Any, *, num_segments: Optional[int] = None) -> Dict[str, Any]:
+    def videos(self, videos: Any, *, num_frames: Optional[int] = None) -> Dict[str, Any]:
         """Preprocesses videos as the InternVL README's ``load_video`` does: every frame is
         one ``S × S`` tile (``dynamic_preprocess(max_num=1)``: a bicubic squash, no
         thumbnail), normalised like the images — the same values as
@@ -296,7 +260,7 @@ class ImageProcessor:
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
                 frames; a lone frame list must be wrapped: ``[frames]``).
-            num_segments: ``None`` uses every frame given (already sampled); a number first
+            num_frames: ``None`` uses every frame given (already sampled); a number first
                 picks the frames :func:`frame_indices` (``get_index`` over the whole clip)
                 chooses, duplicates included.
 
@@ -308,14 +272,47 @@ class ImageProcessor:
             ``Frame{i}: <image>`` prompt lines.
         """
         arrays = torchvision_video_channels(as_video_list(videos), self._norm.compat)
-        if num_segments is not None:
-            num_segments = as_int("num_segments", num_segments)
-        arrays, used = sample(arrays, num_segments, lambda n, k: frame_indices(n, k))
+        if num_frames is not None:
+            num_frames = as_int("num_frames", num_frames)
+        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
         s = self.image_size
-        values = squash(arrays, [(s, s)] * len(arrays), self._norm)
-        per_frame = plan(s, s, max_num=1, image_size=s).num_tokens
+        values = squash(arrays, [(s, s)] * len(arrays), self._norm, self._config)
+        tile = plan(s, s, max_num=1, image_size=s)
+        per_frame = tile.num_tokens + tile.wrapper_tokens
         return {
             "pixel_values_videos": values,
             "frame_indices": used,
             "num_video_tokens": np.asarray([per_frame * len(a) for a in arrays], np.int64),
         }
+
+
+def describe(plan: InternVLPlan) -> Tuple[str, str]:
+    """``(what the image becomes, how it is cut)`` for tables."""
+    rows, cols = plan.grid
+    thumb = " + thumb" if plan.has_thumbnail else ""
+    return "x".join(map(str, plan.resized)), f"{rows}x{cols} tiles{thumb}"
+
+
+def draw(image: Any, plan: InternVLPlan, title: str, *, patches: bool = False) -> Any:
+    """A PIL picture of ``image`` (PIL RGB) squashed to the tile grid, tiles outlined,
+    the thumbnail beside it."""
+    from PIL import Image
+
+    from . import _show
+
+    rh, rw = plan.resized
+    rows, cols = plan.grid
+    tile = rh // rows
+    canvas = _show.gridded(
+        image.resize((rw, rh), Image.Resampling.BICUBIC), [(tile, tile, _show.TILE_LINE, 3)]
+    )
+    side = []
+    if plan.has_thumbnail:
+        side.append(("thumbnail", image.resize((tile, tile), Image.Resampling.BICUBIC)))
+    text = (
+        f"{title}: {image.height}x{image.width} -> {rh}x{rw} px, {rows}x{cols} tiles of "
+        f"{tile} px{' + thumbnail' if plan.has_thumbnail else ''} = {plan.num_tiles} tiles x "
+        f"{plan.tokens_per_tile} = {plan.num_tokens} tokens (+ {plan.wrapper_tokens} for "
+        "<img></img>)"
+    )
+    return _show.compose(canvas, side, text)

@@ -1,29 +1,33 @@
 """LLaVA-OneVision (anyres_max_9, SigLIP 384/14): canvas choice, crop plans, token counts,
 feature pooling and video frame indices.
 
-Two references: transformers 4.57 ``LlavaOnevisionProcessor`` (``convention=
+Two references: transformers' ``LlavaOnevisionProcessor`` (``reference=
 "transformers"``, the default: unpadding with ``int(round(x, 7))``) and LLaVA-NeXT's
-``mm_utils`` / ``llava_arch`` (``convention="original"``: ``int(x)``). They disagree on a
-handful of sizes (e.g. 423×47: 1161 vs 1053 tokens). Sizes are ``(height, width)``.
+``mm_utils`` / ``llava_arch`` (``reference="original"``: ``int(x)``). They disagree on a
+handful of sizes (e.g. 423×47: 1161 vs 1053 tokens). Sizes are ``(height, width)``, grids
+``(rows, cols)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
 from ._choices import (
     ALL_COMPATS,
+    OPENAI_CLIP_MEAN,
+    OPENAI_CLIP_STD,
+    REFERENCES,
     Normalisation,
     as_bool,
     as_choice,
     as_optional_number,
     as_pinpoints,
 )
-from ._coerce import as_int, as_int64_array, as_number
+from ._coerce import as_int, as_number
+from ._family import FamilyProcessor, pick, processor_for
 from ._frames import as_video_list, sample, squash, torchvision_video_channels
 from ._images import as_image_list
 from .errors import DynresError
@@ -38,8 +42,9 @@ __all__ = [
     "SIGLIP_STD",
     "LlavaOnevisionPlan",
     "frame_indices",
-    "num_image_tokens",
     "num_tokens_many",
+    "describe",
+    "draw",
     "plan",
     "pool_features",
     "select_best_resolution",
@@ -51,6 +56,7 @@ CROP_SIZE = 384
 BASE_TOKENS = 729
 #: Tokens per image when one prompt holds several images (one crop + one newline).
 MULTI_IMAGE_TOKENS = 730
+#: The OneVision checkpoints' mean and std (SigLIP); the class defaults are CLIP's.
 SIGLIP_MEAN = (0.5, 0.5, 0.5)
 SIGLIP_STD = (0.5, 0.5, 0.5)
 #: ``image_grid_pinpoints`` of the OneVision checkpoints: ``[384·i, 384·j]``, i, j in 1..6.
@@ -58,41 +64,15 @@ ANYRES_MAX_9: Tuple[Tuple[int, int], ...] = tuple(
     (CROP_SIZE * i, CROP_SIZE * j) for i in range(1, 7) for j in range(1, 7)
 )
 
-_CONVENTIONS = ("transformers", "original")
-
-
-@dataclass(frozen=True)
-class LlavaOnevisionPlan:
-    """What LLaVA-OneVision does with one image.
-
-    Attributes:
-        canvas: ``(height, width)`` chosen among the pinpoints.
-        resized: ``(height, width)`` of the image resized (aspect kept, ceil) into the canvas.
-        paste: ``(top, left)`` offset of the resized image on the black canvas.
-        grid: ``(cols, rows)`` of 384² crops of the canvas.
-        boxes: ``(top, left, height, width)`` of each crop, row-major. The base crop (a
-            384² squash of the whole image) precedes them and is not a box.
-        num_crops: crops fed to SigLIP, base included: ``1 + cols·rows``.
-        unpadded: ``(height, width)`` of the feature grid after removing padding.
-        times: ``sqrt(h·w / (9·27²))`` of the unpadded grid; above 1.1 it is downsampled.
-        final: ``(height, width)`` of the feature grid the LLM sees.
-        num_tokens: ``729 + final_h · (final_w + 1)`` (base, grid, one newline per row).
-    """
-
-    canvas: Tuple[int, int]
-    resized: Tuple[int, int]
-    paste: Tuple[int, int]
-    grid: Tuple[int, int]
-    boxes: Tuple[Tuple[int, int, int, int], ...]
-    num_crops: int
-    unpadded: Tuple[int, int]
-    times: float
-    final: Tuple[int, int]
-    num_tokens: int
-
-
-def _size(height: Any, width: Any) -> Tuple[int, int]:
-    return as_int("height", height), as_int("width", width)
+#: What LLaVA-OneVision does with one image: ``canvas`` ``(height, width)`` chosen among
+#: the pinpoints, ``resized`` (aspect kept, ceil, into the canvas), ``paste`` ``(top,
+#: left)`` of it on the black canvas, ``grid`` ``(rows, cols)`` of 384² crops, ``boxes``
+#: (each crop's ``(top, left, height, width)``, row-major; the base crop, a 384² squash of
+#: the whole image, precedes them), ``num_crops`` (``1 + rows·cols``), ``unpadded`` and
+#: ``final`` feature grids ``(height, width)``, ``times`` (above 1.1 the grid is
+#: downsampled), ``num_tokens`` (``729 + final_h · (final_w + 1)``: base, grid, one newline
+#: per row; all ``<image>`` placeholders) and ``wrapper_tokens`` (0).
+LlavaOnevisionPlan = _core.LlavaOnevisionPlan
 
 
 def select_best_resolution(
@@ -100,7 +80,7 @@ def select_best_resolution(
     width: int,
     pinpoints: Sequence[Sequence[int]] = ANYRES_MAX_9,
     *,
-    convention: str = "transformers",
+    reference: str = "transformers",
 ) -> Tuple[int, int]:
     """The ``(height, width)`` canvas for an image: the largest effective resolution
     ``min(int(W·s)·int(H·s), W·H)`` with ``s = min(Wc/W, Hc/H)``, then the least waste,
@@ -110,93 +90,42 @@ def select_best_resolution(
     pair as ``(height, width)``, LLaVA-NeXT as ``(width, height)``; for the symmetric
     :data:`ANYRES_MAX_9` both give the same canvas (only their scan order differs).
     """
-    h, w = _size(height, width)
     return _core.llava_ov_select_best_resolution(
-        h, w, as_pinpoints(pinpoints), as_choice("convention", convention, _CONVENTIONS)
+        as_int("height", height),
+        as_int("width", width),
+        as_pinpoints(pinpoints),
+        as_choice("reference", reference, REFERENCES),
     )
 
 
-def plan(
-    height: int,
-    width: int,
-    *,
-    pinpoints: Sequence[Sequence[int]] = ANYRES_MAX_9,
-    convention: str = "transformers",
-) -> LlavaOnevisionPlan:
+def plan(height: int, width: int, **params: Any) -> LlavaOnevisionPlan:
     """The anyres_max_9 plan for one image (single-image prompts).
+
+    ``params`` are the planning keywords of :class:`ImageProcessor`
+    (``image_grid_pinpoints``, ``reference``). With ``reference="transformers"``,
+    ``num_tokens`` equals ``LlavaOnevisionProcessor._get_number_of_features(height, width,
+    384, 384)``; several images in one prompt take :data:`MULTI_IMAGE_TOKENS` each instead.
 
     Raises:
         DynresError: non-positive sides, empty pinpoints or sides that are not multiples
-            of 384, an unknown convention.
-        TypeError: non-integer sizes.
+            of 384, an unknown reference.
+        TypeError: non-integer sizes, unknown keywords.
     """
-    h, w = _size(height, width)
-    canvas, resized, paste, (rows, cols), unpadded, times, final, tokens = _core.llava_ov_plan(
-        h, w, as_pinpoints(pinpoints), as_choice("convention", convention, _CONVENTIONS)
-    )
-    boxes = tuple(
-        (r * CROP_SIZE, c * CROP_SIZE, CROP_SIZE, CROP_SIZE)
-        for r in range(rows)
-        for c in range(cols)
-    )
-    return LlavaOnevisionPlan(
-        canvas=canvas,
-        resized=resized,
-        paste=paste,
-        grid=(cols, rows),
-        boxes=boxes,
-        num_crops=1 + rows * cols,
-        unpadded=unpadded,
-        times=times,
-        final=final,
-        num_tokens=tokens,
-    )
-
-
-def num_image_tokens(
-    height: int,
-    width: int,
-    *,
-    pinpoints: Sequence[Sequence[int]] = ANYRES_MAX_9,
-    convention: str = "transformers",
-) -> int:
-    """``<image>`` tokens of one image in a single-image prompt.
-
-    With ``convention="transformers"`` this equals
-    ``LlavaOnevisionProcessor._get_number_of_features(height, width, 384, 384)``.
-    Several images in one prompt take :data:`MULTI_IMAGE_TOKENS` each instead.
-    """
-    return plan(height, width, pinpoints=pinpoints, convention=convention).num_tokens
+    return processor_for(ImageProcessor, params).plan(height, width)
 
 
 def num_tokens_many(
-    heights: Any,
-    widths: Any,
-    *,
-    pinpoints: Sequence[Sequence[int]] = ANYRES_MAX_9,
-    convention: str = "transformers",
-    errors: str = "raise",
+    heights: Any, widths: Any, *, errors: str = "raise", **params: Any
 ) -> np.ndarray:
-    """:func:`num_image_tokens` over arrays of sizes, vectorised in Rust (GIL released).
-
-    ``errors="mask"`` writes -1 for refused rows instead of raising.
-    """
-    hs = as_int64_array("heights", heights, ndim=1)
-    ws = as_int64_array("widths", widths, ndim=1)
-    return _core.llava_ov_num_tokens_many(
-        hs,
-        ws,
-        as_pinpoints(pinpoints),
-        as_choice("convention", convention, _CONVENTIONS),
-        as_choice("errors", errors, ("raise", "mask")),
-    )
+    """``plan(h, w, **params).num_tokens`` over arrays of sizes, vectorised in Rust (GIL
+    released). ``errors="mask"`` writes -1 for refused rows instead of raising."""
+    return processor_for(ImageProcessor, params).num_tokens_many(heights, widths, errors=errors)
 
 
 def video_num_tokens(num_frames: int) -> int:
     """``<video>`` tokens for ``num_frames`` frames: 14×14 bilinear-pooled features per
     frame and one newline for the whole video, ``196·T + 1``."""
-    t = as_int("num_frames", num_frames, minimum=0)
-    return 196 * t + 1
+    return _core.llava_ov_video_num_tokens(as_int("num_frames", num_frames, minimum=0))
 
 
 def pool_features(features: Any, out_hw: Tuple[int, int] = (14, 14)) -> np.ndarray:
@@ -229,25 +158,26 @@ def frame_indices(
     total_frames: int,
     num_frames: int,
     *,
-    rule: str = "uniform",
+    sampler: str = "uniform",
     video_fps: Optional[float] = None,
     fps: float = 1.0,
     force_sample: bool = False,
 ) -> np.ndarray:
-    """Video frames LLaVA-OneVision samples (int64 indices).
+    """The ``num_frames`` video frames LLaVA-OneVision samples from a clip of
+    ``total_frames`` (int64 indices).
 
-    ``rule="uniform"``: ``np.linspace(0, N-1, num_frames, dtype=int)`` (tutorial and
-    lmms-eval; duplicates when ``num_frames > N``). ``rule="fps"``: the training loader
+    ``sampler="uniform"``: ``np.linspace(0, N-1, num_frames, dtype=int)`` (tutorial and
+    lmms-eval; duplicates when ``num_frames > N``). ``sampler="fps"``: the training loader
     ``process_video_with_decord``: every ``round(video_fps / fps)``-th frame, replaced by
     the uniform rule when more than ``num_frames`` (``frames_upbound``) or ``force_sample``.
     """
     n_total = as_int("total_frames", total_frames)
     n = as_int("num_frames", num_frames, minimum=0)
-    if as_choice("rule", rule, ("uniform", "fps")) == "uniform":
+    if as_choice("sampler", sampler, ("uniform", "fps")) == "uniform":
         return _core.linspace_frame_indices(n_total, n)
     vfps = as_optional_number("video_fps", video_fps)
     if vfps is None:
-        raise DynresError("rule='fps' needs video_fps (the clip's average frame rate)")
+        raise DynresError("sampler='fps' needs video_fps (the clip's average frame rate)")
     return _core.stride_frame_indices(
         n_total, vfps, as_number("fps", fps), n, as_bool("force_sample", force_sample)
     )
@@ -258,55 +188,73 @@ def _image_sizes(arrays: Sequence[np.ndarray]) -> np.ndarray:
     return np.asarray([a.shape[:2] for a in arrays], dtype=np.int64).reshape(len(arrays), 2)
 
 
-class ImageProcessor:
+class ImageProcessor(FamilyProcessor):
     """LLaVA-OneVision single-image (anyres_max_9) preprocessing.
 
-    ``proc(images)`` equals transformers' slow ``LlavaOnevisionImageProcessor()(images,
-    return_tensors="np")`` for a flat list of images (each gets the full anyres treatment,
-    as there) within 1e-6 — bit for bit for float32 — with ``compat="pillow"`` against
-    Pillow >= 13 (``"pillow12"`` for Pillow <= 12, as the original LLaVA-NeXT ran). With
-    ``compat="torchvision"`` it equals the fast ``LlavaOnevisionImageProcessorFast()``
-    (torchvision's uint8 antialiased resize, fused ``(v - 255·mean) / (255·std)`` in
-    float32), bit for bit for float32.
+    ``proc(images)`` equals transformers' ``LlavaOnevisionImageProcessorPil(...)(images,
+    return_tensors="np")`` (the slow processor; ``LlavaOnevisionImageProcessor`` in 4.57)
+    for a flat list of images (each gets the full anyres treatment, as there) within 1e-6 —
+    bit for bit for float32 — with ``compat="pillow"`` against Pillow >= 13 (``"pillow12"``
+    for Pillow <= 12, as the original LLaVA-NeXT ran). With ``compat="torchvision"`` it
+    equals the fast (torchvision) processor, bit for bit for float32. The defaults are the
+    transformers class defaults (CLIP mean/std); the OneVision checkpoints use
+    :meth:`llava_onevision` (SigLIP's 0.5) or :meth:`from_pretrained`.
 
     Args:
         image_grid_pinpoints: the canvas list (config order; see
             :func:`select_best_resolution`).
-        image_mean, image_std: per-channel normalisation (SigLIP 0.5 by default).
-        convention: token-count convention (``"transformers"`` or ``"original"``); pixels
+        reference: token-count reference (``"transformers"`` or ``"original"``); pixels
             are the same for both.
-        compat: ``"pillow"`` / ``"pillow12"`` (slow processor) or ``"torchvision"`` (fast).
-        dtype: as for the other processors.
+        image_mean, image_std: per-channel normalisation.
         resample: the filter of every resize (``"bicubic"`` upstream), a name or PIL code;
             ``compat="torchvision"`` has only ``"bilinear"`` and ``"bicubic"``.
+        compat: ``"pillow"`` / ``"pillow12"`` (slow processor) or ``"torchvision"`` (fast).
+        dtype: as for the other processors.
     """
 
     def __init__(
         self,
+        *,
         image_grid_pinpoints: Sequence[Sequence[int]] = ANYRES_MAX_9,
-        image_mean: Sequence[float] = SIGLIP_MEAN,
-        image_std: Sequence[float] = SIGLIP_STD,
-        convention: str = "transformers",
+        reference: str = "transformers",
+        image_mean: Sequence[float] = OPENAI_CLIP_MEAN,
+        image_std: Sequence[float] = OPENAI_CLIP_STD,
+        resample: Any = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
-        resample: Any = "bicubic",
     ) -> None:
         self.pinpoints = as_pinpoints(image_grid_pinpoints)
-        self.convention = as_choice("convention", convention, _CONVENTIONS)
+        self.reference = as_choice("reference", reference, REFERENCES)
         self._norm = Normalisation(
             image_mean, image_std, compat, dtype, compats=ALL_COMPATS, resample=resample
         )
-        plan(CROP_SIZE, CROP_SIZE, pinpoints=self.pinpoints)  # validates the pinpoints
+        self._config = _core.LlavaOnevisionConfig(
+            pinpoints=self.pinpoints,
+            reference=self.reference,
+            resample=self._norm.resample,
+            compat=self._norm.compat,
+        )
+
+    @classmethod
+    def llava_onevision(cls, **overrides: Any) -> ImageProcessor:
+        """The OneVision checkpoints (``llava-onevision-qwen2-*-ov-hf``): SigLIP mean/std 0.5."""
+        return cls(**{"image_mean": SIGLIP_MEAN, "image_std": SIGLIP_STD, **overrides})
+
+    @classmethod
+    def _from_config(cls, cfg: Mapping[str, Any], model: Mapping[str, Any]) -> Dict[str, Any]:
+        kw = pick(cfg, ("image_grid_pinpoints", "image_mean", "image_std", "resample"))
+        if "image_grid_pinpoints" not in kw and model.get("image_grid_pinpoints") is not None:
+            kw["image_grid_pinpoints"] = model["image_grid_pinpoints"]
+        return kw
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(pinpoints={len(self.pinpoints)} canvases, "
-            f"convention={self.convention!r}, resample={self._norm.resample!r}, "
-            f"compat={self._norm.compat!r}, "
-            f"dtype={self._norm.dtype!r})"
+            f"reference={self.reference!r}, resample={self._norm.resample!r}, "
+            f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r})"
         )
 
-    def __call__(self, images: Any) -> Dict[str, np.ndarray]:
+    def __call__(self, images: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
         """Preprocesses one image or a list of images (uint8 arrays and/or PIL images).
 
         Returns:
@@ -314,34 +262,17 @@ class ImageProcessor:
             canvas crops row-major; zero-padded to the batch's largest crop count; an
             empty list gives ``(0, 1, 3, 384, 384)``),
             ``image_sizes`` ``(n, 2)`` int64 ``(height, width)``, and
-            ``num_image_tokens`` ``(n,)`` int64 (single-image prompt counts).
+            ``num_image_tokens`` ``(n,)`` int64 (single-image prompt counts). With
+            ``out=``, the values are written into that array (shape and dtype checked).
         """
         arrays = as_image_list(images)
-        plans = []
-        for i, a in enumerate(arrays):
-            try:
-                plans.append(
-                    plan(
-                        a.shape[0], a.shape[1], pinpoints=self.pinpoints, convention=self.convention
-                    )
-                )
-            except DynresError as e:
-                raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
+        plans = self._plans(arrays)
         # An empty batch keeps one (base) crop slot, like multi_image's shape.
         max_crops = max((p.num_crops for p in plans), default=1)
-        out = np.empty((len(arrays), max_crops, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
-        _core.llava_ov_pixel_values(
-            arrays,
-            self.pinpoints,
-            self.convention,
-            max_crops,
-            self._norm.compat,
-            self._norm.resample,
-            self._norm.table,
-            out,
-        )
+        buf = self._out(out, (len(arrays), max_crops, 3, CROP_SIZE, CROP_SIZE))
+        self._config.pixel_values(arrays, plans, self._norm.table, buf)
         return {
-            "pixel_values": self._norm.present(out),
+            "pixel_values": self._norm.present(buf),
             "image_sizes": _image_sizes(arrays),
             "num_image_tokens": np.asarray([p.num_tokens for p in plans], dtype=np.int64),
         }
@@ -371,9 +302,7 @@ class ImageProcessor:
                 f"image_mean {self._norm.image_mean} gives a pad colour {background} outside 0-255"
             )
         out = np.empty((len(arrays), 1, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
-        _core.llava_ov_multi_image_pixel_values(
-            arrays, background, self._norm.compat, self._norm.resample, self._norm.table, out
-        )
+        self._config.multi_image_pixel_values(arrays, background, self._norm.table, out)
         return {
             "pixel_values": self._norm.present(out),
             "image_sizes": _image_sizes(arrays),
@@ -405,9 +334,38 @@ class ImageProcessor:
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
         arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
-        values = squash(arrays, [(CROP_SIZE, CROP_SIZE)] * len(arrays), self._norm)
+        values = squash(arrays, [(CROP_SIZE, CROP_SIZE)] * len(arrays), self._norm, self._config)
         return {
             "pixel_values_videos": values,
             "frame_indices": used,
             "num_video_tokens": np.asarray([video_num_tokens(len(a)) for a in arrays], np.int64),
         }
+
+
+def describe(plan: LlavaOnevisionPlan) -> Tuple[str, str]:
+    """``(what the image becomes, how it is cut)`` for tables."""
+    rows, cols = plan.grid
+    return f"{'x'.join(map(str, plan.canvas))} canvas", f"base + {rows}x{cols} crops"
+
+
+def draw(image: Any, plan: LlavaOnevisionPlan, title: str, *, patches: bool = False) -> Any:
+    """A PIL picture of the padded canvas with its crops outlined, the base crop beside."""
+    from PIL import Image
+
+    from . import _show
+
+    ch, cw = plan.canvas
+    rh, rw = plan.resized
+    top, left = plan.paste
+    canvas = Image.new("RGB", (cw, ch), (0, 0, 0))
+    canvas.paste(image.resize((rw, rh), Image.Resampling.BICUBIC), (left, top))
+    canvas = _show.gridded(canvas, [(CROP_SIZE, CROP_SIZE, _show.TILE_LINE, 3)])
+    base = image.resize((CROP_SIZE, CROP_SIZE), Image.Resampling.BICUBIC)
+    rows, cols = plan.grid
+    fh, fw = plan.final
+    text = (
+        f"{title}: {image.height}x{image.width} -> {rh}x{rw} px on a {ch}x{cw} canvas "
+        f"(black = padding), base + {rows}x{cols} crops of {CROP_SIZE} px; features "
+        f"{fh}x{fw} after unpadding = {plan.num_tokens} tokens"
+    )
+    return _show.compose(canvas, [("base", base)], text)

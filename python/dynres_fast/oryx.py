@@ -10,14 +10,14 @@ raises for sides that floor to 0, which we refuse with :class:`AspectRatioError`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
-from ._coerce import as_int, as_int64_array, as_number
+from ._coerce import as_int, as_number
+from ._family import FamilyProcessor, pick, processor_for
 from ._frames import as_video_list, sample, squash
 from ._images import as_image_list
 from .errors import DynresError
@@ -29,6 +29,8 @@ __all__ = [
     "OryxPlan",
     "frame_indices",
     "num_tokens_many",
+    "describe",
+    "draw",
     "plan",
     "video_frame_size",
     "video_num_tokens",
@@ -36,110 +38,49 @@ __all__ = [
 
 ORYX_MEAN = (0.5, 0.5, 0.5)
 ORYX_STD = (0.5, 0.5, 0.5)
-_VIT_PATCH = 16
+
+#: What Oryx does with one image: ``upscaled`` ``(height, width)`` after the tiny-side
+#: up-scale (sides below 32 are scaled so the short one reaches 64; the input size
+#: otherwise), ``highres`` (the native-resolution image, multiples of 32), ``lowres`` (about
+#: 384² pixels, resized from the high-res one; it can be larger for small inputs),
+#: ``highres_grid`` / ``lowres_grid`` ``(rows, cols)`` on the 16-pixel ViT grid,
+#: ``num_tokens`` (``h1·(w1+1) + h2·(w2+1) + 3``: low then high rows with a newline each,
+#: plus begin, separator and end, all embeddings filling the ``<image>`` token) and
+#: ``wrapper_tokens`` (0).
+OryxPlan = _core.OryxPlan
 
 
-@dataclass(frozen=True)
-class OryxPlan:
-    """What Oryx does with one image.
-
-    Attributes:
-        upscaled: ``(height, width)`` after the tiny-side up-scale (sides below 32 are
-            scaled so the short one reaches 64); the input size otherwise.
-        highres: ``(height, width)`` of the native-resolution image, multiples of 32.
-        lowres: ``(height, width)`` of the low-res image, about 384² pixels, resized from
-            the high-res one (it can be larger than it for small inputs).
-        highres_grid, lowres_grid: ``(rows, cols)`` feature grids on the 16-pixel ViT grid.
-        num_tokens: ``h1·(w1+1) + h2·(w2+1) + 3`` — low then high rows with a newline each,
-            plus begin, separator and end.
-    """
-
-    upscaled: Tuple[int, int]
-    highres: Tuple[int, int]
-    lowres: Tuple[int, int]
-    highres_grid: Tuple[int, int]
-    lowres_grid: Tuple[int, int]
-    num_tokens: int
-
-
-def _params(
-    max_res: Any, min_res: Any, lowres_base: Any, lowres_patch: Any, highres_patch: Any
-) -> Tuple[int, int, int, int, int]:
-    return (
-        as_int("max_res", max_res),
-        as_int("min_res", min_res, minimum=0),
-        as_int("lowres_base", lowres_base),
-        as_int("lowres_patch", lowres_patch),
-        as_int("highres_patch", highres_patch),
-    )
-
-
-def plan(
-    height: int,
-    width: int,
-    *,
-    max_res: int = 1536,
-    min_res: int = 0,
-    lowres_base: int = 384,
-    lowres_patch: int = 32,
-    highres_patch: int = 32,
-) -> OryxPlan:
+def plan(height: int, width: int, **params: Any) -> OryxPlan:
     """The sizes ``process_anyres_highres_image_genli`` gives a ``height × width`` image.
+
+    ``params`` are the planning keywords of :class:`ImageProcessor` (``max_res``,
+    ``min_res``, ``lowres_base``, ``lowres_patch``, ``highres_patch``).
 
     Raises:
         AspectRatioError: a side floors to 0 (the reference's PIL resize raises).
         DynresError: non-positive sides; patches that are not multiples of 16.
-        TypeError: non-integer arguments.
+        TypeError: non-integer arguments, unknown keywords.
     """
-    h, w = as_int("height", height), as_int("width", width)
-    up, hi, lo, tokens = _core.oryx_plan(
-        h, w, *_params(max_res, min_res, lowres_base, lowres_patch, highres_patch)
-    )
-    return OryxPlan(
-        upscaled=up,
-        highres=hi,
-        lowres=lo,
-        highres_grid=(hi[0] // _VIT_PATCH, hi[1] // _VIT_PATCH),
-        lowres_grid=(lo[0] // _VIT_PATCH, lo[1] // _VIT_PATCH),
-        num_tokens=tokens,
-    )
+    return processor_for(ImageProcessor, params).plan(height, width)
 
 
 def num_tokens_many(
-    heights: Any,
-    widths: Any,
-    *,
-    max_res: int = 1536,
-    min_res: int = 0,
-    lowres_base: int = 384,
-    lowres_patch: int = 32,
-    highres_patch: int = 32,
-    errors: str = "raise",
+    heights: Any, widths: Any, *, errors: str = "raise", **params: Any
 ) -> np.ndarray:
-    """:attr:`OryxPlan.num_tokens` over arrays of sizes, vectorised in Rust (GIL released).
-
-    ``errors="mask"`` writes -1 for refused rows instead of raising.
-    """
-    hs = as_int64_array("heights", heights, ndim=1)
-    ws = as_int64_array("widths", widths, ndim=1)
-    return _core.oryx_num_tokens_many(
-        hs,
-        ws,
-        *_params(max_res, min_res, lowres_base, lowres_patch, highres_patch),
-        as_choice("errors", errors, ("raise", "mask")),
-    )
+    """``plan(h, w, **params).num_tokens`` over arrays of sizes, vectorised in Rust (GIL
+    released). ``errors="mask"`` writes -1 for refused rows instead of raising."""
+    return processor_for(ImageProcessor, params).num_tokens_many(heights, widths, errors=errors)
 
 
 def _video(
-    height: Any, width: Any, long: Any, max_res: Any, min_res: Any, patch: Any
+    num_frames: Any, height: Any, width: Any, long: Any, params: Dict[str, Any]
 ) -> Tuple[Tuple[int, int], int]:
-    return _core.oryx_video_frame_size(
+    proc = processor_for(ImageProcessor, params)
+    return proc._config.video_plan(
+        as_int("num_frames", num_frames, minimum=0),
         as_int("height", height),
         as_int("width", width),
-        as_int("max_res", max_res),
-        as_int("min_res", min_res, minimum=0),
-        as_int("patch", patch),
-        as_bool("long", long),
+        long=as_bool("long", long),
     )
 
 
@@ -148,14 +89,13 @@ def video_frame_size(
     width: int,
     *,
     long: bool = False,
-    max_res: int = 480,
-    min_res: int = 288,
-    patch: int = 64,
+    **params: Any,
 ) -> Tuple[int, int]:
-    """``(height, width)`` ``resize_video`` gives a frame: scaled to about ``max_res²``
-    pixels if larger, ``min_res²`` if smaller, floored to multiples of ``patch`` (twice
-    that for ``long``, Oryx's 'video_long' modality)."""
-    return _video(height, width, long, max_res, min_res, patch)[0]
+    """``(height, width)`` ``resize_video`` gives a frame: scaled to about
+    ``video_max_res²`` pixels if larger, ``video_min_res²`` if smaller, floored to
+    multiples of ``video_patch`` (twice that for ``long``, Oryx's 'video_long' modality).
+    ``params`` are :class:`ImageProcessor` keywords."""
+    return _video(1, height, width, long, params)[0]
 
 
 def video_num_tokens(
@@ -164,62 +104,67 @@ def video_num_tokens(
     width: int,
     *,
     long: bool = False,
-    max_res: int = 480,
-    min_res: int = 288,
-    patch: int = 64,
+    **params: Any,
 ) -> int:
     """Tokens of a video of ``num_frames`` frames of ``height × width`` (source size):
-    ``2 + T·(h'·(w'+1) + 1)`` with the grid pooled 2×2 ('video') or 4×4 (``long``)."""
-    t = as_int("num_frames", num_frames, minimum=0)
-    per_frame = _video(height, width, long, max_res, min_res, patch)[1]
-    return 2 + t * per_frame
+    ``2 + T·(h'·(w'+1) + 1)`` with the grid pooled 2×2 ('video') or 4×4 (``long``).
+    ``params`` are :class:`ImageProcessor` keywords."""
+    return _video(num_frames, height, width, long, params)[1]
 
 
 def frame_indices(
     total_frames: int,
-    *,
-    rule: str = "uniform",
     num_frames: int = 64,
+    *,
+    sampler: str = "uniform",
     video_fps: Optional[float] = None,
     fps: float = 1.0,
     force_sample: bool = False,
 ) -> np.ndarray:
-    """Video frames Oryx samples (int64 indices).
+    """The ``num_frames`` video frames Oryx samples from a clip of ``total_frames`` (int64
+    indices).
 
-    ``rule="uniform"``: ``inference.py``'s ``np.linspace(0, N-1, 64, dtype=int)`` (always
-    ``num_frames`` indices, duplicates for short clips). ``rule="fps"``: the model card's
+    ``sampler="uniform"``: ``inference.py``'s ``np.linspace(0, N-1, 64, dtype=int)`` (always
+    ``num_frames`` indices, duplicates for short clips). ``sampler="fps"``: the model card's
     ``load_video``: every ``round(video_fps / fps)``-th frame (1 fps by default), replaced
     by the uniform rule when more than ``num_frames`` or ``force_sample``.
     """
     n_total = as_int("total_frames", total_frames)
     n = as_int("num_frames", num_frames)
-    if as_choice("rule", rule, ("uniform", "fps")) == "uniform":
+    if as_choice("sampler", sampler, ("uniform", "fps")) == "uniform":
         return _core.linspace_frame_indices(n_total, n)
     vfps = as_optional_number("video_fps", video_fps)
     if vfps is None:
-        raise DynresError("rule='fps' needs video_fps (the clip's average frame rate)")
+        raise DynresError("sampler='fps' needs video_fps (the clip's average frame rate)")
     return _core.stride_frame_indices(
         n_total, vfps, as_number("fps", fps), n, as_bool("force_sample", force_sample)
     )
 
 
-class ImageProcessor:
+class ImageProcessor(FamilyProcessor):
     """Oryx image preprocessing: the native-resolution image and its ~384² companion.
 
     Equals ``process_anyres_highres_image_genli`` followed by the CLIP processor with
     ``do_resize=False, do_center_crop=False`` and mean = std = 0.5 (Oryx's callers), under
-    the official environment; ``compat="pillow"`` matches Pillow >= 13, ``"pillow12"``
-    Pillow <= 12 (what Oryx ran on).
+    the official environment (the defaults; transformers has no Oryx class);
+    ``compat="pillow"`` matches Pillow >= 13, ``"pillow12"`` Pillow <= 12 (what Oryx ran
+    on).
 
     Args:
-        max_res, min_res, lowres_base, lowres_patch, highres_patch: as :func:`plan`.
+        max_res, min_res: ``MAXRES`` / ``MINRES``: images above ``max_res²`` pixels are
+            scaled down to about that area, below ``min_res²`` up (0 = never).
+        lowres_base, lowres_patch: ``LOWRES_RESIZE``: the low-res image has about
+            ``lowres_base²`` pixels, sides floored to multiples of ``lowres_patch``.
+        highres_patch: ``HIGHRES_BASE``'s patch: high-res sides are multiples of it.
         video_max_res, video_min_res, video_patch: ``VIDEO_MAXRES``, ``VIDEO_MINRES`` and
             the ``VIDEO_RESIZE`` patch, as :func:`video_frame_size`.
-        image_mean, image_std, compat, dtype: as for the other processors.
+        image_mean, image_std, resample, compat, dtype: as for the other processors
+            (Oryx has no fast processor: ``compat`` is ``"pillow"`` or ``"pillow12"``).
     """
 
     def __init__(
         self,
+        *,
         max_res: int = 1536,
         min_res: int = 0,
         lowres_base: int = 384,
@@ -230,54 +175,59 @@ class ImageProcessor:
         video_patch: int = 64,
         image_mean: Sequence[float] = ORYX_MEAN,
         image_std: Sequence[float] = ORYX_STD,
+        resample: Any = "bicubic",
         compat: str = "pillow",
         dtype: str = "float32",
     ) -> None:
-        self._params = _params(max_res, min_res, lowres_base, lowres_patch, highres_patch)
-        _core.oryx_plan(64, 64, *self._params)  # validates the parameters
-        self._video = (
-            as_int("video_max_res", video_max_res),
-            as_int("video_min_res", video_min_res, minimum=0),
-            as_int("video_patch", video_patch),
+        self._params = {
+            "max_res": as_int("max_res", max_res),
+            "min_res": as_int("min_res", min_res, minimum=0),
+            "lowres_base": as_int("lowres_base", lowres_base),
+            "lowres_patch": as_int("lowres_patch", lowres_patch),
+            "highres_patch": as_int("highres_patch", highres_patch),
+            "video_max_res": as_int("video_max_res", video_max_res),
+            "video_min_res": as_int("video_min_res", video_min_res, minimum=0),
+            "video_patch": as_int("video_patch", video_patch),
+        }
+        self._norm = Normalisation(image_mean, image_std, compat, dtype, resample=resample)
+        self._config = _core.OryxConfig(
+            **self._params, resample=self._norm.resample, compat=self._norm.compat
         )
-        video_frame_size(
-            480, 480, max_res=self._video[0], min_res=self._video[1], patch=self._video[2]
-        )
-        self._norm = Normalisation(image_mean, image_std, compat, dtype)
+
+    @classmethod
+    def _from_config(cls, cfg: Mapping[str, Any], model: Mapping[str, Any]) -> Dict[str, Any]:
+        return pick(cfg, ("image_mean", "image_std", "resample"))
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{n}={v}" for n, v in self._kwargs().items())
+        args = ", ".join(f"{n}={v}" for n, v in self._params.items())
         norm = f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r}"
         return f"{type(self).__name__}({args}, {norm})"
 
-    def __call__(self, images: Any) -> Dict[str, Any]:
+    def __call__(self, images: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, Any]:
         """Preprocesses one image or a list of images (uint8 arrays and/or PIL images).
 
         Returns:
             ``pixel_values`` (the native-resolution images) and ``pixel_values_lowres``:
             lists with one ``(3, h, w)`` array per image (sizes differ per image), and
-            ``num_tokens`` ``(n,)`` int64.
+            ``num_tokens`` ``(n,)`` int64. All arrays are views of one buffer; with
+            ``out=`` (1-D, ``Σ 3·(h·w + h'·w')`` values) that buffer is ``out``.
         """
+        arrays = as_image_list(images)
+        plans = self._plans(arrays)
+        sizes = [(3 * p.highres[0] * p.highres[1], 3 * p.lowres[0] * p.lowres[1]) for p in plans]
+        buf = self._out(out, (sum(h + lo for h, lo in sizes),))
+        self._config.pixel_values(arrays, plans, self._norm.table, buf)
         highres: List[np.ndarray] = []
         lowres: List[np.ndarray] = []
-        tokens = []
-        for i, a in enumerate(as_image_list(images)):
-            try:
-                p = plan(a.shape[0], a.shape[1], **self._kwargs())
-            except DynresError as e:
-                raise type(e)(f"image {i} of shape {a.shape}: {e}") from None
-            hi = np.empty((3, *p.highres), self._norm.storage)
-            lo = np.empty((3, *p.lowres), self._norm.storage)
-            _core.oryx_pixel_values(
-                a, *self._params, self._norm.compat, self._norm.resample, self._norm.table, hi, lo
-            )
-            tokens.append(p.num_tokens)
-            highres.append(self._norm.present(hi))
-            lowres.append(self._norm.present(lo))
+        at = 0
+        for p, (nh, nl) in zip(plans, sizes):
+            highres.append(self._norm.present(buf[at : at + nh].reshape(3, *p.highres)))
+            lowres.append(self._norm.present(buf[at + nh : at + nh + nl].reshape(3, *p.lowres)))
+            at += nh + nl
         return {
             "pixel_values": highres,
             "pixel_values_lowres": lowres,
-            "num_tokens": np.asarray(tokens, dtype=np.int64),
+            "num_tokens": np.asarray([p.num_tokens for p in plans], dtype=np.int64),
         }
 
     def videos(
@@ -307,30 +257,46 @@ class ImageProcessor:
         long = as_bool("long", long)
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
-        arrays, used = sample(
-            arrays, num_frames, lambda n, k: frame_indices(n, rule="uniform", num_frames=k)
-        )
-        vmax, vmin, vpatch = self._video
+        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
         sizes, tokens = [], []
         for i, a in enumerate(arrays):
-            h, w = a.shape[1], a.shape[2]
             try:
-                sizes.append(
-                    video_frame_size(h, w, long=long, max_res=vmax, min_res=vmin, patch=vpatch)
-                )
-                tokens.append(
-                    video_num_tokens(
-                        len(a), h, w, long=long, max_res=vmax, min_res=vmin, patch=vpatch
-                    )
-                )
+                size, n = self._config.video_plan(len(a), a.shape[1], a.shape[2], long=long)
             except DynresError as e:
                 raise type(e)(f"video {i} of shape {a.shape}: {e}") from None
+            sizes.append(size)
+            tokens.append(n)
         return {
-            "pixel_values_videos": squash(arrays, sizes, self._norm),
+            "pixel_values_videos": squash(arrays, sizes, self._norm, self._config),
             "frame_indices": used,
             "num_video_tokens": np.asarray(tokens, np.int64),
         }
 
-    def _kwargs(self) -> Dict[str, int]:
-        names = ("max_res", "min_res", "lowres_base", "lowres_patch", "highres_patch")
-        return dict(zip(names, self._params))
+
+def describe(plan: OryxPlan) -> Tuple[str, str]:
+    """``(what the image becomes, how it is cut)`` for tables."""
+    return (
+        f"{'x'.join(map(str, plan.highres))} + {'x'.join(map(str, plan.lowres))}",
+        "native + low-res",
+    )
+
+
+def draw(image: Any, plan: OryxPlan, title: str, *, patches: bool = False) -> Any:
+    """A PIL picture of the native-resolution image with its token grid, the low-res view
+    beside it."""
+    from PIL import Image
+
+    from . import _show
+
+    hh, hw = plan.highres
+    gh, gw = plan.highres_grid
+    native = image.resize((hw, hh), Image.Resampling.BICUBIC)
+    high = _show.gridded(native, [(hh // gh, hw // gw, _show.MERGE_LINE, 1)])
+    lh, lw = plan.lowres
+    low = native.resize((lw, lh), Image.Resampling.BICUBIC)
+    text = (
+        f"{title}: {image.height}x{image.width} -> native {hh}x{hw} px ({gh}x{gw} tokens) "
+        f"+ low-res {lh}x{lw} px ({plan.lowres_grid[0]}x{plan.lowres_grid[1]} tokens) "
+        f"= {plan.num_tokens} tokens with newlines"
+    )
+    return _show.compose(high, [("low-res view", low)], text)

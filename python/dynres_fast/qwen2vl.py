@@ -1,21 +1,22 @@
 """Qwen2-VL / Qwen2.5-VL / Qwen3-VL: resolution choice, frame sampling and budgets.
 
-``smart_resize`` reproduces transformers 4.57.6
+``smart_resize`` reproduces transformers
 (``transformers.models.qwen2_vl.image_processing_qwen2_vl.smart_resize``) exactly; frame
-sampling and per-frame budgets reproduce qwen-vl-utils 0.0.14.
+sampling and per-frame budgets reproduce qwen-vl-utils 0.0.14. :func:`plan` and
+:func:`num_tokens_many` answer "what size, which grid, how many tokens" for images and
+(through qwen-vl-utils' ``fetch_video``) for clips of a given length and frame rate.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core, _lut
-from ._choices import ALL_COMPATS, Normalisation
+from . import _core
+from ._choices import ALL_COMPATS, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, Normalisation, as_choice
 from ._coerce import as_int, as_int64_array, as_number
+from ._family import FamilyProcessor, pick, processor_for
 from ._images import as_image_list, as_video
 from .errors import BudgetError, DynresError
 
@@ -23,6 +24,11 @@ __all__ = [
     "ImageProcessor",
     "OPENAI_CLIP_MEAN",
     "OPENAI_CLIP_STD",
+    "Qwen2VLPlan",
+    "num_tokens_many",
+    "describe",
+    "draw",
+    "plan",
     "sample_frames",
     "smart_resize",
     "smart_resize_many",
@@ -30,10 +36,14 @@ __all__ = [
     "video_smart_resize",
 ]
 
-OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-OPENAI_CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+_SMART_RESIZE_REFERENCES = ("transformers", "qwen_vl_utils")
 
-_RULES = ("transformers", "qwen_vl_utils")
+#: What Qwen-VL does with one image or video: ``resized`` ``(height, width)`` of every
+#: frame, ``grid_thw`` ``(t, h, w)`` in patches, ``num_frames`` (``None`` for an image; the
+#: frames of a video), ``patch_size``, ``merge_size``, ``num_tokens`` (``<|image_pad|>`` /
+#: ``<|video_pad|>`` tokens, ``t·h·w / merge²``) and ``wrapper_tokens`` (2:
+#: ``<|vision_start|>`` and ``<|vision_end|>``).
+Qwen2VLPlan = _core.Qwen2VLPlan
 
 
 def _budget(factor: Any, min_pixels: Any, max_pixels: Any) -> tuple[int, float, float]:
@@ -51,7 +61,7 @@ def smart_resize(
     factor: int = 28,
     min_pixels: float = 56 * 56,
     max_pixels: float = 28 * 28 * 1280,
-    rule: str = "transformers",
+    reference: str = "transformers",
 ) -> Tuple[int, int]:
     """The ``(height, width)`` Qwen2-VL resizes an image of this size to.
 
@@ -63,8 +73,8 @@ def smart_resize(
         factor: patch_size * merge_size.
         min_pixels, max_pixels: the pixel budget (``size["shortest_edge"]`` and
             ``size["longest_edge"]`` in a ``preprocessor_config.json``).
-        rule: ``"transformers"`` (default) or ``"qwen_vl_utils"`` (0.0.14's variant, which
-            clamps the first rounding and not the shrink).
+        reference: ``"transformers"`` (default) or ``"qwen_vl_utils"`` (0.0.14's variant,
+            which clamps the first rounding and not the shrink).
 
     Raises:
         AspectRatioError: ``max(h, w) / min(h, w) > 200``.
@@ -73,7 +83,8 @@ def smart_resize(
         TypeError: non-integer sides.
     """
     h, w = as_int("height", height), as_int("width", width)
-    return _core.smart_resize(h, w, *_budget(factor, min_pixels, max_pixels), rule)
+    ref = as_choice("reference", reference, _SMART_RESIZE_REFERENCES)
+    return _core.smart_resize(h, w, *_budget(factor, min_pixels, max_pixels), ref)
 
 
 def smart_resize_many(
@@ -83,7 +94,7 @@ def smart_resize_many(
     factor: int = 28,
     min_pixels: float = 56 * 56,
     max_pixels: float = 28 * 28 * 1280,
-    rule: str = "transformers",
+    reference: str = "transformers",
     errors: str = "raise",
 ) -> Tuple[np.ndarray, np.ndarray]:
     """:func:`smart_resize` over arrays of sizes, vectorised in Rust (GIL released).
@@ -98,7 +109,9 @@ def smart_resize_many(
     """
     hs = as_int64_array("heights", heights, ndim=1)
     ws = as_int64_array("widths", widths, ndim=1)
-    return _core.smart_resize_many(hs, ws, *_budget(factor, min_pixels, max_pixels), rule, errors)
+    ref = as_choice("reference", reference, _SMART_RESIZE_REFERENCES)
+    errors = as_choice("errors", errors, ("raise", "mask"))
+    return _core.smart_resize_many(hs, ws, *_budget(factor, min_pixels, max_pixels), ref, errors)
 
 
 def video_smart_resize(
@@ -132,13 +145,15 @@ def sample_frames(
     fps: float = 2.0,
     min_frames: float = 4,
     max_frames: Optional[float] = 768,
-    nframes: Optional[float] = None,
+    num_frames: Optional[float] = None,
 ) -> np.ndarray:
-    """The frame indices qwen-vl-utils 0.0.14 samples from a clip (int64).
+    """The frame indices qwen-vl-utils 0.0.14 samples from a clip of ``total_frames``
+    (int64).
 
-    ``nframes`` (if given) fixes the count, rounded half-to-even to a multiple of 2, and
-    ``fps`` is ignored; otherwise ``total_frames / video_fps * fps`` frames, clamped to
-    ``[min_frames, max_frames]`` (rounded to even) and the clip length. Indices are the
+    ``num_frames`` (qwen-vl-utils' ``nframes``; if given) fixes the count, rounded
+    half-to-even to a multiple of 2, and ``fps`` is ignored; otherwise
+    ``total_frames / video_fps * fps`` frames, clamped to ``[min_frames, max_frames]``
+    (rounded to even) and the clip length. Indices are the
     float32 ``torch.linspace(0, total_frames - 1, n)`` rounded half-to-even.
 
     Raises:
@@ -151,7 +166,7 @@ def sample_frames(
         as_number("fps", fps),
         as_number("min_frames", min_frames),
         None if max_frames is None else as_number("max_frames", max_frames),
-        None if nframes is None else as_number("nframes", nframes),
+        None if num_frames is None else as_number("num_frames", num_frames),
     )
 
 
@@ -188,22 +203,69 @@ def video_budget(
     )
 
 
-_MAX_SIDE = 65536  # the resize kernels' limit, checked before allocating the output
+def plan(
+    height: int,
+    width: int,
+    *,
+    total_frames: Optional[int] = None,
+    video_fps: Optional[float] = None,
+    **params: Any,
+) -> Qwen2VLPlan:
+    """The resized size, ``grid_thw`` and token count for one image, or for a clip of
+    ``total_frames`` frames at ``video_fps`` (give both) as qwen-vl-utils' ``fetch_video``
+    samples (at ``fps``, 4 to 768 frames) and sizes it (under ``total_pixels``).
+
+    ``params`` are :class:`ImageProcessor` keywords (``min_pixels``, ``max_pixels``,
+    ``patch_size``, ``merge_size``, ``temporal_patch_size``, ``fps``, ``total_pixels``);
+    the image budget does not apply to clips (qwen-vl-utils has its own).
+
+    Raises:
+        AspectRatioError: ``max(h, w) / min(h, w) > 200``.
+        DynresError: only one of ``total_frames`` and ``video_fps``; clips qwen-vl-utils
+            cannot sample.
+    """
+    return processor_for(ImageProcessor, params).plan(
+        height, width, total_frames=total_frames, video_fps=video_fps
+    )
 
 
-class ImageProcessor:
+def num_tokens_many(
+    heights: Any,
+    widths: Any,
+    *,
+    total_frames: Any = None,
+    video_fps: Any = None,
+    errors: str = "raise",
+    **params: Any,
+) -> np.ndarray:
+    """``plan(...).num_tokens`` for arrays of sizes (int64), vectorised in Rust.
+
+    ``total_frames`` / ``video_fps``: optional arrays, one value per row; rows with
+    ``total_frames > 0`` are clips, the others images. ``errors="mask"`` returns ``-1`` for
+    rows the model refuses instead of raising for the first one.
+    """
+    return processor_for(ImageProcessor, params).num_tokens_many(
+        heights, widths, total_frames=total_frames, video_fps=video_fps, errors=errors
+    )
+
+
+class ImageProcessor(FamilyProcessor):
     """Qwen2-VL / Qwen2.5-VL / Qwen3-VL image and video preprocessing.
 
     ``proc(images)`` equals ``transformers.Qwen2VLImageProcessor(min_pixels=...,
-    max_pixels=...)(images, return_tensors="np")`` (transformers 4.57.6, Pillow 13 for
+    max_pixels=...)(images, return_tensors="np")`` (the slow, Pillow processor for
     ``compat="pillow"``) within 1e-6 — in practice bit for bit for float32. With
-    ``compat="torchvision"`` it equals the *fast* processor that ``AutoProcessor`` picks
-    when torchvision is installed, ``Qwen2VLImageProcessorFast`` (torchvision's uint8
+    ``compat="torchvision"`` it equals the *fast* processor (torchvision's uint8
     antialiased resize on CPU and its fused ``(v - 255·mean) / (255·std)`` normalise).
+    ``ImageProcessor()`` is the transformers class defaults; the released checkpoints'
+    settings are :meth:`qwen2_5_vl`, :meth:`qwen3_vl` or :meth:`from_pretrained`.
 
     Args:
         min_pixels, max_pixels: the pixel budget per image.
         patch_size, temporal_patch_size, merge_size: the vision tower's geometry.
+        fps, total_pixels: qwen-vl-utils' video sampling rate and clip pixel budget
+            (``None``: its default, ``128000·(2·patch_size)²·0.9``), used by :meth:`plan`
+            for clips.
         image_mean, image_std: per-channel normalisation.
         resample: the resize filter (Pillow name or PIL code); upstream uses bicubic.
         compat: ``"pillow"`` (slow processor, Pillow ≥ 13 pass order), ``"pillow12"``
@@ -216,11 +278,14 @@ class ImageProcessor:
 
     def __init__(
         self,
-        min_pixels: int = 56 * 56,
-        max_pixels: int = 28 * 28 * 1280,
+        *,
+        min_pixels: float = 56 * 56,
+        max_pixels: float = 28 * 28 * 1280,
         patch_size: int = 14,
         temporal_patch_size: int = 2,
         merge_size: int = 2,
+        fps: float = 2.0,
+        total_pixels: Optional[float] = None,
         image_mean: Sequence[float] = OPENAI_CLIP_MEAN,
         image_std: Sequence[float] = OPENAI_CLIP_STD,
         resample: Union[str, int] = "bicubic",
@@ -232,16 +297,26 @@ class ImageProcessor:
         self.merge_size = as_int("merge_size", merge_size)
         self.min_pixels = as_number("min_pixels", min_pixels)
         self.max_pixels = as_number("max_pixels", max_pixels)
-        if self.min_pixels > self.max_pixels:
-            raise BudgetError(
-                f"min_pixels ({min_pixels}) must not exceed max_pixels ({max_pixels})"
-            )
+        self.fps = as_number("fps", fps)
+        self.total_pixels = (
+            None if total_pixels is None else as_number("total_pixels", total_pixels)
+        )
         n = Normalisation(
             image_mean, image_std, compat, dtype, compats=ALL_COMPATS, resample=resample
         )
-        self.image_mean, self.image_std = n.image_mean, n.image_std
-        self.resample, self.compat, self.dtype = n.resample, n.compat, n.dtype
-        self._table, self._storage = n.table, n.storage
+        self._norm = n
+        self.image_mean, self.image_std, self.resample = n.image_mean, n.image_std, n.resample
+        self._config = _core.Qwen2VLConfig(
+            min_pixels=self.min_pixels,
+            max_pixels=self.max_pixels,
+            patch_size=self.patch_size,
+            temporal_patch_size=self.temporal_patch_size,
+            merge_size=self.merge_size,
+            fps=self.fps,
+            total_pixels=self.total_pixels,
+            resample=n.resample,
+            compat=n.compat,
+        )
 
     @property
     def factor(self) -> int:
@@ -275,20 +350,10 @@ class ImageProcessor:
         return cls(**{**defaults, **overrides})
 
     @classmethod
-    def from_pretrained_config(
-        cls, config: Union[Mapping[str, Any], str, os.PathLike], **overrides: Any
-    ) -> ImageProcessor:
-        """Builds a processor from a ``preprocessor_config.json`` (a dict or a path).
-
-        ``min_pixels``/``max_pixels`` are taken from those keys, else from
-        ``size["shortest_edge"]``/``size["longest_edge"]``. (transformers' slow processor
-        ignores ``size`` in its constructor — a known bug; we follow the checkpoint.)
-        """
-        if isinstance(config, Mapping):
-            cfg: Mapping[str, Any] = config
-        else:
-            with open(config, encoding="utf-8") as f:
-                cfg = json.load(f)
+    def _from_config(cls, cfg: Mapping[str, Any], model: Mapping[str, Any]) -> Dict[str, Any]:
+        # min_pixels/max_pixels from those keys, else size["shortest_edge"/"longest_edge"].
+        # (transformers 4.57's slow processor ignored ``size`` in its constructor — a known
+        # bug; we follow the checkpoint.)
         size = cfg.get("size") or {}
         kw: Dict[str, Any] = {}
         for key, alt in (("min_pixels", "shortest_edge"), ("max_pixels", "longest_edge")):
@@ -296,76 +361,66 @@ class ImageProcessor:
                 kw[key] = cfg[key]
             elif alt in size:
                 kw[key] = size[alt]
-        for key in (
-            "patch_size",
-            "temporal_patch_size",
-            "merge_size",
-            "image_mean",
-            "image_std",
-            "resample",
-        ):
-            if cfg.get(key) is not None:
-                kw[key] = cfg[key]
-        return cls(**{**kw, **overrides})
+        keys = ("patch_size", "temporal_patch_size", "merge_size", "image_mean", "image_std")
+        return {**kw, **pick(cfg, keys + ("resample",))}
 
-    def resized_size(self, height: int, width: int) -> Tuple[int, int]:
-        """The ``(height, width)`` an image of this size is resized to."""
-        return smart_resize(
-            height,
-            width,
-            factor=self.factor,
-            min_pixels=self.min_pixels,
-            max_pixels=self.max_pixels,
-        )
+    def plan(  # type: ignore[override]
+        self,
+        height: int,
+        width: int,
+        *,
+        total_frames: Optional[int] = None,
+        video_fps: Optional[float] = None,
+    ) -> Qwen2VLPlan:
+        """The plan of an image, or of a clip of ``total_frames`` at ``video_fps`` as
+        qwen-vl-utils' ``fetch_video`` samples and sizes it (see :func:`plan`)."""
+        h, w = as_int("height", height), as_int("width", width)
+        if (total_frames is None) != (video_fps is None):
+            raise DynresError(
+                "a clip needs both total_frames and video_fps, got "
+                f"total_frames={total_frames!r} video_fps={video_fps!r}"
+            )
+        if total_frames is None:
+            return self._config.plan(h, w)
+        t = as_int("total_frames", total_frames)
+        return self._config.video_plan(t, as_number("video_fps", video_fps), h, w)
 
-    def num_image_tokens(self, height: int, width: int) -> int:
-        """LLM tokens for one image: ``grid_h · grid_w / merge_size²``."""
-        h, w = self.resized_size(height, width)
-        return (h // self.patch_size) * (w // self.patch_size) // self.merge_size**2
+    def num_tokens_many(  # type: ignore[override]
+        self,
+        heights: Any,
+        widths: Any,
+        *,
+        total_frames: Any = None,
+        video_fps: Any = None,
+        errors: str = "raise",
+    ) -> np.ndarray:
+        """``plan(...).num_tokens`` for arrays of sizes (see :func:`num_tokens_many`)."""
+        if total_frames is None:
+            return super().num_tokens_many(heights, widths, errors=errors)
+        hs = as_int64_array("heights", heights, ndim=1)
+        ws = as_int64_array("widths", widths, ndim=1)
+        tf = as_int64_array("total_frames", total_frames, ndim=1)
+        vf = np.zeros(tf.size) if video_fps is None else np.asarray(video_fps)
+        vf = np.ascontiguousarray(vf, np.float64)
+        if not hs.shape == ws.shape == tf.shape == vf.shape:
+            raise DynresError(
+                "heights, widths, total_frames and video_fps must have one value per row, got "
+                f"{hs.size}, {ws.size}, {tf.size} and {vf.size}"
+            )
+        errors = as_choice("errors", errors, ("raise", "mask"))
+        return self._config.num_tokens_many(hs, ws, tf, vf, errors=errors)
 
-    def _run(self, arrays: List[np.ndarray], out: Optional[np.ndarray]) -> Tuple[Any, np.ndarray]:
-        resized = []
-        for i, a in enumerate(arrays):
-            try:
-                resized.append(self.resized_size(a.shape[1], a.shape[2]))
-            except DynresError as e:
-                raise type(e)(f"image {i} of shape {a.shape[1:]}: {e}") from None
-            if max(resized[-1]) > _MAX_SIDE:
+    def _run(self, plans: List[Any], out: Optional[np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+        for i, p in enumerate(plans):
+            if max(p.resized) > _core.MAX_IMAGE_SIDE:
                 raise BudgetError(
-                    f"image {i} of shape {a.shape[1:]} resizes to {resized[-1][0]}x"
-                    f"{resized[-1][1]} under min_pixels={self.min_pixels:g}; sides above "
-                    f"{_MAX_SIDE} are not supported, lower min_pixels"
+                    f"image {i} resizes to {p.resized[0]}x{p.resized[1]} under "
+                    f"min_pixels={self.min_pixels:g}; sides above {_core.MAX_IMAGE_SIDE} are "
+                    "not supported, lower min_pixels"
                 )
-        rows = sum(
-            -(-len(a) // self.temporal_patch_size) * (h // self.patch_size) * (w // self.patch_size)
-            for a, (h, w) in zip(arrays, resized)
-        )
-        shape = (rows, 3 * self.temporal_patch_size * self.patch_size**2)
-        buf = self._check_out(out, shape) if out is not None else np.empty(shape, self._storage)
-        grid = _core.qwen2vl_pixel_values(
-            arrays,
-            resized,
-            self.patch_size,
-            self.temporal_patch_size,
-            self.merge_size,
-            self.resample,
-            self.compat,
-            self._table,
-            buf,
-        )
-        return _lut.present(buf, self.dtype), grid
-
-    def _check_out(self, out: Any, shape: Tuple[int, int]) -> np.ndarray:
-        if not isinstance(out, np.ndarray):
-            raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
-        want = _lut.present(np.empty(0, self._storage), self.dtype).dtype
-        if out.dtype != want:
-            raise TypeError(f"out must have dtype {want} for dtype={self.dtype!r}, got {out.dtype}")
-        if out.shape != shape:
-            raise DynresError(f"out must have shape {shape} for this batch, got {out.shape}")
-        if not out.flags.c_contiguous or not out.flags.writeable:
-            raise DynresError("out must be a writeable C-contiguous array")
-        return out.view(self._storage)
+        grid = np.asarray([p.grid_thw for p in plans], dtype=np.int64).reshape(len(plans), 3)
+        shape = (int(grid.prod(axis=1).sum()), self._config.row_len)
+        return self._out(out, shape), grid
 
     def __call__(self, images: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
         """Preprocesses one image or a list of images (arrays and/or PIL images).
@@ -374,9 +429,11 @@ class ImageProcessor:
             ``pixel_values`` ``(Σ t·h·w, 3·tp·p·p)`` and ``image_grid_thw`` ``(n, 3)`` int64.
             With ``out=``, the values are written into that array (shape and dtype checked).
         """
-        arrays = [a[None] for a in as_image_list(images)]
-        values, grid = self._run(arrays, out)
-        return {"pixel_values": values, "image_grid_thw": grid}
+        arrays = as_image_list(images)
+        plans = self._plans(arrays)
+        buf, grid = self._run(plans, out)
+        self._config.pixel_values(arrays, plans, self._norm.table, buf)
+        return {"pixel_values": self._norm.present(buf), "image_grid_thw": grid}
 
     def videos(self, videos: Any, *, out: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
         """Preprocesses one ``(T, H, W, C)`` video or a list of videos.
@@ -398,5 +455,40 @@ class ImageProcessor:
                 f"lists), got {type(videos).__name__}"
             )
         arrays = [as_video(v, i) for i, v in enumerate(videos)]
-        values, grid = self._run(arrays, out)
-        return {"pixel_values_videos": values, "video_grid_thw": grid}
+        plans = []
+        for i, a in enumerate(arrays):
+            try:
+                plans.append(self._config.frames_plan(a.shape[0], a.shape[1], a.shape[2]))
+            except DynresError as e:
+                raise type(e)(f"image {i} of shape {a.shape[1:]}: {e}") from None
+        buf, grid = self._run(plans, out)
+        self._config.video_pixel_values(arrays, plans, self._norm.table, buf)
+        return {"pixel_values_videos": self._norm.present(buf), "video_grid_thw": grid}
+
+
+def describe(plan: Qwen2VLPlan) -> Tuple[str, str]:
+    """``(what the image becomes, how it is cut)`` for tables."""
+    _, gh, gw = plan.grid_thw
+    m = plan.merge_size
+    return "x".join(map(str, plan.resized)), f"{gh // m}x{gw // m} windows"
+
+
+def draw(image: Any, plan: Qwen2VLPlan, title: str, *, patches: bool = False) -> Any:
+    """A PIL picture of ``image`` (PIL RGB) resized as ``plan`` says, with its merge windows
+    (one LLM token each) and, with ``patches``, its ViT patches."""
+    from PIL import Image
+
+    from . import _show
+
+    rh, rw = plan.resized
+    canvas = image.resize((rw, rh), Image.Resampling.BICUBIC)
+    p, window = plan.patch_size, plan.patch_size * plan.merge_size
+    lines = [(p, _show.PATCH_LINE, 1)] if patches else []
+    lines.append((window, _show.MERGE_LINE, 2))
+    t, gh, gw = plan.grid_thw
+    text = (
+        f"{title}: {image.height}x{image.width} -> {rh}x{rw} px, "
+        f"{gh // plan.merge_size}x{gw // plan.merge_size} windows of {window} px = "
+        f"{plan.num_tokens} tokens (grid_thw {t}x{gh}x{gw})"
+    )
+    return _show.compose(_show.gridded(canvas, [(s, s, c, w) for s, c, w in lines]), [], text)

@@ -16,6 +16,21 @@ pub fn map_sizes(
     out: &mut [i64],
     rule: impl Fn(u64, u64) -> Result<u64>,
 ) -> Result<()> {
+    map_rows(heights, widths, on_error, out, |_, h, w| rule(h, w))
+}
+
+/// [`map_sizes`] with the row index passed to `rule` (for rules that read other per-row
+/// columns).
+///
+/// # Errors
+/// As [`map_sizes`].
+pub fn map_rows(
+    heights: &[i64],
+    widths: &[i64],
+    on_error: RowErrors,
+    out: &mut [i64],
+    rule: impl Fn(usize, u64, u64) -> Result<u64>,
+) -> Result<()> {
     let n = heights.len();
     if widths.len() != n || out.len() != n {
         return invalid_arg!(
@@ -27,7 +42,7 @@ pub fn map_sizes(
     for i in 0..n {
         let (h, w) = (heights[i], widths[i]);
         let r = match (u64::try_from(h), u64::try_from(w)) {
-            (Ok(h), Ok(w)) => rule(h, w),
+            (Ok(h), Ok(w)) => rule(i, h, w),
             _ => invalid_arg!("sides must be positive, got ({h}, {w})"),
         };
         match (r, on_error) {

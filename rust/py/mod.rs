@@ -8,12 +8,13 @@ mod arrays;
 #[cfg(feature = "decode")]
 mod decode;
 mod errors;
-mod families;
-mod family_pixels;
+mod family;
+mod internvl;
+mod llava_onevision;
 mod ops;
+mod oryx;
 mod pack;
-mod pixels;
-mod plans;
+mod qwen2vl;
 mod rope;
 mod threads;
 
@@ -22,15 +23,16 @@ mod threads;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
-    plans::register(m)?;
+    family::register(m)?;
+    qwen2vl::register(m)?;
+    internvl::register(m)?;
+    llava_onevision::register(m)?;
+    oryx::register(m)?;
     threads::register(m)?;
     ops::register(m)?;
-    pixels::register(m)?;
     pack::register(m)?;
     #[cfg(feature = "decode")]
     decode::register(m)?;
     rope::register(m)?;
-    families::register(m)?;
-    family_pixels::register(m)?;
     Ok(())
 }

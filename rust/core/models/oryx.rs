@@ -8,8 +8,11 @@
 //! `int(W·s / patch) · patch`. Where that floors a side to 0 the reference's PIL resize
 //! raises; we refuse the size with [`Error::AspectRatio`].
 
-use super::error::{invalid_arg, Error, Result};
-use super::geometry::MAX_SIDE;
+use super::pipeline::{resized, rgb, whole, Pixels};
+use super::{Family, Plan};
+use crate::core::error::{invalid_arg, Error, Result};
+use crate::core::geometry::MAX_SIDE;
+use crate::core::image::ImageRef;
 
 /// OryxViT (SigLIP-so400m) patch size: feature grids are `size / 16`.
 pub const VIT_PATCH: u64 = 16;
@@ -129,6 +132,29 @@ pub struct OryxPlan {
     pub lowres: (u64, u64),
 }
 
+impl Plan for OryxPlan {
+    /// `h1·(w1+1) + h2·(w2+1) + 3`: low rows and high rows each with a newline, plus
+    /// begin, separator and end (all embeddings the model fills in for `<image>`).
+    fn num_tokens(&self) -> u64 {
+        let (h1, w1) = self.lowres_grid();
+        let (h2, w2) = self.highres_grid();
+        h1 * (w1 + 1) + h2 * (w2 + 1) + IMAGE_EXTRA_TOKENS
+    }
+
+    /// The prompt holds one `<image>` per image and adds nothing around it.
+    fn wrapper_tokens(&self) -> u64 {
+        0
+    }
+
+    /// `3·(high_h·high_w + low_h·low_w)`: the high-res planes, then the low-res ones.
+    fn pixel_len(&self) -> Option<usize> {
+        let area = |(h, w): (u64, u64)| usize::try_from(h.checked_mul(w)?).ok();
+        area(self.highres)?
+            .checked_add(area(self.lowres)?)?
+            .checked_mul(3)
+    }
+}
+
 impl OryxPlan {
     /// High-res feature grid `(rows, cols)` on the 16-pixel ViT grid.
     pub fn highres_grid(&self) -> (u64, u64) {
@@ -139,24 +165,78 @@ impl OryxPlan {
     pub fn lowres_grid(&self) -> (u64, u64) {
         (self.lowres.0 / VIT_PATCH, self.lowres.1 / VIT_PATCH)
     }
+}
 
-    /// `h1·(w1+1) + h2·(w2+1) + 3`: low rows and high rows each with a newline, plus
-    /// begin, separator and end.
-    pub fn num_tokens(&self) -> u64 {
-        let (h1, w1) = self.lowres_grid();
-        let (h2, w2) = self.highres_grid();
-        h1 * (w1 + 1) + h2 * (w2 + 1) + IMAGE_EXTRA_TOKENS
+/// Oryx's image and video settings, validated once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Oryx {
+    image: OryxParams,
+    video: VideoParams,
+}
+
+impl Oryx {
+    /// Validates both environments.
+    ///
+    /// # Errors
+    /// As [`OryxParams::validate`] and the video parameters' checks.
+    pub fn new(image: OryxParams, video: VideoParams) -> Result<Self> {
+        image.validate()?;
+        video.validate()?;
+        Ok(Self { image, video })
+    }
+
+    /// The image-side environment.
+    pub fn image_params(&self) -> OryxParams {
+        self.image
+    }
+
+    /// The video-side environment ('video'; set `long` for 'video_long').
+    pub fn video_params(&self) -> VideoParams {
+        self.video
     }
 }
 
-/// Sizes for a `height × width` image (`process_anyres_highres_image_genli`).
-///
-/// # Errors
-/// Bad sides or parameters, and sizes whose high- or low-res side floors to 0.
-pub fn plan(height: u64, width: u64, params: &OryxParams) -> Result<OryxPlan> {
+/// Pixels: the high-res planes `(3, h, w)` then the low-res ones `(3, h', w')`. The
+/// tiny-side up-scale (if any) comes first; the low-res image is resized from the
+/// high-res one.
+impl Family for Oryx {
+    type Plan = OryxPlan;
+
+    /// Sizes for a `height × width` image (`process_anyres_highres_image_genli`).
+    ///
+    /// # Errors
+    /// Bad sides, and sizes whose high- or low-res side floors to 0.
+    fn plan(&self, height: u64, width: u64) -> Result<OryxPlan> {
+        image_plan(height, width, &self.image)
+    }
+
+    fn image_into<T: Copy + Send + Sync>(
+        &self,
+        img: &ImageRef<'_>,
+        plan: &OryxPlan,
+        px: Pixels<'_, T>,
+        out: &mut [T],
+    ) -> Result<()> {
+        let (hh, hw) = (plan.highres.0 as usize, plan.highres.1 as usize);
+        let (lh, lw) = (plan.lowres.0 as usize, plan.lowres.1 as usize);
+        let (high, low) = out.split_at_mut(3 * hh * hw);
+        let data = rgb(img)?;
+        let src = ImageRef::new(&data, img.height, img.width, 3)?;
+        let (uh, uw) = (plan.upscaled.0 as usize, plan.upscaled.1 as usize);
+        let up = resized(&src, uh, uw, px.resampling)?;
+        let start = ImageRef::new(&up, uh, uw, 3)?;
+        let hi = resized(&start, hh, hw, px.resampling)?;
+        let hi_view = ImageRef::new(&hi, hh, hw, 3)?;
+        whole(&hi_view, &px.table, high)?;
+        let lo = resized(&hi_view, lh, lw, px.resampling)?;
+        whole(&ImageRef::new(&lo, lh, lw, 3)?, &px.table, low)
+    }
+}
+
+/// The image rule of a validated environment.
+fn image_plan(height: u64, width: u64, params: &OryxParams) -> Result<OryxPlan> {
     check_side("height", height)?;
     check_side("width", width)?;
-    params.validate()?;
     let (w, h) = (width, height);
     // Tiny-side up-scale, ratio from the short side when both are tiny.
     let ratio = if w < TINY_SIDE && h < TINY_SIDE {
@@ -233,7 +313,11 @@ impl VideoParams {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Refuses settings the reference cannot use.
+    ///
+    /// # Errors
+    /// Zero or oversized resolutions; a patch that is not a positive multiple of 32.
+    pub fn validate(&self) -> Result<()> {
         if self.max_res == 0 || self.max_res > MAX_SIDE || self.min_res > MAX_SIDE {
             return invalid_arg!(
                 "video max_res must be between 1 and {MAX_SIDE} and min_res at most that, got {} and {}",
@@ -294,6 +378,10 @@ pub fn video_num_tokens(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(h: u64, w: u64, params: &OryxParams) -> Result<OryxPlan> {
+        Oryx::new(*params, VideoParams::default())?.plan(h, w)
+    }
 
     fn image(w: u64, h: u64) -> (u64, u64, u64, u64, u64) {
         let p = plan(h, w, &OryxParams::default()).unwrap();

@@ -5,11 +5,15 @@
 //! `==` ties broken by `W·H > 0.5·S²·i·j` with the last passing candidate winning). Its
 //! candidates are sorted by tile count, and within one count the reference keeps CPython's
 //! `set` iteration order, which we reproduce by replaying the set insertions
-//! ([`CandidateOrder::Original`]); transformers' GotOcr2 port orders them width-major
-//! ([`CandidateOrder::Transformers`]). The two only disagree when `min_num > 1`.
+//! ([`Reference::Original`]); transformers' GotOcr2 port orders them width-major
+//! ([`Reference::Transformers`]). The two only disagree when `min_num > 1`.
 
-use super::error::{invalid_arg, Result};
-use super::geometry::MAX_SIDE;
+use super::pipeline::{resized, rgb, whole, window_into, Pixels, AT_ORIGIN};
+use super::{Family, Plan, Reference};
+use crate::core::error::{invalid_arg, Result};
+use crate::core::geometry::MAX_SIDE;
+use crate::core::image::ImageRef;
+use crate::core::par;
 
 /// ViT patch size of InternViT; tiles are split into `S / 14` patches per side.
 pub const PATCH_SIZE: u64 = 14;
@@ -20,16 +24,7 @@ pub const MAX_IMAGE_SIZE: u64 = 16384;
 /// `<img>` and `</img>` around each image's context tokens.
 pub const IMG_DELIMITER_TOKENS: u64 = 2;
 
-/// How candidates with the same tile count are ordered (matters only for exact ties).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CandidateOrder {
-    /// OpenGVLab's `sorted(set(...), key=i*j)`: CPython 3.8+ set iteration order.
-    Original,
-    /// transformers' `get_all_supported_aspect_ratios`: width-major, then stable by area.
-    Transformers,
-}
-
-/// The parameters of `dynamic_preprocess` (plus the candidate order).
+/// The parameters of `dynamic_preprocess` (plus the reference, which orders the candidates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TilingParams {
     /// Fewest tiles a grid may have (`min_num`, `min_dynamic_patch`).
@@ -40,8 +35,9 @@ pub struct TilingParams {
     pub image_size: u64,
     /// Whether a whole-image thumbnail follows the tiles of a grid with more than one tile.
     pub use_thumbnail: bool,
-    /// Order of equal-area candidates.
-    pub order: CandidateOrder,
+    /// Order of equal-area candidates: OpenGVLab's CPython `set` order or transformers'
+    /// width-major one.
+    pub reference: Reference,
 }
 
 impl TilingParams {
@@ -182,20 +178,20 @@ impl PySetOrder {
 pub fn candidate_grids(
     min_num: u64,
     max_num: u64,
-    order: CandidateOrder,
+    reference: Reference,
 ) -> Result<Vec<(u64, u64)>> {
     TilingParams {
         min_num,
         max_num,
         image_size: 448,
         use_thumbnail: true,
-        order,
+        reference,
     }
     .validate()?;
     let ok = |i: u64, j: u64| (min_num..=max_num).contains(&(i * j));
     let mut grids = Vec::new();
-    match order {
-        CandidateOrder::Transformers => {
+    match reference {
+        Reference::Transformers => {
             for i in 1..=max_num {
                 for j in 1..=max_num / i {
                     if ok(i, j) {
@@ -204,7 +200,7 @@ pub fn candidate_grids(
                 }
             }
         }
-        CandidateOrder::Original => {
+        Reference::Original => {
             // The generator `for n in min..=max for i in 1..=n for j in 1..=n` first yields
             // each key at n = max(i, j, min_num); replaying only first sightings, in
             // generator order, builds the same set table.
@@ -269,7 +265,7 @@ pub fn closest_grid(
 
 /// What InternVL does with one image: its grid, the canvas it is resized to, and the tiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TilePlan {
+pub struct InternVLPlan {
     /// Grid columns (tiles across the width).
     pub cols: u64,
     /// Grid rows (tiles down the height).
@@ -288,17 +284,25 @@ pub struct TilePlan {
     pub tokens_per_tile: u64,
 }
 
-impl TilePlan {
+impl Plan for InternVLPlan {
     /// `<IMG_CONTEXT>` tokens: one per vision feature, `tokens_per_tile · num_tiles`.
-    pub fn num_context_tokens(&self) -> u64 {
+    fn num_tokens(&self) -> u64 {
         self.tokens_per_tile * self.num_tiles
     }
 
-    /// Prompt tokens one image occupies: the context tokens plus `<img>` and `</img>`.
-    pub fn num_tokens(&self) -> u64 {
-        self.num_context_tokens() + IMG_DELIMITER_TOKENS
+    /// `<img>` and `</img>` around the context tokens.
+    fn wrapper_tokens(&self) -> u64 {
+        IMG_DELIMITER_TOKENS
     }
 
+    /// `num_tiles · 3 · S²`.
+    fn pixel_len(&self) -> Option<usize> {
+        let s = usize::try_from(self.image_size).ok()?;
+        usize::try_from(self.num_tiles).ok()?.checked_mul(3 * s * s)
+    }
+}
+
+impl InternVLPlan {
     /// The `(top, left, height, width)` of each grid tile in the resized canvas, row-major.
     /// The thumbnail (if any) is not a crop of the canvas and is not listed.
     pub fn boxes(&self) -> Vec<[u64; 4]> {
@@ -311,7 +315,7 @@ impl TilePlan {
 
 /// Plans images for one parameter set; candidates are built once and reused.
 #[derive(Debug, Clone)]
-pub struct Tiler {
+pub struct InternVL {
     params: TilingParams,
     candidates: Vec<(u64, u64)>,
     /// Per candidate: `i / j` and the tie threshold `0.5·S·S·i·j`, the very f64 values
@@ -319,14 +323,14 @@ pub struct Tiler {
     scan: Vec<(f64, f64)>,
 }
 
-impl Tiler {
+impl InternVL {
     /// Validates the parameters and builds the candidate list.
     ///
     /// # Errors
     /// As [`TilingParams::validate`].
     pub fn new(params: TilingParams) -> Result<Self> {
         params.validate()?;
-        let candidates = candidate_grids(params.min_num, params.max_num, params.order)?;
+        let candidates = candidate_grids(params.min_num, params.max_num, params.reference)?;
         let half_tile_area = 0.5 * params.image_size as f64 * params.image_size as f64;
         let scan = candidates
             .iter()
@@ -361,18 +365,25 @@ impl Tiler {
     pub fn candidates(&self) -> &[(u64, u64)] {
         &self.candidates
     }
+}
+
+/// Pixels: InternVL `pixel_values` `(tiles, 3, S, S)` of one image, the row-major tiles of
+/// the resized canvas, then the thumbnail (a squash of the whole image to `S × S`). With
+/// threads enabled ([`par`]) the canvas and the thumbnail run in parallel.
+impl Family for InternVL {
+    type Plan = InternVLPlan;
 
     /// The plan for a `height × width` image.
     ///
     /// # Errors
     /// A side of 0 or above [`MAX_SIDE`].
-    pub fn plan(&self, height: u64, width: u64) -> Result<TilePlan> {
+    fn plan(&self, height: u64, width: u64) -> Result<InternVLPlan> {
         check_side("height", height)?;
         check_side("width", width)?;
         let p = &self.params;
         let (cols, rows) = self.grid(height, width);
         let has_thumbnail = p.use_thumbnail && cols * rows != 1;
-        Ok(TilePlan {
+        Ok(InternVLPlan {
             cols,
             rows,
             resized_height: p.image_size * rows,
@@ -383,15 +394,47 @@ impl Tiler {
             tokens_per_tile: p.tokens_per_tile(),
         })
     }
-}
-
-/// Which video frame sampler to reproduce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FrameConvention {
-    /// OpenGVLab README `get_index(bound, fps, max_frame=N-1, first_idx, num_segments)`.
-    Original,
-    /// transformers `InternVLVideoProcessor.sample_frames(initial_shift=True)`.
-    Transformers,
+    fn image_into<T: Copy + Send + Sync>(
+        &self,
+        img: &ImageRef<'_>,
+        plan: &InternVLPlan,
+        px: Pixels<'_, T>,
+        out: &mut [T],
+    ) -> Result<()> {
+        let data = rgb(img)?;
+        let src = ImageRef::new(&data, img.height, img.width, 3)?;
+        let s = plan.image_size as usize;
+        let grid_len = (plan.cols * plan.rows) as usize * 3 * s * s;
+        let (grid, thumb) = out.split_at_mut(grid_len);
+        let parts = if plan.has_thumbnail {
+            vec![(false, grid), (true, thumb)]
+        } else {
+            vec![(false, grid)]
+        };
+        par::try_for_each(parts, |_, (is_thumb, dst)| {
+            if is_thumb {
+                let thumb = resized(&src, s, s, px.resampling)?;
+                return whole(&ImageRef::new(&thumb, s, s, 3)?, &px.table, dst);
+            }
+            let (rh, rw) = (plan.resized_height as usize, plan.resized_width as usize);
+            let canvas = resized(&src, rh, rw, px.resampling)?;
+            let view = ImageRef::new(&canvas, rh, rw, 3)?;
+            for (b, tile) in plan
+                .boxes()
+                .into_iter()
+                .zip(dst.chunks_exact_mut(3 * s * s))
+            {
+                window_into(
+                    &view,
+                    AT_ORIGIN,
+                    [b[0] as usize, b[1] as usize, s, s],
+                    &px.table,
+                    tile,
+                )?;
+            }
+            Ok(())
+        })
+    }
 }
 
 /// OpenGVLab's `get_index`: segment centres over `[start_idx, end_idx]` with
@@ -404,22 +447,22 @@ pub enum FrameConvention {
 /// No frames, no segments, a bound without an fps, non-finite values, and bounds that put
 /// an index outside `[0, N-1]` (the reference would read past the clip).
 pub fn frame_indices_original(
+    total_frames: u64,
     num_frames: u64,
-    num_segments: u64,
     fps: Option<f64>,
     bound: Option<(f64, f64)>,
     first_idx: u64,
 ) -> Result<Vec<i64>> {
-    if num_frames == 0 || num_frames > (1 << 40) {
-        return invalid_arg!("num_frames must be between 1 and 2^40, got {num_frames}");
+    if total_frames == 0 || total_frames > (1 << 40) {
+        return invalid_arg!("total_frames must be between 1 and 2^40, got {total_frames}");
     }
-    if num_segments == 0 || num_segments > (1 << 24) {
-        return invalid_arg!("num_segments must be between 1 and 2^24, got {num_segments}");
+    if num_frames == 0 || num_frames > (1 << 24) {
+        return invalid_arg!("num_frames must be between 1 and 2^24, got {num_frames}");
     }
     if first_idx > (1 << 40) {
         return invalid_arg!("first_idx must be <= 2^40, got {first_idx}");
     }
-    let max_frame = (num_frames - 1) as i64;
+    let max_frame = (total_frames - 1) as i64;
     let round_time = |t: f64, fps: f64| -> Result<i64> {
         let x = (t * fps).round_ties_even();
         if !x.is_finite() || x.abs() > 9.0e15 {
@@ -444,8 +487,8 @@ pub fn frame_indices_original(
         }
         (None, None) => (first_idx as i64, max_frame),
     };
-    let seg = (end_idx - start_idx) as f64 / num_segments as f64;
-    let idx: Vec<i64> = (0..num_segments)
+    let seg = (end_idx - start_idx) as f64 / num_frames as f64;
+    let idx: Vec<i64> = (0..num_frames)
         .map(|k| (start_idx as f64 + seg / 2.0 + (seg * k as f64).round_ties_even()).trunc() as i64)
         .collect();
     if let Some(&bad) = idx.iter().find(|&&i| i < 0 || i > max_frame) {
@@ -462,21 +505,21 @@ pub fn frame_indices_original(
 ///
 /// # Errors
 /// No frames, no segments, or more segments than frames.
-pub fn frame_indices_transformers(num_frames: u64, num_segments: u64) -> Result<Vec<i64>> {
-    if num_frames == 0 || num_frames > (1 << 40) {
-        return invalid_arg!("num_frames must be between 1 and 2^40, got {num_frames}");
+pub fn frame_indices_transformers(total_frames: u64, num_frames: u64) -> Result<Vec<i64>> {
+    if total_frames == 0 || total_frames > (1 << 40) {
+        return invalid_arg!("total_frames must be between 1 and 2^40, got {total_frames}");
     }
-    if num_segments == 0 {
-        return invalid_arg!("num_segments must be >= 1, got 0");
+    if num_frames == 0 {
+        return invalid_arg!("num_frames must be >= 1, got 0");
     }
-    if num_segments > num_frames {
+    if num_frames > total_frames {
         return invalid_arg!(
-            "Video can't be sampled. The `num_frames={num_segments}` exceeds \
-             `total_num_frames={num_frames}`."
+            "Video can't be sampled. The `num_frames={num_frames}` exceeds \
+             `total_num_frames={total_frames}`."
         );
     }
-    let n_total = num_frames as f64;
-    let step = n_total / num_segments as f64;
+    let n_total = total_frames as f64;
+    let step = n_total / num_frames as f64;
     let start = step / 2.0;
     // torch.arange: length ceil((end - start) / step) in f64, value start + step·i in the
     // f64 accumulator, stored as float32.
@@ -488,7 +531,10 @@ pub fn frame_indices_transformers(num_frames: u64, num_segments: u64) -> Result<
 
 #[cfg(test)]
 mod tests {
+    use super::super::images_into;
+    use super::super::pipeline::{Resampling, Tables};
     use super::*;
+    use crate::core::resize::{resize, Compat, Filter};
 
     fn params(min_num: u64, max_num: u64) -> TilingParams {
         TilingParams {
@@ -496,7 +542,7 @@ mod tests {
             max_num,
             image_size: 448,
             use_thumbnail: true,
-            order: CandidateOrder::Original,
+            reference: Reference::Original,
         }
     }
 
@@ -508,7 +554,7 @@ mod tests {
 
     #[test]
     fn spec_candidate_orders() {
-        let o = candidate_grids(1, 6, CandidateOrder::Original).unwrap();
+        let o = candidate_grids(1, 6, Reference::Original).unwrap();
         let want = [
             (1, 1),
             (1, 2),
@@ -527,18 +573,14 @@ mod tests {
         ];
         assert_eq!(o, want);
         assert_eq!(
-            candidate_grids(1, 12, CandidateOrder::Original)
-                .unwrap()
-                .len(),
+            candidate_grids(1, 12, Reference::Original).unwrap().len(),
             35
         );
         assert_eq!(
-            candidate_grids(1, 40, CandidateOrder::Original)
-                .unwrap()
-                .len(),
+            candidate_grids(1, 40, Reference::Original).unwrap().len(),
             158
         );
-        let t = candidate_grids(1, 4, CandidateOrder::Transformers).unwrap();
+        let t = candidate_grids(1, 4, Reference::Transformers).unwrap();
         assert_eq!(
             t,
             [
@@ -556,10 +598,15 @@ mod tests {
 
     #[test]
     fn spec_examples() {
-        let t = Tiler::new(params(1, 12)).unwrap();
+        let t = InternVL::new(params(1, 12)).unwrap();
         let g = |w, h| {
             let p = t.plan(h, w).unwrap();
-            (p.cols, p.rows, p.num_tiles, p.num_tokens())
+            (
+                p.cols,
+                p.rows,
+                p.num_tiles,
+                p.num_tokens() + p.wrapper_tokens(),
+            )
         };
         assert_eq!(g(448, 448), (1, 1, 1, 258));
         assert_eq!(g(634, 634), (2, 2, 5, 1282));
@@ -576,19 +623,20 @@ mod tests {
         assert_eq!((p.resized_height, p.resized_width), (896, 1792));
         assert_eq!(p.boxes()[1], [0, 448, 448, 448]);
         assert_eq!(p.boxes()[7], [448, 1344, 448, 448]);
-        let t40 = Tiler::new(params(1, 40)).unwrap();
-        assert_eq!(t40.plan(1080, 1920).unwrap().num_tokens(), 7426);
+        let t40 = InternVL::new(params(1, 40)).unwrap();
+        let p40 = t40.plan(1080, 1920).unwrap();
+        assert_eq!(p40.num_tokens() + p40.wrapper_tokens(), 7426);
     }
 
     #[test]
     fn min_num_ties_follow_the_order() {
-        let orig = Tiler::new(params(4, 4)).unwrap();
-        let hf = Tiler::new(TilingParams {
-            order: CandidateOrder::Transformers,
+        let orig = InternVL::new(params(4, 4)).unwrap();
+        let hf = InternVL::new(TilingParams {
+            reference: Reference::Transformers,
             ..params(4, 4)
         })
         .unwrap();
-        let grid = |t: &Tiler, h, w| {
+        let grid = |t: &InternVL, h, w| {
             let p = t.plan(h, w).unwrap();
             (p.cols, p.rows)
         };
@@ -601,7 +649,7 @@ mod tests {
     #[test]
     fn hoisted_scan_equals_closest_grid() {
         for (lo, hi) in [(1, 12), (4, 12), (1, 40)] {
-            let t = Tiler::new(params(lo, hi)).unwrap();
+            let t = InternVL::new(params(lo, hi)).unwrap();
             for h in (1..3000).step_by(37) {
                 for w in (1..3000).step_by(41) {
                     assert_eq!(t.grid(h, w), closest_grid(h, w, 448, t.candidates()));
@@ -612,15 +660,15 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert!(Tiler::new(params(0, 4)).is_err());
-        assert!(Tiler::new(params(5, 4)).is_err());
-        assert!(Tiler::new(params(1, MAX_TILES + 1)).is_err());
-        assert!(Tiler::new(TilingParams {
+        assert!(InternVL::new(params(0, 4)).is_err());
+        assert!(InternVL::new(params(5, 4)).is_err());
+        assert!(InternVL::new(params(1, MAX_TILES + 1)).is_err());
+        assert!(InternVL::new(TilingParams {
             image_size: 440,
             ..params(1, 4)
         })
         .is_err());
-        let t = Tiler::new(params(1, 4)).unwrap();
+        let t = InternVL::new(params(1, 4)).unwrap();
         assert!(t.plan(0, 5).is_err());
         assert!(t.plan(5, MAX_SIDE + 1).is_err());
     }
@@ -652,5 +700,73 @@ mod tests {
             [0, 1, 2, 3, 4, 5, 6, 7]
         );
         assert!(frame_indices_transformers(31, 32).is_err());
+    }
+
+    fn ramp(h: usize, w: usize) -> Vec<u8> {
+        (0..h * w * 3).map(|v| (v * 7 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn torchvision_tiles_are_torchvision_resizes() {
+        // A 1x2 grid: the canvas is the torchvision resize, tiles are its halves.
+        let data = ramp(30, 70);
+        let img = ImageRef::new(&data, 30, 70, 3).unwrap();
+        let tiler = InternVL::new(TilingParams {
+            min_num: 1,
+            max_num: 2,
+            image_size: 28,
+            use_thumbnail: false,
+            reference: Reference::Transformers,
+        })
+        .unwrap();
+        let plan = tiler.plan(30, 70).unwrap();
+        assert_eq!((plan.cols, plan.rows), (2, 1));
+        let lut: Vec<u8> = (0..3).flat_map(|_| 0..=255u8).collect();
+        let mut out = vec![0u8; 2 * 3 * 28 * 28];
+        let px = Pixels {
+            resampling: Resampling::new(Filter::Bicubic, Compat::Torchvision).unwrap(),
+            table: Tables::new(&lut).unwrap(),
+        };
+        images_into(&tiler, &[(img, plan)], px, &mut out).unwrap();
+        let canvas = resize(&img, 28, 56, Filter::Bicubic, Compat::Torchvision).unwrap();
+        for (t, tile) in out.chunks_exact(3 * 28 * 28).enumerate() {
+            for c in 0..3 {
+                for y in 0..28 {
+                    for x in 0..28 {
+                        let want = canvas.data[(y * 56 + t * 28 + x) * 3 + c];
+                        assert_eq!(tile[(c * 28 + y) * 28 + x], want);
+                    }
+                }
+            }
+        }
+        let pillow = resize(&img, 28, 56, Filter::Bicubic, Compat::Pillow).unwrap();
+        assert_ne!(
+            pillow.data, canvas.data,
+            "the two targets differ on this ramp"
+        );
+    }
+
+    #[test]
+    fn wrong_out_length_is_refused() {
+        let data = ramp(3, 3);
+        let img = ImageRef::new(&data, 3, 3, 3).unwrap();
+        let tiler = InternVL::new(TilingParams {
+            min_num: 1,
+            max_num: 1,
+            image_size: 28,
+            use_thumbnail: true,
+            reference: Reference::Original,
+        })
+        .unwrap();
+        let plan = tiler.plan(3, 3).unwrap();
+        let lut = vec![0f32; 768];
+        let mut out = vec![0f32; 3 * 28 * 28 + 1];
+        let px = Pixels {
+            resampling: Resampling::new(Filter::Bicubic, Compat::Pillow).unwrap(),
+            table: Tables::new(&lut).unwrap(),
+        };
+        assert!(images_into(&tiler, &[(img, plan)], px, &mut out).is_err());
+        let mut out = vec![0f32; 3 * 28 * 28];
+        images_into(&tiler, &[(img, plan)], px, &mut out).unwrap();
     }
 }

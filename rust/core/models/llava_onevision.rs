@@ -2,13 +2,17 @@
 //! `select_best_resolution` picks, resize-and-pad geometry, crops, the unpadded and
 //! downsampled feature grid, token counts, and the bilinear feature pooling weights.
 //!
-//! Two references: LLaVA-NeXT (`convention = Original`, reads pinpoints as `(w, h)`,
-//! unpads with `int(x)`) and transformers 4.57 (`Transformers`, reads them as `(h, w)`,
+//! Two references: LLaVA-NeXT (`Reference::Original`, reads pinpoints as `(w, h)`,
+//! unpads with `int(x)`) and transformers 4.57 (`Reference::Transformers`, reads them as `(h, w)`,
 //! unpads with `int(round(x, 7))`). Sizes are `(height, width)` in this API.
 
-use super::error::{invalid_arg, Result};
-use super::geometry::MAX_SIDE;
-use super::sampling::py_floordiv;
+use super::pipeline::{resized, rgb, split, whole, window_into, Pixels, Placement};
+use super::{Family, Plan, Reference};
+use crate::core::error::{invalid_arg, Result};
+use crate::core::geometry::MAX_SIDE;
+use crate::core::image::{ImageBuf, ImageRef};
+use crate::core::par;
+use crate::core::sampling::py_floordiv;
 
 /// Crop side of the vision tower (`siglip-so400m-patch14-384`).
 pub const CROP_SIZE: u64 = 384;
@@ -22,15 +26,6 @@ pub const MAX_NUM_PATCHES: u64 = 9;
 pub const MULTI_IMAGE_TOKENS: u64 = BASE_TOKENS + 1;
 /// Pooled video grid side: `ceil(27 / 2)` (bilinear, stride 2).
 pub const VIDEO_POOLED_SIDE: u64 = PATCHES_PER_SIDE.div_ceil(2);
-
-/// Which implementation to reproduce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Convention {
-    /// LLaVA-NeXT `llava/mm_utils.py` + `llava_arch.py`.
-    Original,
-    /// transformers `LlavaOnevisionProcessor` / `LlavaOnevisionImageProcessor`.
-    Transformers,
-}
 
 /// The 36 `anyres_max_9` pinpoints `[384·i, 384·j]`, i, j in 1..=6, in config order.
 pub fn anyres_max_9() -> Vec<(u64, u64)> {
@@ -75,19 +70,19 @@ pub fn select_best_resolution(
     height: u64,
     width: u64,
     pinpoints: &[(u64, u64)],
-    convention: Convention,
+    reference: Reference,
 ) -> Result<(u64, u64)> {
     check_side("height", height)?;
     check_side("width", width)?;
     check_pinpoints(pinpoints)?;
-    Ok(best_resolution(height, width, pinpoints, convention))
+    Ok(best_resolution(height, width, pinpoints, reference))
 }
 
 fn best_resolution(
     height: u64,
     width: u64,
     pinpoints: &[(u64, u64)],
-    convention: Convention,
+    reference: Reference,
 ) -> (u64, u64) {
     let (oh, ow) = (height as f64, width as f64);
     let area = height * width;
@@ -95,9 +90,9 @@ fn best_resolution(
     let mut max_eff = 0u64;
     let mut min_waste = u64::MAX;
     for &(a, b) in pinpoints {
-        let (ch, cw) = match convention {
-            Convention::Transformers => (a, b),
-            Convention::Original => (b, a),
+        let (ch, cw) = match reference {
+            Reference::Transformers => (a, b),
+            Reference::Original => (b, a),
         };
         let scale = (cw as f64 / ow).min(ch as f64 / oh);
         let (dw, dh) = ((ow * scale) as u64, (oh * scale) as u64);
@@ -129,7 +124,7 @@ fn int_round7(x: f64) -> u64 {
 
 /// Everything LLaVA-OneVision decides for one image, features included.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AnyresPlan {
+pub struct LlavaOnevisionPlan {
     /// Canvas height chosen among the pinpoints.
     pub canvas_height: u64,
     /// Canvas width.
@@ -160,7 +155,7 @@ pub struct AnyresPlan {
     pub num_tokens: u64,
 }
 
-impl AnyresPlan {
+impl LlavaOnevisionPlan {
     /// Crops fed to the vision tower: the whole-image base crop plus `rows · cols`.
     pub fn num_crops(&self) -> u64 {
         1 + self.rows * self.cols
@@ -177,11 +172,11 @@ impl AnyresPlan {
     }
 }
 
-/// Plans images for one pinpoint list and convention.
+/// Plans images for one pinpoint list and reference.
 #[derive(Debug, Clone)]
-pub struct AnyresPlanner {
+pub struct LlavaOnevision {
     pinpoints: Vec<(u64, u64)>,
-    convention: Convention,
+    reference: Reference,
     /// Canvas heights and widths occurring in the list (`Wc/W` and `Hc/H` are computed
     /// once per distinct side, not per pinpoint: 12 divisions instead of 72 for the default).
     heights: Vec<u64>,
@@ -190,12 +185,12 @@ pub struct AnyresPlanner {
     scan: Vec<(usize, usize)>,
 }
 
-impl AnyresPlanner {
+impl LlavaOnevision {
     /// Validates the pinpoints: every side must be a multiple of the 384-pixel crop.
     ///
     /// # Errors
     /// Empty list, non-positive or non-multiple-of-384 sides.
-    pub fn new(pinpoints: &[(u64, u64)], convention: Convention) -> Result<Self> {
+    pub fn new(pinpoints: &[(u64, u64)], reference: Reference) -> Result<Self> {
         check_pinpoints(pinpoints)?;
         if let Some(&(a, b)) = pinpoints
             .iter()
@@ -214,15 +209,15 @@ impl AnyresPlanner {
             }
         };
         for &(a, b) in pinpoints {
-            let (ch, cw) = match convention {
-                Convention::Transformers => (a, b),
-                Convention::Original => (b, a),
+            let (ch, cw) = match reference {
+                Reference::Transformers => (a, b),
+                Reference::Original => (b, a),
             };
             scan.push((index(&mut heights, ch), index(&mut widths, cw)));
         }
         Ok(Self {
             pinpoints: pinpoints.to_vec(),
-            convention,
+            reference,
             heights,
             widths,
             scan,
@@ -236,7 +231,7 @@ impl AnyresPlanner {
         let mut sh = [0f64; 64];
         let mut sw = [0f64; 64];
         if self.heights.len() > sh.len() || self.widths.len() > sw.len() {
-            return best_resolution(height, width, &self.pinpoints, self.convention);
+            return best_resolution(height, width, &self.pinpoints, self.reference);
         }
         for (s, &c) in sh.iter_mut().zip(&self.heights) {
             *s = c as f64 / oh;
@@ -260,12 +255,22 @@ impl AnyresPlanner {
         }
         best
     }
+}
+
+/// Pixels: LLaVA-OneVision `pixel_values` `(crops, 3, 384, 384)` of one image, the base
+/// crop (a squash to 384²) then the row-major crops of the black canvas holding the
+/// aspect-preserving resize. A batch pads every image to its largest crop count with
+/// zeros (transformers' batch padding).
+impl Family for LlavaOnevision {
+    type Plan = LlavaOnevisionPlan;
+
+    const PADDED_BATCH: bool = true;
 
     /// The plan for a `height × width` image.
     ///
     /// # Errors
     /// A side of 0 or above [`MAX_SIDE`].
-    pub fn plan(&self, height: u64, width: u64) -> Result<AnyresPlan> {
+    fn plan(&self, height: u64, width: u64) -> Result<LlavaOnevisionPlan> {
         check_side("height", height)?;
         check_side("width", width)?;
         let (hc, wc) = self.best(height, width);
@@ -279,9 +284,9 @@ impl AnyresPlanner {
         };
         let (rows, cols) = (hc / CROP_SIZE, wc / CROP_SIZE);
         let (mut ch, mut cw) = (PATCHES_PER_SIDE * rows, PATCHES_PER_SIDE * cols);
-        let trunc = |x: f64| match self.convention {
-            Convention::Original => x as u64,
-            Convention::Transformers => int_round7(x),
+        let trunc = |x: f64| match self.reference {
+            Reference::Original => x as u64,
+            Reference::Transformers => int_round7(x),
         };
         if ow / oh > cw as f64 / ch as f64 {
             let new_h = trunc(oh * (cw as f64 / ow));
@@ -299,7 +304,7 @@ impl AnyresPlanner {
         } else {
             (ch, cw)
         };
-        Ok(AnyresPlan {
+        Ok(LlavaOnevisionPlan {
             canvas_height: hc,
             canvas_width: wc,
             resized_height: nh,
@@ -316,6 +321,119 @@ impl AnyresPlanner {
             num_tokens: BASE_TOKENS + fh * (fw + 1),
         })
     }
+    fn image_into<T: Copy + Send + Sync>(
+        &self,
+        img: &ImageRef<'_>,
+        plan: &LlavaOnevisionPlan,
+        px: Pixels<'_, T>,
+        out: &mut [T],
+    ) -> Result<()> {
+        let data = rgb(img)?;
+        let src = ImageRef::new(&data, img.height, img.width, 3)?;
+        let side = CROP_SIZE as usize;
+        let crop_len = 3 * side * side;
+        let (base, crops) = out.split_at_mut(crop_len);
+        par::try_for_each(vec![(true, base), (false, crops)], |_, (is_base, dst)| {
+            if is_base {
+                let b = resized(&src, side, side, px.resampling)?;
+                return whole(&ImageRef::new(&b, side, side, 3)?, &px.table, dst);
+            }
+            let (nh, nw) = (plan.resized_height as usize, plan.resized_width as usize);
+            let fitted = resized(&src, nh, nw, px.resampling)?;
+            let view = ImageRef::new(&fitted, nh, nw, 3)?;
+            let at = Placement {
+                top: plan.pad_top as usize,
+                left: plan.pad_left as usize,
+                pad: [0; 3],
+            };
+            for (b, crop) in plan.boxes().into_iter().zip(dst.chunks_exact_mut(crop_len)) {
+                window_into(
+                    &view,
+                    at,
+                    [b[0] as usize, b[1] as usize, side, side],
+                    &px.table,
+                    crop,
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Plan for LlavaOnevisionPlan {
+    /// `729 + final_height · (final_width + 1)`: base crop, grid, one newline per row
+    /// (all features the projector fills).
+    fn num_tokens(&self) -> u64 {
+        self.num_tokens
+    }
+
+    /// The processor adds no tokens around the `<image>` placeholders.
+    fn wrapper_tokens(&self) -> u64 {
+        0
+    }
+
+    /// `num_crops · 3 · 384²`.
+    fn pixel_len(&self) -> Option<usize> {
+        usize::try_from(self.num_crops())
+            .ok()?
+            .checked_mul(3 * (CROP_SIZE * CROP_SIZE) as usize)
+    }
+}
+
+/// LLaVA-OneVision's multi-image path (several images in one prompt): each image padded
+/// to a square with `background` (per channel, `int(255·mean)` upstream) centred with
+/// `(max - min) // 2`, then squashed to 384² — one `(3, 384, 384)` crop per image.
+///
+/// # Errors
+/// Invalid images or a wrongly sized `out`.
+pub fn multi_image_into<T: Copy + Send + Sync>(
+    images: &[ImageRef<'_>],
+    background: [u8; 3],
+    px: Pixels<'_, T>,
+    out: &mut [T],
+) -> Result<()> {
+    let side = CROP_SIZE as usize;
+    let work = split(
+        out,
+        images
+            .iter()
+            .map(|im| (im, Some(3 * side * side)))
+            .collect(),
+    )?;
+    par::try_for_each(work, |i, (img, dst)| {
+        pad_square_squash(img, background, side, px, dst)
+            .map_err(|e| e.context(&format!("image {i}")))
+    })
+}
+
+fn pad_square_squash<T: Copy>(
+    img: &ImageRef<'_>,
+    background: [u8; 3],
+    side: usize,
+    px: Pixels<'_, T>,
+    dst: &mut [T],
+) -> Result<()> {
+    let data = rgb(img)?;
+    let (h, w) = (img.height, img.width);
+    let n = h.max(w);
+    let squared;
+    let square = if h == w {
+        ImageRef::new(&data, h, w, 3)?
+    } else {
+        let mut sq = ImageBuf::zeros(n, n, 3)?;
+        for px in sq.data.chunks_exact_mut(3) {
+            px.copy_from_slice(&background);
+        }
+        let (top, left) = ((n - h) / 2, (n - w) / 2);
+        for (y, row) in data.chunks_exact(w * 3).enumerate() {
+            let at = ((top + y) * n + left) * 3;
+            sq.data[at..at + w * 3].copy_from_slice(row);
+        }
+        squared = sq;
+        squared.view()
+    };
+    let small = resized(&square, side, side, px.resampling)?;
+    whole(&ImageRef::new(&small, side, side, 3)?, &px.table, dst)
 }
 
 /// `<video>` tokens for `num_frames` frames: 14×14 pooled features each, one newline.
@@ -498,8 +616,8 @@ pub fn resize_bilinear<T: Real>(
 mod tests {
     use super::*;
 
-    fn plan(w: u64, h: u64, conv: Convention) -> AnyresPlan {
-        AnyresPlanner::new(&anyres_max_9(), conv)
+    fn plan(w: u64, h: u64, conv: Reference) -> LlavaOnevisionPlan {
+        LlavaOnevision::new(&anyres_max_9(), conv)
             .unwrap()
             .plan(h, w)
             .unwrap()
@@ -508,33 +626,33 @@ mod tests {
     #[test]
     fn spec_examples() {
         // (W, H) -> canvas (h, w), resized (h, w), pad (top, left), grid, tokens
-        let p = plan(640, 480, Convention::Transformers);
+        let p = plan(640, 480, Reference::Transformers);
         assert_eq!((p.canvas_height, p.canvas_width), (768, 768));
         assert_eq!((p.resized_height, p.resized_width), (576, 768));
         assert_eq!((p.pad_top, p.pad_left), (96, 0));
         assert_eq!((p.unpadded_height, p.unpadded_width), (40, 54));
         assert_eq!(p.num_tokens, 2929);
-        let p = plan(1920, 1080, Convention::Transformers);
+        let p = plan(1920, 1080, Reference::Transformers);
         assert_eq!((p.rows, p.cols, p.num_crops()), (3, 5, 16));
         assert_eq!(
             (p.final_height, p.final_width, p.num_tokens),
             (60, 108, 7269)
         );
-        let p = plan(3000, 4000, Convention::Original);
+        let p = plan(3000, 4000, Reference::Original);
         assert_eq!(
             (p.final_height, p.final_width, p.num_tokens),
             (93, 70, 7332)
         );
         assert_eq!((p.pad_top, p.pad_left), (0, 96));
-        let p = plan(100, 1500, Convention::Original);
+        let p = plan(100, 1500, Reference::Original);
         assert_eq!(
             (p.resized_height, p.resized_width, p.pad_left),
             (1536, 103, 140)
         );
-        assert_eq!(plan(47, 423, Convention::Original).num_tokens, 1053);
-        assert_eq!(plan(47, 423, Convention::Transformers).num_tokens, 1161);
-        assert_eq!(plan(7938, 5488, Convention::Original).num_tokens, 7295);
-        assert_eq!(plan(7938, 5488, Convention::Transformers).num_tokens, 7228);
+        assert_eq!(plan(47, 423, Reference::Original).num_tokens, 1053);
+        assert_eq!(plan(47, 423, Reference::Transformers).num_tokens, 1161);
+        assert_eq!(plan(7938, 5488, Reference::Original).num_tokens, 7295);
+        assert_eq!(plan(7938, 5488, Reference::Transformers).num_tokens, 7228);
     }
 
     #[test]
@@ -546,9 +664,9 @@ mod tests {
             (384, 384),
             (2304, 1152),
         ];
-        for conv in [Convention::Original, Convention::Transformers] {
+        for conv in [Reference::Original, Reference::Transformers] {
             for list in [&anyres_max_9()[..], &pins[..]] {
-                let p = AnyresPlanner::new(list, conv).unwrap();
+                let p = LlavaOnevision::new(list, conv).unwrap();
                 for h in (1..5000).step_by(53) {
                     for w in (1..5000).step_by(47) {
                         assert_eq!(p.best(h, w), best_resolution(h, w, list, conv));
@@ -569,11 +687,11 @@ mod tests {
 
     #[test]
     fn pinpoints_are_checked() {
-        assert!(AnyresPlanner::new(&[], Convention::Transformers).is_err());
-        assert!(AnyresPlanner::new(&[(384, 500)], Convention::Transformers).is_err());
-        assert!(select_best_resolution(10, 10, &[(0, 384)], Convention::Original).is_err());
+        assert!(LlavaOnevision::new(&[], Reference::Transformers).is_err());
+        assert!(LlavaOnevision::new(&[(384, 500)], Reference::Transformers).is_err());
+        assert!(select_best_resolution(10, 10, &[(0, 384)], Reference::Original).is_err());
         assert_eq!(
-            select_best_resolution(500, 500, &anyres_max_9(), Convention::Original).unwrap(),
+            select_best_resolution(500, 500, &anyres_max_9(), Reference::Original).unwrap(),
             (768, 768)
         );
     }
