@@ -16,6 +16,7 @@ from dynres_fast import (
     batch,
     internvl,
     ops,
+    oryx,
     pack,
     qwen2vl,
     rope,
@@ -237,3 +238,105 @@ def test_sample_frames_refuses_clips_past_float32_exactness(total):
 def test_sample_frames_at_the_limit_stays_in_the_clip():
     idx = qwen2vl.sample_frames(2**24, 30.0)
     assert idx.max() == 2**24 - 1 and len(idx) == 768
+
+
+# --- the family-level reproducers of issue 12
+
+
+def test_pool_features_refuses_a_huge_output_before_allocating():
+    with pytest.raises(BudgetError, match=r"out_hw \(65536, 65536\)"):
+        ov.pool_features(np.zeros((2, 2, 2, 4), np.float32), (65536, 65536))
+
+
+def test_transformers_frame_sampling_is_bounded():
+    with pytest.raises(DynresError, match="num_frames"):
+        internvl.frame_indices(10**9, 10**9, reference="transformers")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ov.plan(300, 500, image_grid_pinpoints=[(16776960, 16776960)]),
+        lambda: ov.ImageProcessor(image_grid_pinpoints=[(384 * 200, 384 * 200)]),
+        lambda: ov.select_best_resolution(300, 500, [(384, 384)] * 5000),
+    ],
+)
+def test_pinpoints_are_bounded_before_any_box_is_built(call):
+    with pytest.raises(DynresError, match="pinpoint"):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: oryx.ImageProcessor(min_res=65536)(np.zeros((30, 40, 3), np.uint8)), "min_res"),
+        (
+            lambda: oryx.ImageProcessor(lowres_base=65536)(np.zeros((30, 40, 3), np.uint8)),
+            "lowres_base",
+        ),
+        (
+            lambda: qwen2vl.ImageProcessor(temporal_patch_size=2**24)(
+                np.zeros((30, 40, 3), np.uint8)
+            ),
+            "temporal_patch_size",
+        ),
+    ],
+)
+def test_outputs_past_the_buffer_limit_name_the_setting(call, name):
+    with pytest.raises(DynresError, match=name):
+        call()
+
+
+@pytest.mark.parametrize("family", [internvl, ov, oryx])
+def test_a_million_video_frames_are_refused_before_allocating(family):
+    proc = family.ImageProcessor()
+    with pytest.raises(DynresError, match="num_frames"):
+        proc.videos(np.zeros((4, 28, 28, 3), np.uint8), num_frames=2**20)
+
+
+@pytest.mark.parametrize("source", [True, False, 1, 0, 3.5, None])
+def test_from_pretrained_never_takes_a_bool_or_int_for_a_path(source):
+    with pytest.raises(TypeError, match="config"):
+        qwen2vl.ImageProcessor.from_pretrained(source)
+    os.fstat(1)  # stdout is still open
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "[" * 100_000 + "]" * 100_000, "{"])
+def test_configs_that_are_not_json_objects_are_refused(tmp_path, text):
+    p = tmp_path / "preprocessor_config.json"
+    p.write_text(text)
+    with pytest.raises(DynresError, match="config"):
+        qwen2vl.ImageProcessor.from_pretrained(p)
+
+
+def test_an_out_array_shared_by_two_threads_is_named():
+    import threading
+
+    proc = qwen2vl.ImageProcessor()
+    im = np.zeros((560, 560, 3), np.uint8)
+    out = np.empty_like(proc(im)["pixel_values"])
+    errors = []
+
+    def go():
+        try:
+            for _ in range(30):
+                proc(im, out=out)
+        except DynresError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=go) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all("out is already in use" in str(e) for e in errors)
+
+
+def test_num_tokens_many_refuses_impossible_frame_counts():
+    with pytest.raises(DynresError, match="total_frames"):
+        qwen2vl.num_tokens_many(
+            np.array([300, 300, 300]),
+            np.array([400, 400, 400]),
+            total_frames=np.array([2**62, 0, 5]),
+            video_fps=np.array([30.0, 30.0, 30.0]),
+        )

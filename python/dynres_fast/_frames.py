@@ -8,6 +8,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._choices import Normalisation
+from ._coerce import checked_empty
 from ._images import as_video
 from .errors import InvalidImageError
 
@@ -56,7 +57,12 @@ def sample(
     picked, used = [], []
     for a in arrays:
         idx = np.arange(len(a), dtype=np.int64) if count is None else indices(len(a), count)
-        picked.append(a if count is None else np.ascontiguousarray(a[idx]))
+        if count is not None:
+            # Sampling may repeat frames: bound the copy before making it.
+            frames = checked_empty((len(idx),) + a.shape[1:], a.dtype, f"num_frames={count} frames")
+            np.take(a, idx, axis=0, out=frames)
+            a = frames
+        picked.append(a)
         used.append(idx)
     return picked, used
 
@@ -71,7 +77,7 @@ def squash(
     resize and normalised; one ``(T, 3, h, w)`` array per video, all views of one
     ``np.empty`` buffer."""
     total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
-    buf = np.empty(total, norm.storage)
+    buf = checked_empty((total,), norm.storage, "video frames (num_frames x 3 x h x w)")
     config.squash_frames(list(arrays), list(sizes), norm.table, buf)
     out, at = [], 0
     for a, (h, w) in zip(arrays, sizes):

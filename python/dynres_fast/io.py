@@ -41,7 +41,7 @@ import numpy as np
 from . import _core
 from .errors import DynresError
 
-__all__ = ["MAX_FILE_BYTES", "decode", "read_file", "read_json_object"]
+__all__ = ["MAX_FILE_BYTES", "check_regular_file", "decode", "read_file", "read_json_object"]
 
 MAX_FILE_BYTES = 1 << 31
 """Largest file :func:`read_file` reads (2 GiB: far above any image the decoders accept)."""
@@ -60,6 +60,36 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _path_name(path: Any, what: str) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a str or os.PathLike, got {type(path).__name__} {path!r}")
+    name = os.fspath(path)
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a str or os.PathLike of str, got {name!r}")
+    return name
+
+
+def check_regular_file(path: Any, what: str = "path") -> str:
+    """``path`` as a str after checking, without opening it, that it names an existing
+    regular file (what other readers such as Pillow may then open without blocking).
+
+    Raises:
+        TypeError: ``path`` is not a ``str`` / ``os.PathLike``.
+        DynresError: missing, or a directory, FIFO, device or socket; the message names
+            ``what``, the path and what it is.
+    """
+    name = _path_name(path, what)
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        raise DynresError(f"{what} {name!r}: no such file") from None
+    except (OSError, ValueError) as e:
+        raise DynresError(f"{what} {name!r} cannot be read: {e}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise DynresError(f"{what} {name!r} is {_kind(st.st_mode)}; accepted: a regular file")
+    return name
+
+
 def read_file(path: Any, what: str = "path") -> bytes:
     """The bytes of the regular file at ``path`` (``str`` or ``os.PathLike``).
 
@@ -72,11 +102,7 @@ def read_file(path: Any, what: str = "path") -> bytes:
         DynresError: missing, unreadable, not a regular file, or over
             :data:`MAX_FILE_BYTES`; the message names ``what`` and the path.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{what} must be a str or os.PathLike, got {type(path).__name__} {path!r}")
-    name = os.fspath(path)
-    if not isinstance(name, str):
-        raise TypeError(f"{what} must be a str or os.PathLike of str, got {name!r}")
+    name = _path_name(path, what)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(name, flags)

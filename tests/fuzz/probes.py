@@ -175,11 +175,11 @@ ENTRIES: List[Entry] = [
             ("factor", "int", "28"),
             ("min_pixels", "float", "3136"),
             ("max_pixels", "float", "1003520"),
-            ("rule", "str", "'transformers'"),
+            ("reference", "str", "'transformers'"),
         ),
         check="try:\n"
         "    want = ref_qwen2vl.smart_resize(kw['height'], kw['width'], kw['factor'], "
-        "kw['min_pixels'], kw['max_pixels'], kw['rule'])\n"
+        "kw['min_pixels'], kw['max_pixels'], kw['reference'])\n"
         "except (ValueError, ZeroDivisionError, OverflowError):\n"
         "    want = None\n"
         "assert want is not None, f'reference refuses, got {result}'\n"
@@ -218,7 +218,7 @@ ENTRIES: List[Entry] = [
             ("fps", "float", "2.0"),
             ("min_frames", "float", "4"),
             ("max_frames", "float", "768"),
-            ("nframes", "float", "None"),
+            ("num_frames", "float", "None"),
         ),
         check="n = len(result)\n"
         "assert n <= kw['total_frames'], 'more frames than the video'\n"
@@ -226,7 +226,7 @@ ENTRIES: List[Entry] = [
         "and result.max() < kw['total_frames'], 'indices out of order or range'\n"
         "if kw['total_frames'] <= 10**6:\n"
         "    want = ref_qwen2vl.sample_frames(kw['total_frames'], kw['video_fps'], fps=kw['fps'], "
-        "min_frames=kw['min_frames'], max_frames=kw['max_frames'], nframes=kw['nframes'])\n"
+        "min_frames=kw['min_frames'], max_frames=kw['max_frames'], nframes=kw['num_frames'])\n"
         "    assert np.array_equal(result, want), 'differs from the reference'",
         positional=2,
     ),  # fmt: skip
@@ -299,7 +299,7 @@ ENTRIES: List[Entry] = [
             ("max_num", "int", "12"),
             ("image_size", "int", "448"),
             ("use_thumbnail", "bool", "True"),
-            ("order", "str", "'original'"),
+            ("reference", "str", "'original'"),
         ),
         check="assert result.num_tiles == len(result.boxes) + (1 if result.has_thumbnail else 0) "
         "or result.num_tiles == len(result.boxes), result",
@@ -308,22 +308,22 @@ ENTRIES: List[Entry] = [
     Entry(
         "internvl.frame_indices",
         (
-            ("num_frames", "int", "300"),
-            ("num_segments", "int", "8"),
+            ("total_frames", "int", "300"),
+            ("num_frames", "int", "8"),
             ("fps", "float", "None"),
             ("first_idx", "int", "0"),
-            ("convention", "str", "'original'"),
+            ("reference", "str", "'original'"),
         ),
-        check="assert len(result) <= max(kw['num_segments'], 1)\n"
-        "if kw['convention'] == 'original' and kw['fps'] is None and kw['num_segments'] <= 10**5:\n"
-        "    want = ref_internvl.get_index(kw['num_frames'], kw['num_segments'], "
+        check="assert len(result) <= max(kw['num_frames'], 1)\n"
+        "if kw['reference'] == 'original' and kw['fps'] is None and kw['num_frames'] <= 10**5:\n"
+        "    want = ref_internvl.get_index(kw['total_frames'], kw['num_frames'], "
         "first_idx=kw['first_idx'])\n"
         "    assert list(result) == want, 'differs from the reference'",
         positional=2,
     ),  # fmt: skip
     Entry(
         "internvl.candidate_grids",
-        (("min_num", "int", "1"), ("max_num", "int", "12"), ("order", "str", "'original'")),
+        (("min_num", "int", "1"), ("max_num", "int", "12"), ("reference", "str", "'original'")),
         check="assert all(kw['min_num'] <= a * b <= kw['max_num'] for a, b in result)",
         positional=2,
     ),  # fmt: skip
@@ -348,20 +348,10 @@ ENTRIES: List[Entry] = [
         (
             ("height", "int", "300"),
             ("width", "int", "500"),
-            ("pinpoints", "pinpoints", "[(384, 384), (384, 768)]"),
+            ("image_grid_pinpoints", "pinpoints", "[(384, 384), (384, 768)]"),
         ),
         check="assert len(result.boxes) == result.num_crops or len(result.boxes) + 1 == "
         "result.num_crops, result",
-        positional=2,
-    ),  # fmt: skip
-    Entry(
-        "ov.num_image_tokens",
-        (
-            ("height", "int", "300"),
-            ("width", "int", "500"),
-            ("pinpoints", "pinpoints", "[(384, 384), (384, 768)]"),
-        ),
-        check="assert 0 < result < 2**40, result",
         positional=2,
     ),  # fmt: skip
     Entry(
@@ -383,7 +373,7 @@ ENTRIES: List[Entry] = [
         (
             ("total_frames", "int", "300"),
             ("num_frames", "int", "8"),
-            ("rule", "str", "'uniform'"),
+            ("sampler", "str", "'uniform'"),
             ("video_fps", "float", "None"),
             ("fps", "float", "1.0"),
         ),
@@ -433,13 +423,13 @@ ENTRIES: List[Entry] = [
         "oryx.frame_indices",
         (
             ("total_frames", "int", "300"),
-            ("rule", "str", "'uniform'"),
             ("num_frames", "int", "8"),
+            ("sampler", "str", "'uniform'"),
             ("video_fps", "float", "None"),
             ("fps", "float", "1.0"),
         ),
         check="assert len(result) == 0 or (result.min() >= 0 and result.max() < kw['total_frames'])",
-        positional=1,
+        positional=2,
     ),  # fmt: skip
     Entry(
         "(lambda **k: oryx.ImageProcessor(**k)(IMAGE))",
@@ -466,9 +456,9 @@ ENTRIES: List[Entry] = [
             ("num_frames", "int", "8"),
             ("height", "int", "300"),
             ("width", "int", "500"),
-            ("max_res", "int", "480"),
-            ("min_res", "int", "288"),
-            ("patch", "int", "64"),
+            ("video_max_res", "int", "480"),
+            ("video_min_res", "int", "288"),
+            ("video_patch", "int", "64"),
         ),
         check="assert 0 < result < 2**62, result",
         positional=3,
@@ -574,10 +564,10 @@ ENTRIES: List[Entry] = [
         (
             ("heights", "ints", "[300, 600]"),
             ("widths", "ints", "[400, 200]"),
-            ("frames", "ints", "None"),
-            ("fps", "float", "None"),
-            ("min_pixels", "float", "None"),
-            ("max_pixels", "float", "None"),
+            ("total_frames", "ints", "None"),
+            ("video_fps", "float", "None"),
+            ("min_pixels", "float", "3136"),
+            ("max_pixels", "float", "1003520"),
             ("errors", "str", "'raise'"),
         ),
         check="assert (result > 0).all() and (result < 2**62).all(), result",
@@ -735,7 +725,7 @@ HANDWRITTEN: List[Probe] = [
     ),  # fmt: skip
     _p(
         "internvl.frame_indices 1e9 transformers",
-        "result = internvl.frame_indices(10**9, 10**9, convention='transformers')",
+        "result = internvl.frame_indices(10**9, 10**9, reference='transformers')",
         ["num_segments", "num_frames"],
     ),  # fmt: skip
     _p(
@@ -745,17 +735,12 @@ HANDWRITTEN: List[Probe] = [
     ),
     _p(
         "ov.plan huge pinpoint",
-        "result = ov.plan(300, 500, pinpoints=[(16776960, 16776960)])",
-        ["pinpoint"],
-    ),
-    _p(
-        "ov.num_image_tokens huge pinpoint",
-        "result = ov.num_image_tokens(300, 500, pinpoints=[(16776960, 16776960)])",
+        "result = ov.plan(300, 500, image_grid_pinpoints=[(16776960, 16776960)])",
         ["pinpoint"],
     ),
     _p(
         "ov.ImageProcessor huge pinpoint",
-        "result = ov.ImageProcessor(image_grid_pinpoints=[(16776960, 16776960)])"
+        "result = ov.ImageProcessor(image_grid_image_grid_pinpoints=[(16776960, 16776960)])"
         "(np.zeros((30, 40, 3), np.uint8))",
         ["pinpoint"],
     ),  # fmt: skip
@@ -846,8 +831,8 @@ HANDWRITTEN: List[Probe] = [
     _p(
         "num_tokens_many frames 2**62",
         "result = models.get('qwen2.5-vl').num_tokens_many(np.array([300, 300, 300]), "
-        "np.array([400, 400, 400]), frames=np.array([2**62, 0, 5]), fps=np.array([30.0, 30.0, 30.0]))",
-        ["frames"],
+        "np.array([400, 400, 400]), total_frames=np.array([2**62, 0, 5]), video_fps=np.array([30.0, 30.0, 30.0]))",
+        ["total_frames"],
         check="assert (result >= 0).all() and (result < 2**62).all(), result",
     ),  # fmt: skip
     _p(
@@ -863,30 +848,30 @@ HANDWRITTEN: List[Probe] = [
         ["mode", "image"],
     ),  # fmt: skip
     _p(
-        "from_pretrained_config(True)",
+        "from_pretrained(True)",
         "import os\nbefore = os.fstat(1)\n"
-        "try:\n    result = qwen2vl.ImageProcessor.from_pretrained_config(True)\n"
+        "try:\n    result = qwen2vl.ImageProcessor.from_pretrained(True)\n"
         "finally:\n    os.fstat(1)",
         ["config", "bool"],
     ),  # fmt: skip
     _p(
-        "from_pretrained_config(1)",
+        "from_pretrained(1)",
         "import os\n"
-        "try:\n    result = qwen2vl.ImageProcessor.from_pretrained_config(1)\n"
+        "try:\n    result = qwen2vl.ImageProcessor.from_pretrained(1)\n"
         "finally:\n    os.fstat(1)",
         ["config"],
     ),  # fmt: skip
     _p(
         "config JSON list",
         "import json, tempfile\nf = tempfile.NamedTemporaryFile('w', suffix='.json', delete=False)\n"
-        "f.write('[1, 2]'); f.close()\nresult = qwen2vl.ImageProcessor.from_pretrained_config(f.name)",
+        "f.write('[1, 2]'); f.close()\nresult = qwen2vl.ImageProcessor.from_pretrained(f.name)",
         ["config", "object", "list"],
     ),  # fmt: skip
     _p(
         "config deep nesting",
         "import tempfile\nf = tempfile.NamedTemporaryFile('w', suffix='.json', delete=False)\n"
         "f.write('[' * 100000 + ']' * 100000); f.close()\n"
-        "result = qwen2vl.ImageProcessor.from_pretrained_config(f.name)",
+        "result = qwen2vl.ImageProcessor.from_pretrained(f.name)",
         ["config", "json", "nest"],
     ),  # fmt: skip
     _p(
