@@ -18,8 +18,8 @@ import numpy as np
 
 from ._choices import Normalisation, as_choice
 from ._coerce import as_int, as_int64_array, checked_empty
-from .io import read_json_object
 from .errors import DynresError
+from .io import read_json_object
 
 ConfigSource = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
