@@ -82,11 +82,11 @@ def check_regular_file(path: Any, what: str = "path") -> str:
     try:
         st = os.stat(name)
     except FileNotFoundError:
-        raise DynresError(f"{what} {name!r}: no such file") from None
+        raise DynresError(f"{what} {name}: no such file") from None
     except (OSError, ValueError) as e:
-        raise DynresError(f"{what} {name!r} cannot be read: {e}") from None
+        raise DynresError(f"{what} {name} cannot be read: {e}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise DynresError(f"{what} {name!r} is {_kind(st.st_mode)}; accepted: a regular file")
+        raise DynresError(f"{what} {name} is {_kind(st.st_mode)}; accepted: a regular file")
     return name
 
 
@@ -107,24 +107,24 @@ def read_file(path: Any, what: str = "path") -> bytes:
     try:
         fd = os.open(name, flags)
     except FileNotFoundError:
-        raise DynresError(f"{what} {name!r}: no such file") from None
+        raise DynresError(f"{what} {name}: no such file") from None
     except IsADirectoryError:
-        raise DynresError(f"{what} {name!r} is a directory, not a file") from None
+        raise DynresError(f"{what} {name} is a directory, not a file") from None
     except (OSError, ValueError) as e:
-        raise DynresError(f"{what} {name!r} cannot be opened: {e}") from None
+        raise DynresError(f"{what} {name} cannot be opened: {e}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise DynresError(f"{what} {name!r} is {_kind(st.st_mode)}; accepted: a regular file")
+            raise DynresError(f"{what} {name} is {_kind(st.st_mode)}; accepted: a regular file")
         if st.st_size > MAX_FILE_BYTES:
             raise DynresError(
-                f"{what} {name!r} holds {st.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit"
+                f"{what} {name} holds {st.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit"
             )
         with os.fdopen(fd, "rb", closefd=True) as f:
             fd = -1
             return f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
-        raise DynresError(f"{what} {name!r} cannot be read: {e}") from None
+        raise DynresError(f"{what} {name} cannot be read: {e}") from None
     finally:
         if fd >= 0:
             os.close(fd)
