@@ -166,7 +166,10 @@ class FamilyProcessor:
             # The keywords that set the output's size are named in a refusal.
             given = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
             return checked_empty(
-                shape, storage, f"{type(self).__module__}.{type(self).__name__}({given}) output"
+                shape,
+                storage,
+                f"{type(self).__module__}.{type(self).__name__}({given}) output for the "
+                "images or videos given",
             )
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy array, got {type(out).__name__}")

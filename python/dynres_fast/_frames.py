@@ -10,7 +10,7 @@ import numpy as np
 from ._choices import Normalisation
 from ._coerce import checked_empty
 from ._images import as_video
-from .errors import InvalidImageError
+from .errors import DynresError, InvalidImageError
 
 
 def as_video_list(videos: Any) -> List[np.ndarray]:
@@ -49,11 +49,21 @@ def torchvision_video_channels(arrays: List[np.ndarray], compat: str) -> List[np
     return arrays
 
 
+#: Most frames a processor samples from one video (``num_frames``): every released model
+#: uses 8 to 768; far more only repeats frames into an output of many gigabytes.
+MAX_VIDEO_FRAMES = 4096
+
+
 def sample(
     arrays: List[np.ndarray], count: Optional[int], indices: Callable[[int, int], np.ndarray]
 ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
     """Each video's frames at ``indices(T, count)`` (all frames when ``count`` is None),
     with the indices used."""
+    if count is not None and count > MAX_VIDEO_FRAMES:
+        raise DynresError(
+            f"num_frames={count}: at most {MAX_VIDEO_FRAMES} frames are sampled from one video "
+            "(the released models use 8 to 768)"
+        )
     picked, used = [], []
     for a in arrays:
         idx = np.arange(len(a), dtype=np.int64) if count is None else indices(len(a), count)

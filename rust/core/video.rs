@@ -55,7 +55,10 @@ pub fn smart_nframes(total_frames: u64, video_fps: f64, count: FrameCount) -> Re
     let n = match count {
         FrameCount::Exact(n) => {
             if !(n.is_finite() && n >= 0.0) {
-                return invalid_arg!("nframes must be a finite number >= 0, got {}", py_float(n));
+                return invalid_arg!(
+                    "num_frames must be a finite number >= 0, got {}",
+                    py_float(n)
+                );
             }
             (n / factor).round_ties_even() * factor
         }
@@ -83,7 +86,9 @@ pub fn smart_nframes(total_frames: u64, video_fps: f64, count: FrameCount) -> Re
     };
     if !(factor <= n && n <= total) {
         return invalid_arg!(
-            "nframes should in interval [{FRAME_FACTOR}, {total_frames}], but got {}.",
+            "nframes should in interval [{FRAME_FACTOR}, {total_frames}], but got {}. (the \
+             frame count from num_frames, or from fps, min_frames and max_frames over \
+             total_frames={total_frames}; qwen-vl-utils raises here too)",
             n as i64
         );
     }
@@ -185,7 +190,8 @@ pub fn video_budget(
     let total_pixels = b.total_pixels.unwrap_or(b.model_seq_len * f2 * 0.9);
     if !(total_pixels.is_finite() && total_pixels > 0.0) {
         return invalid_arg!(
-            "total_pixels must be a finite number > 0, got {}",
+            "total_pixels (model_seq_len * factor² * 0.9 when not given) must be a finite \
+             number > 0, got {}",
             py_float(total_pixels)
         );
     }

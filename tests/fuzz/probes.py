@@ -241,8 +241,10 @@ ENTRIES: List[Entry] = [
             ("total_pixels", "float", "None"),
             ("model_seq_len", "float", "128000"),
         ),
-        check="want = ref_qwen2vl.video_budget(kw['num_frames'], kw['height'], kw['width'], 14, "
-        "kw['min_pixels'], kw['max_pixels'], kw['total_pixels'], kw['model_seq_len'])\n"
+        # The reference in Python floats (a NumPy float16 argument would compute in float16).
+        check="f = lambda v: None if v is None else float(v)\n"
+        "want = ref_qwen2vl.video_budget(kw['num_frames'], kw['height'], kw['width'], 14, "
+        "f(kw['min_pixels']), f(kw['max_pixels']), f(kw['total_pixels']), f(kw['model_seq_len']))\n"
         "assert tuple(result)[-2:] == tuple(want), f'{result} != reference {want}'",
         positional=3,
     ),  # fmt: skip

@@ -8,6 +8,10 @@
 use super::{check_merge, grid_rows, Grid};
 use crate::core::error::{invalid_arg, try_with_capacity, Error, Result};
 
+/// Most patches [`vision_position_ids`] and [`window_index`] accept over all grids (2^28:
+/// a hundred times a long video at the hub budget; the ids then fill 4 GiB).
+pub const MAX_TOTAL_PATCHES: u64 = 1 << 28;
+
 /// Reads and checks every row of a flattened `(N, 3)` grid array.
 fn read_grids(grids: &[i64], merge: i64) -> Result<Vec<Grid>> {
     check_merge(merge)?;
@@ -36,11 +40,11 @@ fn total_patches(grids: &[Grid], limit: u64) -> Result<usize> {
 ///
 /// # Errors
 /// Sides outside `1..=2^20`, `h`/`w` not divisible by `spatial_merge_size`, a total over
-/// 2^31 patches, or an invalid merge size.
+/// [`MAX_TOTAL_PATCHES`], or an invalid merge size.
 pub fn vision_position_ids(grid_thw: &[i64], spatial_merge_size: i64) -> Result<Vec<i64>> {
     let m = spatial_merge_size;
     let grids = read_grids(grid_thw, m)?;
-    let total = total_patches(&grids, 1 << 31)?;
+    let total = total_patches(&grids, MAX_TOTAL_PATCHES)?;
     let mut out = try_with_capacity(2 * total, "vision_position_ids of grid_thw")?;
     for g in &grids {
         let frame_start = out.len();
@@ -114,7 +118,7 @@ pub fn window_index(
              {window_size} // {m} // {patch_size} = {ws}"
         );
     }
-    let merged = total_patches(&grids, 1 << 31)? / (m * m) as usize;
+    let merged = total_patches(&grids, MAX_TOTAL_PATCHES)? / (m * m) as usize;
     let mut index = try_with_capacity(merged, "window_index of grid_thw")?;
     // Each factor is at most 2^20 + 1, so a frame's windows fit; the sum is checked.
     let windows = grids
