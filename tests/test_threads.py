@@ -88,3 +88,44 @@ def test_set_num_threads_checks_its_argument():
         dynres_fast.set_num_threads(1.5)
     with pytest.raises(dynres_fast.DynresError):
         dynres_fast.set_num_threads(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_while_other_threads_resize_the_pool():
+    """Forks land at arbitrary moments while two threads change the thread count and run
+    pooled kernels; every child gets the parent's numbers in bounded time (no lock left
+    held, no stale pool) and the parent keeps working."""
+    img = np.random.default_rng(4).integers(0, 256, (600, 500, 3), np.uint8)
+    want = dynres_fast.ops.resize(img, 211, 163)
+    stop = threading.Event()
+
+    def churn(k):
+        i = 0
+        while not stop.is_set():
+            dynres_fast.set_num_threads(2 + (i + k) % 3)
+            np.testing.assert_array_equal(dynres_fast.ops.resize(img, 211, 163), want)
+            i += 1
+
+    threads = [threading.Thread(target=churn, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    bad = []
+    try:
+        for n in range(40):
+            pid = os.fork()
+            if pid == 0:  # child: one pooled call, a bounded wait via alarm
+                import signal
+
+                signal.alarm(20)
+                dynres_fast.set_num_threads(2 + n % 2)
+                ok = np.array_equal(dynres_fast.ops.resize(img, 211, 163), want)
+                os._exit(0 if ok else 1)
+            _, status = os.waitpid(pid, 0)
+            if status != 0:
+                bad.append((n, status))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        dynres_fast.set_num_threads(1)
+    assert not bad, f"children that hung (signal 14) or differed: {bad}"

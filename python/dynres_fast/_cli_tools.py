@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _manifest, models
+from . import _manifest, io, models
 from .errors import DynresError
 
 VIDEO_SUFFIXES = {
@@ -87,13 +87,14 @@ def image_size(path: Path) -> Tuple[int, int]:
     """``(height, width)`` from the image header; InvalidImageError-style DynresError."""
     from PIL import Image, UnidentifiedImageError
 
-    if not path.is_file():
-        raise DynresError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    io.check_regular_file(path, "image")  # never open a FIFO or device (it would block)
     try:
         with Image.open(path) as im:
             w, h = im.size
     except UnidentifiedImageError:
         raise DynresError(f"{path}: not an image Pillow can read") from None
+    except Image.DecompressionBombError as e:
+        raise DynresError(f"{path}: refused by Pillow's decompression-bomb check ({e})") from None
     except (OSError, ValueError, SyntaxError) as e:  # Pillow's header parsers raise these
         raise DynresError(f"{path}: unreadable image ({e})") from None
     return h, w
@@ -101,8 +102,7 @@ def image_size(path: Path) -> Tuple[int, int]:
 
 def video_info(path: Path) -> Tuple[int, int, int, float]:
     """``(total_frames, height, width, fps)`` of a video through PyAV, decord or OpenCV."""
-    if not path.is_file():
-        raise DynresError(f"{path}: no such file")
+    io.check_regular_file(path, "video")
     probes: List[Callable[[Path], Tuple[int, int, int, float]]] = []
     for module, probe in (("av", _probe_av), ("decord", _probe_decord), ("cv2", _probe_cv2)):
         try:
@@ -242,8 +242,7 @@ def _stage(what: str, show: bool) -> Callable[..., None]:
 def cmd_count(args: argparse.Namespace) -> int:
     """``dynres-fast count MANIFEST -o OUT.csv``."""
     spec, overrides = _spec(args)
-    if not args.manifest.is_file():
-        raise DynresError(f"{args.manifest}: no such file")
+    io.check_regular_file(args.manifest, "manifest")
     if args.budget is not None and args.budget < 1:
         raise DynresError(f"--budget must be a positive number of tokens, got {args.budget}")
     long_input = args.manifest.stat().st_size > 4 << 20

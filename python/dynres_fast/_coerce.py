@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import operator
-from typing import Any
+from typing import Any, Tuple
 
 import numpy as np
 
-from .errors import DynresError
+from . import _core
+from .errors import BudgetError, DynresError
 
 #: The largest integer any public argument takes (the kernels' int64 / u64 range).
 INT_MAX = 2**63 - 1
@@ -32,10 +34,35 @@ def as_int(name: str, value: Any, *, minimum: int = 1, maximum: int = INT_MAX) -
 
 
 def as_number(name: str, value: Any) -> float:
-    """Returns ``value`` as a float; TypeError for non-numbers (bools included)."""
+    """Returns ``value`` as a float; TypeError for non-numbers (bools included),
+    DynresError for NaN and for integers beyond the float range (``10**400``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+    try:
+        v = float(value)
+    except OverflowError:
+        raise DynresError(
+            f"{name} must be a number within the float range (|x| < 1.8e308), got an "
+            f"integer of {int(value).bit_length()} bits"
+        ) from None
+    if math.isnan(v):
+        raise DynresError(f"{name} must be a number, got nan")
+    return v
+
+
+def as_finite(
+    name: str,
+    value: Any,
+    *,
+    minimum: float = -math.inf,
+    maximum: float = math.inf,
+) -> float:
+    """:func:`as_number`, also refusing infinities and values outside
+    ``[minimum, maximum]`` with a DynresError naming ``name`` and the range."""
+    v = as_number(name, value)
+    if not (math.isfinite(v) and minimum <= v <= maximum):
+        raise DynresError(f"{name} must be finite and in [{minimum:g}, {maximum:g}], got {v!r}")
+    return v
 
 
 def as_int64_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
@@ -48,3 +75,21 @@ def as_int64_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndar
     if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
         raise DynresError(f"{name} has values beyond the int64 range")
     return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def checked_empty(shape: Tuple[int, ...], dtype: Any, what: str) -> np.ndarray:
+    """``np.empty(shape, dtype)`` after checking its size (exact Python ints) against the
+    core's per-buffer limit (4 GiB); ``what`` names the output and the arguments that set
+    its size in the BudgetError. An allocation within the limit that fails is NumPy's
+    ``MemoryError``."""
+    itemsize = np.dtype(dtype).itemsize
+    count = 1
+    for n in shape:
+        count *= int(n)
+    if count * itemsize > _core.MAX_ALLOC_BYTES:
+        raise BudgetError(
+            f"{what} would be {tuple(int(n) for n in shape)} values of {itemsize} bytes "
+            f"({count * itemsize} bytes), over the limit of {_core.MAX_ALLOC_BYTES} bytes "
+            "(4 GiB) for one buffer"
+        )
+    return np.empty(shape, dtype)

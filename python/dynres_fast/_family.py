@@ -11,15 +11,15 @@ constructor is the one place its defaults live; its module-level ``plan(height, 
 from __future__ import annotations
 
 import functools
-import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 import numpy as np
 
 from ._choices import Normalisation, alpha_rule, as_choice
-from ._coerce import as_int, as_int64_array
+from ._coerce import as_int, as_int64_array, checked_empty
 from .errors import DynresError
+from .io import read_json_object
 from .pool import OutputPool
 
 ConfigSource = Union[Mapping[str, Any], str, "os.PathLike[str]"]
@@ -44,7 +44,15 @@ def read_config(source: ConfigSource) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     as ``{}``."""
     if isinstance(source, Mapping):
         return dict(source), {}
+    if not isinstance(source, (str, os.PathLike)):
+        # Never os.fspath / open() a bool or int: open(1) reads (and then closes) stdout.
+        raise TypeError(
+            "config must be a dict, a path to a preprocessor_config.json or a model "
+            f"directory, got {type(source).__name__} {source!r}"
+        )
     path = os.fspath(source)
+    if not isinstance(path, str):
+        raise TypeError(f"config must be a str or os.PathLike of str, got {path!r}")
     model: Dict[str, Any] = {}
     if os.path.isdir(path):
         model_path = os.path.join(path, "config.json")
@@ -62,11 +70,7 @@ def read_config(source: ConfigSource) -> Tuple[Dict[str, Any], Dict[str, Any]]:
 
 
 def _load(path: str) -> Dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    if not isinstance(data, dict):
-        raise DynresError(f"{path} must hold a JSON object, got {type(data).__name__}")
-    return data
+    return read_json_object(path, "config")
 
 
 def check_fixed(cfg: Mapping[str, Any]) -> None:
@@ -186,7 +190,14 @@ class FamilyProcessor:
                 if pool is None:
                     pool = self._pool = OutputPool()
                 return pool.take(shape, storage)
-            return np.empty(shape, storage)
+            # The keywords that set the output's size are named in a refusal.
+            given = ", ".join(f"{k}={v!r}" for k, v in self._kwargs.items())
+            return checked_empty(
+                shape,
+                storage,
+                f"{type(self).__module__}.{type(self).__name__}({given}) output for the "
+                "images or videos given",
+            )
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
         want = self._norm.present(np.empty(0, storage)).dtype

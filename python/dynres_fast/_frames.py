@@ -8,8 +8,9 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._choices import Normalisation
+from ._coerce import checked_empty
 from ._images import as_video, from_torch, is_pil, is_torch
-from .errors import InvalidImageError
+from .errors import DynresError, InvalidImageError
 
 
 def _is_frame(item: Any) -> bool:
@@ -93,15 +94,30 @@ def torchvision_video_channels(arrays: List[np.ndarray], compat: str) -> List[np
     return arrays
 
 
+#: Most frames a processor samples from one video (``num_frames``): every released model
+#: uses 8 to 768; far more only repeats frames into an output of many gigabytes.
+MAX_VIDEO_FRAMES = 4096
+
+
 def sample(
     arrays: List[np.ndarray], count: Optional[int], indices: Callable[[int, int], np.ndarray]
 ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
     """Each video's frames at ``indices(T, count)`` (all frames when ``count`` is None),
     with the indices used."""
+    if count is not None and count > MAX_VIDEO_FRAMES:
+        raise DynresError(
+            f"num_frames={count}: at most {MAX_VIDEO_FRAMES} frames are sampled from one video "
+            "(the released models use 8 to 768)"
+        )
     picked, used = [], []
     for a in arrays:
         idx = np.arange(len(a), dtype=np.int64) if count is None else indices(len(a), count)
-        picked.append(a if count is None else np.ascontiguousarray(a[idx]))
+        if count is not None:
+            # Sampling may repeat frames: bound the copy before making it.
+            frames = checked_empty((len(idx),) + a.shape[1:], a.dtype, f"num_frames={count} frames")
+            np.take(a, idx, axis=0, out=frames)
+            a = frames
+        picked.append(a)
         used.append(idx)
     return picked, used
 
@@ -116,7 +132,7 @@ def squash(
     resize and normalised; one ``(T, 3, h, w)`` array per video, all views of one
     ``np.empty`` buffer."""
     total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
-    buf = np.empty(total, norm.storage)
+    buf = checked_empty((total,), norm.storage, "video frames (num_frames x 3 x h x w)")
     config.squash_frames(list(arrays), list(sizes), norm.table, buf)
     out, at = [], 0
     for a, (h, w) in zip(arrays, sizes):

@@ -48,6 +48,27 @@ def from_torch(obj: Any, what: str, ndim: int) -> np.ndarray:
     return arr
 
 
+def _pil_array(image: Any, what: str) -> np.ndarray:
+    """``np.asarray(image)``; a PIL image that cannot be loaded (truncated or corrupt file)
+    is an InvalidImageError naming ``what``."""
+    try:
+        return np.asarray(image)
+    except (OSError, ValueError, SyntaxError) as e:
+        raise InvalidImageError(f"{what}: the PIL image cannot be loaded: {e}") from None
+
+
+def _pil_convert(image: Any, mode: str, what: str) -> Any:
+    """``image.convert(mode)``; modes Pillow cannot convert (``"La"``, ``"PA"``, …) and
+    images that cannot be loaded are InvalidImageErrors naming ``what``."""
+    try:
+        return image.convert(mode)
+    except (OSError, ValueError, SyntaxError) as e:
+        raise InvalidImageError(
+            f"{what}: PIL image of mode {image.mode!r} cannot be converted to {mode} ({e}); "
+            "accepted: every mode Pillow converts to RGB (L, LA, RGB, RGBA, P, I, F, CMYK, …)"
+        ) from None
+
+
 def as_pixels(image: Any, what: str = "image") -> np.ndarray:
     """Returns ``image`` as a C-contiguous uint8 ``(H, W)`` or ``(H, W, C)`` array, C in
     (1, 3, 4). PIL images are taken as they are (``np.asarray``); ``what`` names the input
@@ -58,7 +79,7 @@ def as_pixels(image: Any, what: str = "image") -> np.ndarray:
         InvalidImageError: wrong number of dimensions or channels, or an empty image.
     """
     if is_pil(image):
-        image = np.asarray(image)
+        image = _pil_array(image, what)
     if not isinstance(image, np.ndarray):
         raise TypeError(
             f"{what}: expected a numpy uint8 array or a PIL image, got {type(image).__name__}"
@@ -96,13 +117,15 @@ def _has_transparency(image: Any) -> bool:
     return "A" in image.getbands() or image.info.get("transparency") is not None
 
 
-def pil_to_rgb(image: Any, alpha: str) -> np.ndarray:
+def pil_to_rgb(image: Any, alpha: str, what: str = "image") -> np.ndarray:
     """A PIL image of any mode as ``(H, W, 3)`` uint8: ``convert("RGB")``, or, unless
     ``alpha == "drop"`` and when it has transparency, ``convert("RGBA")`` composited onto
-    white (Pillow's ``alpha_composite`` arithmetic)."""
+    white (Pillow's ``alpha_composite`` arithmetic). Images Pillow cannot load or convert
+    are InvalidImageErrors naming ``what``."""
     if alpha != "drop" and _has_transparency(image):
-        return _core.to_rgb(np.asarray(image.convert("RGBA")), "white")
-    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+        return _core.to_rgb(_pil_array(_pil_convert(image, "RGBA", what), what), "white")
+    rgb = image if image.mode == "RGB" else _pil_convert(image, "RGB", what)
+    return _pil_array(rgb, what)
 
 
 def as_image(image: Any, index: int = 0, alpha: str = "drop") -> np.ndarray:
@@ -113,7 +136,7 @@ def as_image(image: Any, index: int = 0, alpha: str = "drop") -> np.ndarray:
     arrays become ``(H, W, 1)``. Otherwise as :func:`as_pixels`.
     """
     if is_pil(image):
-        image = pil_to_rgb(image, alpha)
+        image = pil_to_rgb(image, alpha, f"image {index}")
     elif is_torch(image):
         image = from_torch(image, f"image {index}", 3)
     elif _channels_first(image):

@@ -41,7 +41,20 @@ class Manifest:
 
 
 def read(path: Path, progress: bool = False) -> Manifest:
-    """Reads a ``.csv``, ``.jsonl``/``.ndjson`` or ``.parquet`` manifest."""
+    """Reads a ``.csv``, ``.jsonl``/``.ndjson`` or ``.parquet`` manifest. Text that is not
+    UTF-8, CSV fields over the csv module's limit and JSON nested too deeply are
+    ManifestErrors naming the file, like every other problem."""
+    try:
+        return _read(path, progress)
+    except UnicodeDecodeError as e:
+        raise ManifestError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except csv.Error as e:
+        raise ManifestError(f"{path}: unreadable CSV ({e})") from None
+    except RecursionError:
+        raise ManifestError(f"{path}: JSON nested too deeply to read") from None
+
+
+def _read(path: Path, progress: bool) -> Manifest:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _read_parquet(path)

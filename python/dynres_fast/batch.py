@@ -54,6 +54,7 @@ from .qwen2vl import ImageProcessor, VideoProcessor
 __all__ = [
     "IGNORE_INDEX",
     "IMAGE_PAD_ID",
+    "MAX_BATCH_LENGTH",
     "PAD_ID",
     "VIDEO_PAD_ID",
     "VISION_END_ID",
@@ -76,6 +77,9 @@ PAD_ID = 151643
 """``<|endoftext|>``, the Qwen tokenizers' padding token."""
 IGNORE_INDEX = -100
 """The label that cross-entropy skips (``torch.nn.CrossEntropyLoss`` default)."""
+MAX_BATCH_LENGTH = 2**24
+"""Longest padded batch :func:`collate_features` builds (tokens per row, after
+``pad_to_multiple_of``): 16 Mi tokens, far beyond any context window."""
 
 Decoder = Union[str, Callable[[bytes], Any]]
 _DECODERS = ("dynres", "pillow")
@@ -117,8 +121,7 @@ def load_image(item: Any, decode: Decoder = "dynres") -> Any:
     if isinstance(item, (bytes, bytearray, memoryview)):
         return _decoder(decode)(bytes(item))
     if isinstance(item, (str, os.PathLike)):
-        with open(item, "rb") as f:
-            return _decoder(decode)(f.read())
+        return _decoder(decode)(io.read_file(item, "image path"))
     if isinstance(item, np.ndarray) or type(item).__module__.startswith("PIL."):
         return item
     raise TypeError(
@@ -154,7 +157,8 @@ def expand_image_tokens(
     Raises:
         GridMismatchError: the number of image tokens differs from ``len(tokens_per_image)``
             (for instance a prompt that is already expanded).
-        DynresError: ``labels`` of another length, negative counts, non-1-D input.
+        DynresError: ``labels`` of another length, negative counts, non-1-D input, an
+            expansion past :data:`MAX_BATCH_LENGTH` tokens.
         TypeError: non-integer ids or counts.
     """
     ids = _ids("input_ids", input_ids)
@@ -168,6 +172,12 @@ def expand_image_tokens(
         )
     if counts.size and counts.min() < 1:
         raise DynresError(f"tokens_per_image must be >= 1, got {counts.min()}")
+    expanded = ids.size - counts.size + sum(counts.tolist())
+    if expanded > MAX_BATCH_LENGTH:
+        raise DynresError(
+            f"tokens_per_image expand input_ids to {expanded} tokens, over the limit of "
+            f"{MAX_BATCH_LENGTH} (MAX_BATCH_LENGTH)"
+        )
     repeats = np.ones(ids.size, np.int64)
     repeats[where] = counts
     out_ids = np.repeat(ids, repeats)
@@ -213,8 +223,15 @@ def encode_sample(
     Raises:
         DynresError: a missing ``input_ids``, a bad image (the message names it), and
             the errors of :func:`expand_image_tokens`.
-        TypeError: a sample that is not a mapping, ``images`` that is not a list.
+        TypeError: a sample that is not a mapping, ``images`` that is not a list, a
+            ``processor`` that is not a :class:`dynres_fast.qwen2vl.ImageProcessor`.
     """
+    if not isinstance(processor, ImageProcessor):
+        raise TypeError(
+            "processor must be a dynres_fast.qwen2vl.ImageProcessor (these batches are "
+            "Qwen-VL's: image pad tokens expanded by image_grid_thw), got "
+            f"{type(processor).__name__}"
+        )
     if not isinstance(sample, Mapping):
         raise TypeError(f"a sample must be a mapping (dict), got {type(sample).__name__}")
     if "input_ids" not in sample:
@@ -341,23 +358,37 @@ def collate_features(
       for videos;
     - ``mm_token_type_ids`` ``(B, L)`` int64 (0 text and padding, 1 image, 2 video).
 
-    ``L`` is the longest sample, rounded up to ``pad_to_multiple_of`` if given.
+    ``L`` is the longest sample, rounded up to ``pad_to_multiple_of`` if given, at most
+    :data:`MAX_BATCH_LENGTH`.
 
     Raises:
-        DynresError: an empty list, features of mixed kinds (some with labels, some
-            without; pixel rows of different widths or dtypes), bad options.
+        DynresError: an empty list, a padded length over :data:`MAX_BATCH_LENGTH`,
+            features of mixed kinds (some with labels, some without; pixel rows of
+            different widths or dtypes), bad options.
         GridMismatchError: image tokens that disagree with the grids.
+        TypeError: a feature that is not a mapping with ``input_ids``.
     """
     if not isinstance(features, (list, tuple)) or not features:
         raise DynresError("collate needs a non-empty list of features")
+    for i, f in enumerate(features):
+        if not isinstance(f, Mapping) or "input_ids" not in f:
+            raise TypeError(
+                f"features[{i}] must be a mapping with 'input_ids' (what encode_sample "
+                f"returns), got {type(f).__name__}"
+            )
     ids = [_ids(f"features[{i}]['input_ids']", f["input_ids"]) for i, f in enumerate(features)]
     with_labels = ["labels" in f for f in features]
     if any(with_labels) and not all(with_labels):
         raise DynresError("some samples have labels and some do not; give labels to all or none")
     length = max(a.size for a in ids)
     if pad_to_multiple_of is not None:
-        m = as_int("pad_to_multiple_of", pad_to_multiple_of)
+        m = as_int("pad_to_multiple_of", pad_to_multiple_of, maximum=MAX_BATCH_LENGTH)
         length = -(-length // m) * m
+    if length > MAX_BATCH_LENGTH:
+        raise DynresError(
+            f"the padded batch length {length} (longest sample, rounded up to "
+            f"pad_to_multiple_of) is over the limit of {MAX_BATCH_LENGTH} tokens"
+        )
     pad = as_int("pad_token_id", pad_token_id, minimum=-(2**63))
     batch_ids = np.full((len(ids), length), pad, np.int64)
     mask = np.zeros((len(ids), length), np.int64)

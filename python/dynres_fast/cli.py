@@ -137,6 +137,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (DynresError, OSError) as e:
         print(f"dynres-fast: error: {e}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("dynres-fast: error: out of memory", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("dynres-fast: interrupted", file=sys.stderr)
         return 130

@@ -146,13 +146,18 @@ def pool_features(features: Any, out_hw: Tuple[int, int] = (14, 14)) -> np.ndarr
         out_hw: ``(height, width)`` of the output grid.
 
     Raises:
-        TypeError: non-float arrays.
-        DynresError: fewer than 3 dimensions, empty grids.
+        TypeError: not a float32 / float64 NumPy array.
+        DynresError: fewer than 3 dimensions, empty grids, ``out_hw`` not a pair, an
+            output over the 4 GiB buffer limit (a BudgetError).
     """
-    arr = np.asarray(features)
+    if not isinstance(features, np.ndarray):
+        raise TypeError(
+            f"features must be a float32 or float64 array, got {type(features).__name__}"
+        )
+    arr = features
     if arr.dtype not in (np.float32, np.float64):
         raise TypeError(f"features must be float32 or float64, got {arr.dtype}")
-    if len(out_hw) != 2:
+    if not isinstance(out_hw, (tuple, list)) or len(out_hw) != 2:
         raise DynresError(f"out_hw must be a (height, width) pair, got {out_hw!r}")
     oh, ow = as_int("out_hw[0]", out_hw[0]), as_int("out_hw[1]", out_hw[1])
     return _core.pool_features(np.ascontiguousarray(arr), oh, ow)

@@ -78,7 +78,7 @@ def _video(
 ) -> Tuple[Tuple[int, int], int]:
     proc = processor_for(ImageProcessor, params)
     return proc._config.video_plan(
-        as_int("num_frames", num_frames, minimum=0),
+        as_int("num_frames", num_frames, minimum=0, maximum=2**40),  # clips up to 2^40 frames
         as_int("height", height),
         as_int("width", width),
         long=as_bool("long", long),

@@ -98,14 +98,29 @@ def cu_seqlens(
     if isinstance(bins, Bins) and len(bins) == bins.offsets.size - 1:
         order, offsets = bins.order, bins.offsets
     else:
-        parts = [as_int64_array("bin", b, ndim=1) for b in bins]
+        if not isinstance(bins, (list, tuple)):
+            raise TypeError(
+                "bins must be a list of index arrays (what pack returns), got "
+                f"{type(bins).__name__}"
+            )
+        parts = [as_int64_array(f"bins[{i}]", b, ndim=1) for i, b in enumerate(bins)]
         order = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         offsets = np.concatenate([[0], np.cumsum([p.size for p in parts])]).astype(np.int64)
     if order.size and (order.min() < 0 or order.max() >= arr.size):
         raise DynresError(f"bins hold indices outside [0, {arr.size}) of lengths")
+    if arr.size and arr.min() < 0:
+        raise DynresError(f"lengths must be >= 0, got {int(arr.min())}")
+    # One item past int32 already overflows its bin; below that, the int64 cumsum is exact.
+    if order.size and arr[order].max() > np.iinfo(np.int32).max:
+        raise DynresError(
+            f"lengths hold {int(arr[order].max())} tokens in one item: more than int32 "
+            "cu_seqlens can represent (2**31 - 1)"
+        )
     csum = np.concatenate([[0], np.cumsum(arr[order])])
     if csum.size and np.diff(csum[offsets]).max(initial=0) > np.iinfo(np.int32).max:
-        raise DynresError("a bin holds more tokens than int32 cu_seqlens can represent")
+        raise DynresError(
+            "lengths put more tokens in one bin than int32 cu_seqlens can represent (2**31 - 1)"
+        )
     bounds = offsets.tolist()
     return [
         (csum[lo : hi + 1] - csum[lo]).astype(np.int32) for lo, hi in zip(bounds[:-1], bounds[1:])
@@ -113,7 +128,17 @@ def cu_seqlens(
 
 
 def lower_bound(lengths: Any, max_tokens: int) -> int:
-    """``ceil(sum(lengths) / max_tokens)``: no packing can use fewer bins."""
+    """``ceil(sum(lengths) / max_tokens)``: no packing can use fewer bins.
+
+    Raises:
+        DynresError: negative lengths, ``max_tokens < 1``.
+        TypeError: non-integer lengths.
+    """
     arr = as_int64_array("lengths", lengths, ndim=1)
     cap = as_int("max_tokens", max_tokens)
-    return int(-(-int(arr.sum()) // cap))
+    if arr.size and arr.min() < 0:
+        raise DynresError(f"lengths must be >= 0, got {int(arr.min())}")
+    # The int64 sum is exact unless it could pass 2**63; then sum Python ints.
+    exact = arr.size == 0 or int(arr.max()) <= (2**63 - 1) // arr.size
+    total = int(arr.sum()) if exact else sum(arr.tolist())
+    return -(-total // cap)

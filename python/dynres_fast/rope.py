@@ -34,7 +34,7 @@ import numpy as np
 
 from . import _core
 from ._coerce import as_int, as_int64_array
-from .errors import DynresError
+from .errors import DynresError, GridMismatchError
 
 __all__ = [
     "CONVENTIONS",
@@ -171,6 +171,16 @@ def mrope_position_ids(
         if bad.size:
             raise DynresError(
                 f"video_grid_thw[{bad[0]}] = {tuple(videos[bad[0]])}: t must be between 1 and 2**20"
+            )
+        # Every (1, h, w) block holds at least one video token: more blocks than video
+        # tokens can never match, and would only be repeated to be refused.
+        blocks = sum(frames.tolist())
+        vid = as_int("video_token_id", video_token_id, minimum=-(2**63))
+        tokens = int(np.count_nonzero(ids == vid))
+        if blocks > tokens:
+            raise GridMismatchError(
+                f"video_grid_thw (split_video_frames) describes {blocks} frame blocks but "
+                f"input_ids hold only {tokens} video tokens ({vid})"
             )
         videos = np.repeat(videos, frames, axis=0)
         videos[:, 0] = 1

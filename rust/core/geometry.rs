@@ -9,6 +9,10 @@ use super::error::{invalid_arg, Error, Result};
 /// Largest side we accept. Keeps `h * w` (and `t * h * w`) exact in f64 and in u64.
 pub const MAX_SIDE: u64 = 1 << 24;
 
+/// Largest `min_pixels`: a [`MAX_SIDE`] square. Larger minimums would up-scale past every
+/// side limit (and past `u64` in the ceiling branch).
+pub const MAX_MIN_PIXELS: f64 = (MAX_SIDE * MAX_SIDE) as f64;
+
 /// Qwen2-VL's aspect-ratio limit: `max / min > 200` is refused (exactly 200 passes).
 pub const MAX_ASPECT_RATIO: f64 = 200.0;
 
@@ -59,9 +63,11 @@ fn check_budget(factor: u64, min_pixels: f64, max_pixels: f64) -> Result<()> {
     if factor == 0 || factor > MAX_SIDE {
         return invalid_arg!("factor must be between 1 and {MAX_SIDE}, got {factor}");
     }
-    if !(min_pixels.is_finite() && min_pixels >= 0.0) {
+    if !(min_pixels.is_finite() && (0.0..=MAX_MIN_PIXELS).contains(&min_pixels)) {
         return Err(Error::Budget(format!(
-            "min_pixels must be a finite number >= 0, got {}",
+            "min_pixels must be a finite number between 0 and {} (a {MAX_SIDE}-pixel square), \
+             got {}",
+            py_float(MAX_MIN_PIXELS),
             py_float(min_pixels)
         )));
     }

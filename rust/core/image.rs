@@ -1,6 +1,6 @@
 //! Borrowed and owned interleaved (HWC) uint8 images with validated shapes.
 
-use super::error::{Error, Result};
+use super::error::{try_zeroed, Error, Result};
 
 /// Largest side accepted for pixel work; keeps every byte offset far from overflow.
 pub const MAX_IMAGE_SIDE: usize = 1 << 16;
@@ -70,11 +70,13 @@ impl ImageBuf {
     /// A zero-filled image of the given shape.
     ///
     /// # Errors
-    /// [`Error::InvalidImage`] for empty or oversized shapes.
+    /// [`Error::InvalidImage`] for empty or oversized shapes, [`Error::Budget`] /
+    /// [`Error::OutOfMemory`] when the buffer is over the limit or cannot be allocated.
     pub fn zeros(height: usize, width: usize, channels: usize) -> Result<Self> {
         check_shape(height, width, channels)?;
+        let what = format!("image of shape ({height}, {width}, {channels})");
         Ok(Self {
-            data: vec![0; height * width * channels],
+            data: try_zeroed(height * width * channels, &what)?,
             height,
             width,
             channels,

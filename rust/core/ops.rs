@@ -87,9 +87,10 @@ pub fn crop(
         || left.checked_add(width).is_none_or(|r| r > src.width)
     {
         return invalid_arg!(
-            "crop rows {top}..{}, columns {left}..{} leave the {}x{} image",
-            top.saturating_add(height),
-            left.saturating_add(width),
+            "crop (top={top}, left={left}, height={height}, width={width}) leaves the {}x{} \
+             image: it needs top + height <= {} and left + width <= {}",
+            src.height,
+            src.width,
             src.height,
             src.width
         );

@@ -4,9 +4,16 @@
 //! [`set_num_threads`] (or `DYNRES_NUM_THREADS`): DataLoader workers are already one
 //! process per core, and a pool per worker would oversubscribe. The opt-in pool is private
 //! (never rayon's global one) and rebuilt after `fork`, whose child has no pool threads.
+//!
+//! Fork safety: the slot that holds the pool is guarded by a spin lock that records the
+//! process id of its holder and is held only to clone or swap an `Arc` (pools are built
+//! outside it). A child forked while a parent thread held it finds a holder from another
+//! process, which can never release it, and takes the lock over, leaking the parent's
+//! pool (its threads do not exist in the child). No lock is ever held across `fork`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -17,8 +24,57 @@ pub const MAX_THREADS: usize = 1024;
 /// 0 until first read: then the env var or 1.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// The pool and the process id that built it.
-static POOL: Mutex<Option<(u32, usize, Arc<ThreadPool>)>> = Mutex::new(None);
+/// A pool with the process id that built it and its size.
+type Entry = (u32, usize, Arc<ThreadPool>);
+
+/// The current pool, behind a lock that knows which process holds it.
+struct PoolSlot {
+    /// 0 when free, else the process id of the holder.
+    holder: AtomicU32,
+    entry: UnsafeCell<Option<Entry>>,
+}
+
+// SAFETY: `entry` is only touched by the thread that holds `holder` (see `with_entry`).
+unsafe impl Sync for PoolSlot {}
+
+static POOL: PoolSlot = PoolSlot {
+    holder: AtomicU32::new(0),
+    entry: UnsafeCell::new(None),
+};
+
+/// Runs `f` on the pool slot under its lock. The critical sections only clone or swap an
+/// `Arc`, so waiting is a short spin.
+fn with_entry<R>(f: impl FnOnce(&mut Option<Entry>) -> R) -> R {
+    let pid = std::process::id();
+    loop {
+        match POOL
+            .holder
+            .compare_exchange_weak(0, pid, Ordering::Acquire, Ordering::Relaxed)
+        {
+            Ok(_) => break,
+            Err(other) if other != 0 && other != pid => {
+                // Held by a thread of the parent we were forked from: it will never
+                // release it here. Take it over and forget the parent's entry unread (it
+                // may be half-written, and its pool has no threads in this process).
+                if POOL
+                    .holder
+                    .compare_exchange(other, pid, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    // SAFETY: we hold the lock; writing without dropping leaks the old
+                    // value instead of reading it.
+                    unsafe { std::ptr::write(POOL.entry.get(), None) };
+                    break;
+                }
+            }
+            Err(_) => std::thread::yield_now(),
+        }
+    }
+    // SAFETY: this thread holds the lock, so no other reference to `entry` exists.
+    let r = f(unsafe { &mut *POOL.entry.get() });
+    POOL.holder.store(0, Ordering::Release);
+    r
+}
 
 /// Sets how many threads one call may use (1 = run on the calling thread).
 pub fn set_num_threads(n: usize) {
@@ -42,21 +98,17 @@ pub fn num_threads() -> usize {
     }
 }
 
-/// The private pool for `n > 1` threads, built on first use in this process.
+/// The private pool for `n > 1` threads, built on first use in this process (and again
+/// when the size changes). Threads that still use a replaced pool keep it alive until
+/// they finish.
 fn pool(n: usize) -> Option<Arc<ThreadPool>> {
     let pid = std::process::id();
-    let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((owner, size, p)) = slot.as_ref() {
-        if *owner == pid && *size == n {
-            return Some(Arc::clone(p));
-        }
-    }
-    if let Some((owner, _, stale)) = slot.take() {
-        if owner != pid {
-            // Forked child: the pool's threads do not exist here, so dropping it could wait
-            // on them forever. Leak the handle instead (a few bytes, once per fork).
-            std::mem::forget(stale);
-        }
+    let current = with_entry(|slot| match slot.as_ref() {
+        Some((owner, size, p)) if *owner == pid && *size == n => Some(Arc::clone(p)),
+        _ => None,
+    });
+    if current.is_some() {
+        return current;
     }
     let built = ThreadPoolBuilder::new()
         .num_threads(n)
@@ -64,7 +116,15 @@ fn pool(n: usize) -> Option<Arc<ThreadPool>> {
         .build()
         .ok()
         .map(Arc::new)?;
-    *slot = Some((pid, n, Arc::clone(&built)));
+    let stale = with_entry(|slot| slot.replace((pid, n, Arc::clone(&built))));
+    match stale {
+        // Forked child: that pool's threads do not exist here, so dropping it could wait
+        // on them forever. Leak the handle instead (a few bytes, once per fork).
+        Some((owner, _, p)) if owner != pid => std::mem::forget(p),
+        // Dropped outside the lock: the last user's drop joins nothing, rayon's threads
+        // exit on their own.
+        other => drop(other),
+    }
     Some(built)
 }
 

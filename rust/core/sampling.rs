@@ -21,7 +21,8 @@ pub fn check_frame_counts(total_frames: u64, n: u64) -> Result<()> {
     }
     if n > MAX_SAMPLED_FRAMES {
         return invalid_arg!(
-            "cannot sample {n} frames; at most {MAX_SAMPLED_FRAMES} are supported"
+            "num_frames={n}: cannot sample that many frames; at most {MAX_SAMPLED_FRAMES} are \
+             supported"
         );
     }
     Ok(())

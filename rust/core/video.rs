@@ -7,6 +7,10 @@ use super::error::{invalid_arg, Result};
 use super::geometry::{py_float, smart_resize, SmartResizeRule};
 use super::sampling::{check_frame_counts, MAX_TOTAL_FRAMES};
 
+/// Longest clip [`sample_frames`] accepts: float32 holds every frame index exactly up to
+/// 2^24.
+pub const MAX_F32_FRAMES: u64 = 1 << 24;
+
 /// qwen-vl-utils' `FRAME_FACTOR`: frame counts are even.
 pub const FRAME_FACTOR: u64 = 2;
 
@@ -51,7 +55,10 @@ pub fn smart_nframes(total_frames: u64, video_fps: f64, count: FrameCount) -> Re
     let n = match count {
         FrameCount::Exact(n) => {
             if !(n.is_finite() && n >= 0.0) {
-                return invalid_arg!("nframes must be a finite number >= 0, got {}", py_float(n));
+                return invalid_arg!(
+                    "num_frames must be a finite number >= 0, got {}",
+                    py_float(n)
+                );
             }
             (n / factor).round_ties_even() * factor
         }
@@ -79,7 +86,9 @@ pub fn smart_nframes(total_frames: u64, video_fps: f64, count: FrameCount) -> Re
     };
     if !(factor <= n && n <= total) {
         return invalid_arg!(
-            "nframes should in interval [{FRAME_FACTOR}, {total_frames}], but got {}.",
+            "nframes should in interval [{FRAME_FACTOR}, {total_frames}], but got {}. (the \
+             frame count from num_frames, or from fps, min_frames and max_frames over \
+             total_frames={total_frames}; qwen-vl-utils raises here too)",
             n as i64
         );
     }
@@ -119,8 +128,15 @@ pub fn linspace_indices_f32(start: u64, end: u64, n: u64) -> Vec<i64> {
 /// spread over `[0, total_frames - 1]`.
 ///
 /// # Errors
-/// As [`smart_nframes`].
+/// As [`smart_nframes`], plus clips longer than [`MAX_F32_FRAMES`].
 pub fn sample_frames(total_frames: u64, video_fps: f64, count: FrameCount) -> Result<Vec<i64>> {
+    if total_frames > MAX_F32_FRAMES {
+        return invalid_arg!(
+            "total_frames must be at most {MAX_F32_FRAMES}: qwen-vl-utils samples with a \
+             float32 linspace, whose indices past 2^24 are not exact (the last can fall \
+             outside the clip); got {total_frames}"
+        );
+    }
     let n = smart_nframes(total_frames, video_fps, count)?;
     check_frame_counts(total_frames, n)?;
     Ok(linspace_indices_f32(0, total_frames - 1, n))
@@ -179,7 +195,8 @@ pub fn video_budget(
     let total_pixels = b.total_pixels.unwrap_or(b.model_seq_len * f2 * 0.9);
     if !(total_pixels.is_finite() && total_pixels > 0.0) {
         return invalid_arg!(
-            "total_pixels must be a finite number > 0, got {}",
+            "total_pixels (model_seq_len * factor² * 0.9 when not given) must be a finite \
+             number > 0, got {}",
             py_float(total_pixels)
         );
     }

@@ -8,14 +8,18 @@ use super::arrays::to_numpy;
 use super::errors::IntoPyResult;
 use crate::core::decode;
 
-/// JPEG/PNG bytes → `(H, W, 3)` uint8, decoded with the GIL released.
+/// JPEG/PNG bytes → `(H, W, 3)` uint8, decoded with the GIL released; truncated files are
+/// refused unless `allow_truncated`.
 #[pyfunction(name = "decode_image")]
+#[pyo3(signature = (data, allow_truncated = false))]
 fn decode_image_py<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyBytes>,
+    allow_truncated: bool,
 ) -> PyResult<Bound<'py, PyArray3<u8>>> {
     let bytes = data.as_bytes();
-    let img = py.detach(|| decode::decode(bytes)).py()?;
+    let options = decode::DecodeOptions { allow_truncated };
+    let img = py.detach(|| decode::decode_with(bytes, options)).py()?;
     to_numpy(py, img.data, (img.height, img.width, 3))
 }
 

@@ -1,7 +1,7 @@
 //! The exception hierarchy and the one mapping from core errors to it.
 
 use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::core::Error;
@@ -45,6 +45,7 @@ pub(crate) fn to_pyerr(e: Error) -> PyErr {
         Error::AspectRatio(_) => AspectRatioError::new_err(msg),
         Error::Budget(_) => BudgetError::new_err(msg),
         Error::GridMismatch(_) => GridMismatchError::new_err(msg),
+        Error::OutOfMemory(_) => PyMemoryError::new_err(msg),
         _ => DynresError::new_err(msg),
     }
 }
@@ -67,5 +68,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("AspectRatioError", py.get_type::<AspectRatioError>())?;
     m.add("BudgetError", py.get_type::<BudgetError>())?;
     m.add("GridMismatchError", py.get_type::<GridMismatchError>())?;
+    m.add("MAX_ALLOC_BYTES", crate::core::error::MAX_ALLOC_BYTES)?;
     Ok(())
 }

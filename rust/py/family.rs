@@ -173,7 +173,14 @@ pub(crate) fn with_out<'py, T: Element, R>(
     let arr = out
         .cast::<PyArrayDyn<T>>()
         .map_err(|_| PyTypeError::new_err("out must be an array of the table's dtype"))?;
-    let mut rw: PyReadwriteArrayDyn<'py, T> = arr.try_readwrite()?;
+    // An `out` another call is writing (two threads sharing one buffer) is refused with a
+    // message that says so, not NumPy's borrow error.
+    let mut rw: PyReadwriteArrayDyn<'py, T> = arr.try_readwrite().map_err(|_| {
+        DynresError::new_err(
+            "out is already in use by another call (or is a view of an array that is); an \
+             out= buffer serves one call at a time: give each thread its own",
+        )
+    })?;
     let dst = rw.as_slice_mut().map_err(|_| {
         DynresError::new_err("out must be a C-contiguous array; pass np.empty(shape, dtype)")
     })?;

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 use super::arrays::{contiguous, to_numpy};
 use super::errors::IntoPyResult;
+use crate::core::error::try_zeroed;
 use crate::core::image::ImageRef;
 use crate::core::resize::{self, Compat, Filter, Kernel};
 use crate::core::{ops, Error};
@@ -57,7 +58,8 @@ fn resize_py<'py>(
     let out = py
         .detach(|| {
             resize::check_output_size(height, width)?;
-            let mut out = vec![0u8; height * width * c];
+            let what = format!("resize output of height={height}, width={width}, {c} channels");
+            let mut out = try_zeroed(height * width * c, &what)?;
             resize::resize_with(&src, height, width, filter, compat, kernel, &mut out).map(|()| out)
         })
         .py()?;

@@ -14,6 +14,7 @@ use crate::core::error::{invalid_arg, Result};
 use crate::core::geometry::MAX_SIDE;
 use crate::core::image::ImageRef;
 use crate::core::par;
+use crate::core::sampling::check_frame_counts;
 
 /// ViT patch size of InternViT; tiles are split into `S / 14` patches per side.
 pub const PATCH_SIZE: u64 = 14;
@@ -511,6 +512,7 @@ pub fn frame_indices_transformers(total_frames: u64, num_frames: u64) -> Result<
     if num_frames == 0 {
         return invalid_arg!("num_frames must be >= 1, got 0");
     }
+    check_frame_counts(total_frames, num_frames)?;
     if num_frames > total_frames {
         return invalid_arg!(
             "Video can't be sampled. The `num_frames={num_frames}` exceeds \
@@ -523,9 +525,17 @@ pub fn frame_indices_transformers(total_frames: u64, num_frames: u64) -> Result<
     // torch.arange: length ceil((end - start) / step) in f64, value start + step·i in the
     // f64 accumulator, stored as float32.
     let len = ((n_total - start) / step).ceil() as u64;
-    Ok((0..len)
+    let idx: Vec<i64> = (0..len)
         .map(|i| ((start + step * i as f64) as f32).trunc() as i64)
-        .collect())
+        .collect();
+    // float32 rounds long clips' indices; one at or past the end would read no frame.
+    if let Some(&bad) = idx.iter().find(|&&i| i as u64 >= total_frames) {
+        return invalid_arg!(
+            "total_frames={total_frames}: the float32 sampling of transformers puts frame \
+             index {bad} outside the clip; clips this long cannot be sampled exactly"
+        );
+    }
+    Ok(idx)
 }
 
 #[cfg(test)]

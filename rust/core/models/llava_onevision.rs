@@ -8,7 +8,7 @@
 
 use super::pipeline::{resized, rgb, split, whole, window_into, Pixels, Placement};
 use super::{Family, Plan, Reference};
-use crate::core::error::{invalid_arg, Result};
+use crate::core::error::{invalid_arg, try_with_capacity, Result};
 use crate::core::geometry::MAX_SIDE;
 use crate::core::image::{ImageBuf, ImageRef};
 use crate::core::par;
@@ -16,6 +16,13 @@ use crate::core::sampling::py_floordiv;
 
 /// Crop side of the vision tower (`siglip-so400m-patch14-384`).
 pub const CROP_SIZE: u64 = 384;
+
+/// Most crops one pinpoint may cut (a 32 x 32 grid, a 12288² canvas): bounds the boxes of
+/// a plan and the tiles of an image before either is built.
+pub const MAX_CROPS: u64 = 1024;
+
+/// Most pinpoints a list may hold (the default has 36).
+pub const MAX_PINPOINTS: usize = 4096;
 /// Feature grid side per 384-pixel crop: `384 // 14 = 27` (the last 6 pixels are unused).
 pub const PATCHES_PER_SIDE: u64 = 27;
 /// Tokens of the base (whole-image) crop: 27².
@@ -41,7 +48,8 @@ fn check_side(name: &str, v: u64) -> Result<()> {
     Ok(())
 }
 
-/// Refuses an empty pinpoint list or non-positive / oversized entries.
+/// Refuses an empty pinpoint list, more than [`MAX_PINPOINTS`] entries, non-positive or
+/// oversized entries, and entries that cut into more than [`MAX_CROPS`] crops.
 ///
 /// # Errors
 /// As described.
@@ -49,10 +57,24 @@ pub fn check_pinpoints(pinpoints: &[(u64, u64)]) -> Result<()> {
     if pinpoints.is_empty() {
         return invalid_arg!("pinpoints must hold at least one (height, width) pair, got none");
     }
+    if pinpoints.len() > MAX_PINPOINTS {
+        return invalid_arg!(
+            "pinpoints holds {} pairs; at most {MAX_PINPOINTS} are accepted",
+            pinpoints.len()
+        );
+    }
     for &(a, b) in pinpoints {
         if a == 0 || b == 0 || a > MAX_SIDE || b > MAX_SIDE {
             return invalid_arg!(
                 "pinpoints must be positive sizes up to {MAX_SIDE}, got ({a}, {b})"
+            );
+        }
+        // A canvas is cut into 384² crops, each a plan box and a tile of pixels.
+        let crops = a.div_ceil(CROP_SIZE) * b.div_ceil(CROP_SIZE);
+        if crops > MAX_CROPS {
+            return invalid_arg!(
+                "pinpoint ({a}, {b}) cuts into {crops} crops of {CROP_SIZE}²; at most \
+                 {MAX_CROPS} are accepted (the default list has at most 36)"
             );
         }
     }
@@ -594,7 +616,10 @@ pub fn resize_bilinear<T: Real>(
         return Ok(Vec::new());
     }
     let (ty, tx) = (bilinear_taps::<T>(h, oh), bilinear_taps::<T>(w, ow));
-    let mut out = Vec::with_capacity(total);
+    let mut out = try_with_capacity(
+        total,
+        &format!("pool_features output for out_hw ({oh}, {ow})"),
+    )?;
     for b in 0..batch {
         let img = &src[b * h * w * c..(b + 1) * h * w * c];
         for y in &ty {

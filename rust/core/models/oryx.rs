@@ -254,14 +254,20 @@ fn image_plan(height: u64, width: u64, params: &OryxParams) -> Result<OryxPlan> 
     };
     let (uh, uw) = upscaled;
     let scale = area_scale(uh, uw, params.max_res, params.min_res);
-    let highres = floor_resize(uh, uw, params.highres_patch, scale, "high-res image")?;
+    let highres = floor_resize(
+        uh,
+        uw,
+        params.highres_patch,
+        scale,
+        "high-res image (max_res, min_res, highres_patch)",
+    )?;
     let lscale = base_scale(highres.0, highres.1, params.lowres_base);
     let lowres = floor_resize(
         highres.0,
         highres.1,
         params.lowres_patch,
         Some(lscale),
-        "low-res image",
+        "low-res image (lowres_base, lowres_patch)",
     )?;
     Ok(OryxPlan {
         upscaled,
@@ -320,14 +326,14 @@ impl VideoParams {
     pub fn validate(&self) -> Result<()> {
         if self.max_res == 0 || self.max_res > MAX_SIDE || self.min_res > MAX_SIDE {
             return invalid_arg!(
-                "video max_res must be between 1 and {MAX_SIDE} and min_res at most that, got {} and {}",
+                "video_max_res must be between 1 and {MAX_SIDE} and video_min_res at most that, got {} and {}",
                 self.max_res,
                 self.min_res
             );
         }
         if self.patch == 0 || self.patch % (2 * VIT_PATCH) != 0 || self.patch > MAX_SIDE {
             return invalid_arg!(
-                "video patch must be a positive multiple of 32, got {}",
+                "video_patch must be a positive multiple of 32, got {}",
                 self.patch
             );
         }
@@ -349,7 +355,7 @@ pub fn video_frame_size(height: u64, width: u64, params: &VideoParams) -> Result
         width,
         params.effective_patch(),
         scale,
-        "video frame",
+        "video frame (video_max_res, video_min_res, video_patch)",
     )
 }
 

@@ -18,7 +18,7 @@ pub mod nearest;
 pub mod scalar;
 pub mod torchvision;
 
-use super::error::{invalid_arg, Error, Result};
+use super::error::{invalid_arg, try_zeroed, Error, Result};
 use super::image::{ImageBuf, ImageRef, MAX_IMAGE_SIDE};
 use super::par;
 use coeffs::Coeffs;
@@ -392,13 +392,13 @@ pub fn resize_with(
         (None, Some(cv)) => vertical_bands(&passes, data, in_w * ch, 0, &cv, out),
         (Some(chz), Some(cv)) => {
             if compat.vertical_first(in_h, in_w, out_height, out_width) {
-                let mut tmp = vec![0u8; out_height * in_w * ch];
+                let mut tmp = try_zeroed(out_height * in_w * ch, "resize intermediate")?;
                 vertical_bands(&passes, data, in_w * ch, 0, &cv, &mut tmp);
                 horizontal_bands(&passes, &tmp, in_w, ch, &chz, out);
             } else {
                 // Only the rows the vertical pass reads are resampled horizontally.
                 let (first, last) = cv.input_span();
-                let mut tmp = vec![0u8; (last - first) * out_width * ch];
+                let mut tmp = try_zeroed((last - first) * out_width * ch, "resize intermediate")?;
                 let band = &data[first * in_w * ch..last * in_w * ch];
                 horizontal_bands(&passes, band, in_w, ch, &chz, &mut tmp);
                 vertical_bands(&passes, &tmp, out_width * ch, first, &cv, out);

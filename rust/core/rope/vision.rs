@@ -6,7 +6,11 @@
 //! order. Frames of a grid repeat the same ids.
 
 use super::{check_merge, grid_rows, Grid};
-use crate::core::error::{invalid_arg, Error, Result};
+use crate::core::error::{invalid_arg, try_with_capacity, Error, Result};
+
+/// Most patches [`vision_position_ids`] and [`window_index`] accept over all grids (2^28:
+/// a hundred times a long video at the hub budget; the ids then fill 4 GiB).
+pub const MAX_TOTAL_PATCHES: u64 = 1 << 28;
 
 /// Reads and checks every row of a flattened `(N, 3)` grid array.
 fn read_grids(grids: &[i64], merge: i64) -> Result<Vec<Grid>> {
@@ -36,12 +40,12 @@ fn total_patches(grids: &[Grid], limit: u64) -> Result<usize> {
 ///
 /// # Errors
 /// Sides outside `1..=2^20`, `h`/`w` not divisible by `spatial_merge_size`, a total over
-/// 2^31 patches, or an invalid merge size.
+/// [`MAX_TOTAL_PATCHES`], or an invalid merge size.
 pub fn vision_position_ids(grid_thw: &[i64], spatial_merge_size: i64) -> Result<Vec<i64>> {
     let m = spatial_merge_size;
     let grids = read_grids(grid_thw, m)?;
-    let total = total_patches(&grids, 1 << 31)?;
-    let mut out = Vec::with_capacity(2 * total);
+    let total = total_patches(&grids, MAX_TOTAL_PATCHES)?;
+    let mut out = try_with_capacity(2 * total, "vision_position_ids of grid_thw")?;
     for g in &grids {
         let frame_start = out.len();
         for by in 0..g.h / m {
@@ -71,7 +75,7 @@ pub fn cu_seqlens(grid_thw: &[i64]) -> Result<Vec<i32>> {
     let grids = read_grids(grid_thw, 1)?;
     total_patches(&grids, i32::MAX as u64)?;
     let frames: usize = grids.iter().map(|g| g.t as usize).sum();
-    let mut out = Vec::with_capacity(frames + 1);
+    let mut out = try_with_capacity(frames + 1, "cu_seqlens of grid_thw")?;
     let mut acc = 0i64;
     out.push(0);
     for g in &grids {
@@ -114,16 +118,17 @@ pub fn window_index(
              {window_size} // {m} // {patch_size} = {ws}"
         );
     }
-    let merged = total_patches(&grids, 1 << 31)? / (m * m) as usize;
-    let mut index = Vec::with_capacity(merged);
-    let windows: usize = grids
+    let merged = total_patches(&grids, MAX_TOTAL_PATCHES)? / (m * m) as usize;
+    let mut index = try_with_capacity(merged, "window_index of grid_thw")?;
+    // Each factor is at most 2^20 + 1, so a frame's windows fit; the sum is checked.
+    let windows = grids
         .iter()
-        .map(|g| {
+        .try_fold(1usize, |acc, g| {
             let (lh, lw) = g.merged_hw(m);
-            g.t as usize * ((lh / ws + 1) * (lw / ws + 1)) as usize
+            acc.checked_add(g.t as usize * ((lh / ws + 1) * (lw / ws + 1)) as usize)
         })
-        .sum();
-    let mut cu = Vec::with_capacity(windows + 1);
+        .unwrap_or(usize::MAX);
+    let mut cu = try_with_capacity(windows, "window boundaries of grid_thw")?;
     cu.push(0i64);
     let unit = m * m;
     let mut offset = 0i64;

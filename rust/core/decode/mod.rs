@@ -10,14 +10,19 @@
 //!   few levels (measured bounds in `dynres_fast.io.decode`'s docstring). CMYK/YCCK JPEGs
 //!   are refused (Pillow converts them with its own Adobe-inversion rule).
 //!
-//! Every malformed, truncated or unsupported input is an [`Error::InvalidImage`].
+//! Every malformed, truncated or unsupported input is an [`Error::InvalidImage`]. Before
+//! anything is decoded, the file's structure is walked ([`jpeg_layout`], [`png_layout`]):
+//! a JPEG must reach its end-of-image marker and a PNG its IEND chunk, and the compressed
+//! data must be large enough for the size the header claims (a JPEG spends at least one
+//! bit per 8 x 8 block, deflate expands at most 1032-fold), so a tiny file claiming a huge
+//! frame is refused before its pixels are allocated. [`DecodeOptions::allow_truncated`]
+//! (Pillow's `ImageFile.LOAD_TRUNCATED_IMAGES`) skips those two checks and fills what is
+//! missing.
 
-use zune_core::bytestream::ZCursor;
-use zune_core::colorspace::ColorSpace;
-use zune_core::options::DecoderOptions;
-use zune_core::result::DecodingResult;
+mod jpeg;
+mod png;
 
-use super::error::{Error, Result};
+use super::error::{try_with_capacity, Error, Result};
 
 /// Pillow's decompression-bomb limit (`2 * Image.MAX_IMAGE_PIXELS`): larger images are refused.
 pub const MAX_PIXELS: u64 = 2 * 89_478_485;
@@ -33,22 +38,39 @@ pub struct Rgb {
     pub data: Vec<u8>,
 }
 
-const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+pub(crate) const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
-fn invalid(msg: impl Into<String>) -> Error {
+pub(crate) fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidImage(msg.into())
 }
 
-/// Decodes JPEG or PNG bytes (sniffed from the first bytes) to RGB.
+/// How strictly [`decode_with`] treats damaged files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Decode truncated files, filling what is missing (Pillow's `LOAD_TRUNCATED_IMAGES`);
+    /// by default they are refused.
+    pub allow_truncated: bool,
+}
+
+/// Decodes JPEG or PNG bytes (sniffed from the first bytes) to RGB, refusing truncated
+/// files.
 ///
 /// # Errors
 /// [`Error::InvalidImage`] for empty, unknown, corrupt, truncated or unsupported data and
 /// for images over [`MAX_PIXELS`].
 pub fn decode(data: &[u8]) -> Result<Rgb> {
+    decode_with(data, DecodeOptions::default())
+}
+
+/// [`decode`] with explicit options.
+///
+/// # Errors
+/// As [`decode`]; with `allow_truncated`, truncation is no longer an error.
+pub fn decode_with(data: &[u8], options: DecodeOptions) -> Result<Rgb> {
     if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        decode_jpeg(data)
+        jpeg::decode(data, options)
     } else if data.starts_with(PNG_SIGNATURE) {
-        decode_png(data)
+        png::decode(data, options)
     } else {
         let head: Vec<String> = data.iter().take(8).map(|b| format!("{b:02x}")).collect();
         Err(invalid(format!(
@@ -63,7 +85,7 @@ pub fn decode(data: &[u8]) -> Result<Rgb> {
     }
 }
 
-fn check_size(kind: &str, width: usize, height: usize) -> Result<()> {
+pub(crate) fn check_size(kind: &str, width: usize, height: usize) -> Result<()> {
     if width == 0 || height == 0 {
         return Err(invalid(format!(
             "{kind} has an empty size {width}x{height}"
@@ -78,103 +100,20 @@ fn check_size(kind: &str, width: usize, height: usize) -> Result<()> {
     Ok(())
 }
 
-fn decode_jpeg(data: &[u8]) -> Result<Rgb> {
-    let options = DecoderOptions::default()
-        .jpeg_set_out_colorspace(ColorSpace::RGB)
-        .set_strict_mode(true)
-        .set_max_width(1 << 16)
-        .set_max_height(1 << 16);
-    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(data), options);
-    d.decode_headers()
-        .map_err(|e| invalid(format!("corrupt or unsupported JPEG: {e:?}")))?;
-    let (width, height) = d
-        .dimensions()
-        .ok_or_else(|| invalid("corrupt JPEG: no frame header"))?;
-    check_size("JPEG", width, height)?;
-    match d.input_colorspace() {
-        Some(ColorSpace::CMYK | ColorSpace::YCCK) => {
-            return Err(invalid(
-                "CMYK/YCCK JPEGs are not supported; decode them with Pillow",
-            ))
-        }
-        Some(ColorSpace::YCbCr | ColorSpace::RGB | ColorSpace::Luma) => {}
-        other => {
-            return Err(invalid(format!(
-                "unsupported JPEG colour space {other:?}; accepted: YCbCr, RGB, grayscale"
-            )))
-        }
-    }
-    let pixels = d
-        .decode()
-        .map_err(|e| invalid(format!("corrupt or truncated JPEG: {e:?}")))?;
-    if pixels.len() != width * height * 3 {
-        return Err(invalid(format!(
-            "corrupt JPEG: decoded {} bytes for {width}x{height} RGB",
-            pixels.len()
-        )));
-    }
-    Ok(Rgb {
-        height,
-        width,
-        data: pixels,
-    })
-}
-
-/// IHDR bit depth and colour type, read straight from the bytes (the decoder hides them).
-fn png_header(data: &[u8]) -> Result<(u8, u8)> {
-    if data.len() < 33 || &data[12..16] != b"IHDR" {
-        return Err(invalid("corrupt PNG: no IHDR chunk after the signature"));
-    }
-    Ok((data[24], data[25]))
-}
-
-fn decode_png(data: &[u8]) -> Result<Rgb> {
-    let (depth, color_type) = png_header(data)?;
-    // Pillow opens 16-bit grayscale as I;16 and clips to 255 in convert("RGB");
-    // every other 16-bit layout keeps the high byte (what strip-to-8-bit does).
-    let gray16 = depth == 16 && color_type == 0;
-    let options = DecoderOptions::default()
-        .png_set_strip_to_8bit(!gray16)
-        .png_set_confirm_crc(true)
-        .inflate_set_confirm_adler(true)
-        .set_max_width(1 << 24)
-        .set_max_height(1 << 24);
-    let mut d = zune_png::PngDecoder::new_with_options(ZCursor::new(data), options);
-    d.decode_headers()
-        .map_err(|e| invalid(format!("corrupt or unsupported PNG: {e:?}")))?;
-    let (width, height) = d
-        .dimensions()
-        .ok_or_else(|| invalid("corrupt PNG: no image header"))?;
-    check_size("PNG", width, height)?;
-    let channels = d
-        .colorspace()
-        .ok_or_else(|| invalid("corrupt PNG: no colour type"))?
-        .num_components();
-    let decoded = d
-        .decode()
-        .map_err(|e| invalid(format!("corrupt or truncated PNG: {e:?}")))?;
-    let n = width * height;
-    let rgb = match decoded {
-        DecodingResult::U8(v) if v.len() == n * channels => to_rgb(&v, channels, |x| x),
-        DecodingResult::U16(v) if gray16 && v.len() == n * channels => {
-            to_rgb(&v, channels, |x| x.min(255) as u8)
-        }
-        _ => {
-            return Err(invalid(format!(
-                "corrupt PNG: unexpected sample layout for {width}x{height}, {channels} channels"
-            )))
-        }
-    };
-    Ok(Rgb {
-        height,
-        width,
-        data: rgb,
-    })
+/// The error for a truncated file, with the way out.
+pub(crate) fn truncated(kind: &str, why: &str) -> Error {
+    invalid(format!(
+        "truncated {kind}: {why} (pass allow_truncated=True to decode what is there)"
+    ))
 }
 
 /// Gray (+alpha) replicated to RGB, RGB(A) copied, alpha dropped.
-fn to_rgb<T: Copy>(samples: &[T], channels: usize, to_u8: impl Fn(T) -> u8) -> Vec<u8> {
-    let mut out = Vec::with_capacity(samples.len() / channels * 3);
+pub(crate) fn to_rgb<T: Copy>(
+    samples: &[T],
+    channels: usize,
+    to_u8: impl Fn(T) -> u8,
+) -> Result<Vec<u8>> {
+    let mut out = try_with_capacity(samples.len() / channels * 3, "decoded RGB image")?;
     match channels {
         1 | 2 => {
             for px in samples.chunks_exact(channels) {
@@ -188,7 +127,7 @@ fn to_rgb<T: Copy>(samples: &[T], channels: usize, to_u8: impl Fn(T) -> u8) -> V
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -275,5 +214,29 @@ mod tests {
         let mut flipped = good.clone();
         flipped[45] ^= 0x55; // inside IDAT: CRC mismatch
         assert!(matches!(decode(&flipped), Err(Error::InvalidImage(_))));
+        // Without IEND: truncated, unless truncation is allowed.
+        let no_end = &good[..good.len() - 12];
+        assert!(decode(no_end)
+            .unwrap_err()
+            .to_string()
+            .contains("truncated PNG"));
+        let opts = DecodeOptions {
+            allow_truncated: true,
+        };
+        assert_eq!(decode_with(no_end, opts).unwrap(), decode(&good).unwrap());
+    }
+
+    #[test]
+    fn a_png_header_larger_than_its_data_can_hold_is_refused() {
+        // 13 bytes of IDAT cannot inflate to 10000 x 10000 RGB rows (deflate expands at
+        // most 1032-fold).
+        let mut bomb = png(2, 2, 8, 2, &[vec![9; 6], vec![9; 6]]);
+        bomb[16..20].copy_from_slice(&10_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&10_000u32.to_be_bytes());
+        let err = decode(&bomb).unwrap_err().to_string();
+        assert!(
+            err.contains("truncated PNG") && err.contains("10000x10000"),
+            "{err}"
+        );
     }
 }
