@@ -215,7 +215,7 @@ class Qwen2VLImageProcessorPil(_DynresImages, qwen2_pil.Qwen2VLImageProcessorPil
 class GotOcr2ImageProcessor(_DynresImages, got_tv.GotOcr2ImageProcessor):
     """transformers' ``GotOcr2ImageProcessor`` (torchvision backend; InternVL images) with its
     pixels from dynres_fast ``internvl`` (``compat="torchvision"``, GotOcr2's grid order).
-    Tile sides that are not a multiple of 28 or not square run upstream."""
+    Tiles that are not square run upstream."""
 
     __module__ = _MODULE
     _dynres_compat, _dynres_tensors = "torchvision", True
