@@ -324,9 +324,9 @@ fn write_row_simd(
             let n = (slots - s).min(2);
             let dst: [*mut f32; 3] =
                 std::array::from_fn(|ch| base.wrapping_add(ch * chan_len + (tt + s) * plane));
-            // SAFETY: `simd_norm` returned lanes only when AVX2 and FMA are present; the
-            // block lies inside the frame (asserted); each channel's `n` slots of `plane`
+            // The block lies inside the frame (asserted); each channel's `n` slots of `plane`
             // floats from `dst[ch]` end at `ch·chan_len + (tt + s + n)·plane ≤ row.len()`.
+            // SAFETY: `simd_norm` returned lanes only when AVX2 and FMA are present; bounds above.
             unsafe {
                 match (ps, n) {
                     (14, 1) => avx2::write_block::<14, 1>(frame, origin, norm, dst),
