@@ -256,34 +256,39 @@ unsafe fn load4(row: *const u8, off: usize, row_len: usize) -> i32 {
 
 /// Per-output weights of the multi-channel horizontal pass, `pairs` records per output
 /// (one per pair of taps, zero past the window): the `vpmaddwd` pattern of the `hi`
-/// halves, then (wide tables only) of the `lo` halves.
-struct PairTable {
+/// halves, then (wide tables only) of the `lo` halves. Built once per table.
+struct PairTable<'c> {
     /// Tap pairs per output: `ceil(len / 2)` of the longest window.
     pairs: usize,
     /// Records per output.
     stride: usize,
-    data: Vec<i32>,
+    data: &'c [i32],
 }
 
-impl PairTable {
-    fn new<const NARROW: bool>(c: &Coeffs) -> Self {
-        let pairs = (0..c.n_out())
-            .map(|x| c.len[x].div_ceil(2))
-            .max()
-            .unwrap_or(0);
+impl<'c> PairTable<'c> {
+    fn new<const NARROW: bool>(c: &'c Coeffs) -> Self {
+        let pairs = c.len.iter().map(|l| l.div_ceil(2)).max().unwrap_or(0);
         let stride = pairs * if NARROW { 1 } else { 2 };
-        let mut data = Vec::with_capacity(c.n_out() * stride);
-        for x in 0..c.n_out() {
-            let w = c.weights(x);
-            for t in (0..2 * pairs).step_by(2) {
-                let (h0, l0) = split::<NARROW>(w.get(t).copied().unwrap_or(0));
-                let (h1, l1) = split::<NARROW>(w.get(t + 1).copied().unwrap_or(0));
-                data.push(pair(h0, h1));
-                if !NARROW {
-                    data.push(pair(l0, l1));
+        let data = c.simd_pairs.get_or_init(|| {
+            let mut data = Vec::with_capacity(c.n_out() * stride);
+            for x in 0..c.n_out() {
+                let w = c.weights(x);
+                for t in (0..2 * pairs).step_by(2) {
+                    let (h0, l0) = split::<NARROW>(w.get(t).copied().unwrap_or(0));
+                    let (h1, l1) = split::<NARROW>(w.get(t + 1).copied().unwrap_or(0));
+                    data.push(pair(h0, h1));
+                    if !NARROW {
+                        data.push(pair(l0, l1));
+                    }
                 }
             }
-        }
+            data
+        });
+        assert_eq!(
+            data.len(),
+            c.n_out() * stride,
+            "weight records of another table"
+        );
         Self {
             pairs,
             stride,

@@ -410,6 +410,7 @@ fn random_coeffs(g: &mut Lcg, n_in: usize, n_out: usize, max_len: usize, bound: 
         ksize,
         k: vec![0; n_out * ksize],
         precision: PRECISION_BITS,
+        simd_pairs: std::sync::OnceLock::new(),
     };
     for i in 0..n_out {
         let len = 1 + g.below(ksize as u64);
