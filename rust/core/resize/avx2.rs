@@ -105,32 +105,45 @@ unsafe fn vertical_avx2<const NARROW: bool>(
     c: &Coeffs,
     dst: &mut [u8],
 ) {
-    let mut hi_pairs = Vec::with_capacity(c.ksize / 2 + 1);
-    let mut lo_pairs = Vec::with_capacity(c.ksize / 2 + 1);
+    // Per output row: each pair of taps' weights (hi, lo) and its two source rows.
+    let mut taps: Vec<(__m256i, __m256i, *const u8, *const u8)> =
+        Vec::with_capacity(c.ksize / 2 + 1);
     let zero = _mm256_setzero_si256();
-    let round = _mm256_set1_epi32(c.round());
+    // The rounding half, pre-shifted for wide tables (it is added to `hi << 11`).
+    let init = _mm256_set1_epi32(if NARROW {
+        c.round()
+    } else {
+        c.round() >> SPLIT
+    });
     let shift = _mm_cvtsi32_si128(c.precision as i32);
     for y in 0..c.n_out() {
         let w = c.weights(y);
         let top = c.start[y] - first_row;
-        hi_pairs.clear();
-        lo_pairs.clear();
+        let row = |t: usize| src.as_ptr().add((top + t.min(w.len() - 1)) * row_bytes);
+        taps.clear();
         for t in (0..w.len()).step_by(2) {
+            // The odd tail pairs its last row with itself at weight 0.
             let (h0, l0) = split::<NARROW>(w[t]);
             let (h1, l1) = split::<NARROW>(w.get(t + 1).copied().unwrap_or(0));
-            hi_pairs.push(_mm256_set1_epi32(pair(h0, h1)));
-            lo_pairs.push(_mm256_set1_epi32(pair(l0, l1)));
+            taps.push((
+                _mm256_set1_epi32(pair(h0, h1)),
+                _mm256_set1_epi32(pair(l0, l1)),
+                row(t),
+                row(t + 1),
+            ));
         }
-        let row = |t: usize| src.as_ptr().add((top + t.min(w.len() - 1)) * row_bytes);
         let out = dst.as_mut_ptr().add(y * row_bytes);
-        let mut x = 0;
-        while x + 32 <= row_bytes {
-            let mut acc_hi = [zero; 4];
+        // 32-byte blocks; a ragged end recomputes the last 32 bytes (same values).
+        let ragged = row_bytes % 32 != 0 && row_bytes > 32;
+        let blocks = (0..row_bytes / 32)
+            .map(|i| 32 * i)
+            .chain(ragged.then_some(row_bytes - 32));
+        for x in blocks {
+            let mut acc_hi = [init; 4];
             let mut acc_lo = [zero; 4];
-            for (p, (&hv, &lv)) in hi_pairs.iter().zip(&lo_pairs).enumerate() {
-                // The odd tail pairs its last row with itself at weight 0.
-                let a = _mm256_loadu_si256(row(2 * p).add(x).cast());
-                let b = _mm256_loadu_si256(row(2 * p + 1).add(x).cast());
+            for &(hv, lv, ra, rb) in &taps {
+                let a = _mm256_loadu_si256(ra.add(x).cast());
+                let b = _mm256_loadu_si256(rb.add(x).cast());
                 // Interleave the rows' bytes, then widen: i16 pairs (a, b) per position.
                 let (ab_l, ab_h) = (_mm256_unpacklo_epi8(a, b), _mm256_unpackhi_epi8(a, b));
                 // i32 lane j of v[i] holds byte positions in the order packs/packus undo.
@@ -149,8 +162,7 @@ unsafe fn vertical_avx2<const NARROW: bool>(
             }
             let mut s = [zero; 4];
             for i in 0..4 {
-                let total = _mm256_add_epi32(combine::<NARROW>(acc_hi[i], acc_lo[i]), round);
-                s[i] = shift_out::<NARROW>(total, shift);
+                s[i] = shift_out::<NARROW>(combine::<NARROW>(acc_hi[i], acc_lo[i]), shift);
             }
             // Per lane, packs restores bytes 0-7 | 16-23 and 8-15 | 24-31 and packus
             // joins them to 0-15 | 16-31: the stored order is the source order.
@@ -158,10 +170,9 @@ unsafe fn vertical_avx2<const NARROW: bool>(
             let w23 = _mm256_packs_epi32(s[2], s[3]);
             let bytes = _mm256_packus_epi16(w01, w23);
             _mm256_storeu_si256(out.add(x).cast(), bytes);
-            x += 32;
         }
-        // Tail bytes: the reference loop.
-        for b in x..row_bytes {
+        // Rows shorter than 32 bytes: the reference loop.
+        for b in (if row_bytes < 32 { 0 } else { row_bytes })..row_bytes {
             let mut acc = c.round();
             for (t, &k) in w.iter().enumerate() {
                 acc = acc.wrapping_add(i32::from(*row(t).add(b)).wrapping_mul(k));
