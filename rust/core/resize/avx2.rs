@@ -137,7 +137,7 @@ unsafe fn vertical_avx2<const NARROW: bool>(
         let ragged = row_bytes % 32 != 0 && row_bytes > 32;
         let blocks = (0..row_bytes / 32)
             .map(|i| 32 * i)
-            .chain(ragged.then_some(row_bytes - 32));
+            .chain(ragged.then_some(row_bytes.saturating_sub(32)));
         for x in blocks {
             let mut acc_hi = [init; 4];
             let mut acc_lo = [zero; 4];
