@@ -12,6 +12,7 @@
 pub mod affine;
 #[cfg(target_arch = "x86_64")]
 pub mod avx2;
+pub mod fused;
 
 use super::error::{invalid_arg, Error, Result};
 use super::image::{ImageRef, MAX_IMAGE_SIDE};
@@ -120,23 +121,8 @@ pub fn patchify_into<T: Copy + Send + Sync + 'static>(
             f.height, f.width, f.channels
         )));
     }
-    let (gt, gh, gw) = layout.grid(frames.len(), h, w)?;
-    if lut.len() < 256 * c {
-        return invalid_arg!(
-            "lookup table has {} entries, need 256 per channel ({})",
-            lut.len(),
-            256 * c
-        );
-    }
+    let (gt, gh, gw) = checked_grid(layout, frames.len(), (h, w, c), lut.len(), out.len())?;
     let row_len = layout.row_len(c);
-    if out.len() != gt * gh * gw * row_len {
-        return invalid_arg!(
-            "output holds {} values, expected {} ({} rows x {row_len})",
-            out.len(),
-            gt * gh * gw * row_len,
-            gt * gh * gw
-        );
-    }
     #[cfg(target_arch = "x86_64")]
     if let Some(norm) = simd_norm(lut, c, layout.patch_size) {
         // SAFETY: `simd_norm` only answers for `T = f32`, so this is the same slice.
@@ -147,6 +133,32 @@ pub fn patchify_into<T: Copy + Send + Sync + 'static>(
         return Ok((gt, gh, gw));
     }
     patchify_scalar(frames, layout, lut, out, (gh, gw));
+    Ok((gt, gh, gw))
+}
+
+/// The patch grid of `frames` frames of `(h, w, c)`, checking the table and output lengths.
+fn checked_grid(
+    layout: PatchLayout,
+    frames: usize,
+    (h, w, c): (usize, usize, usize),
+    lut_len: usize,
+    out_len: usize,
+) -> Result<(usize, usize, usize)> {
+    let (gt, gh, gw) = layout.grid(frames, h, w)?;
+    if lut_len < 256 * c {
+        return invalid_arg!(
+            "lookup table has {lut_len} entries, need 256 per channel ({})",
+            256 * c
+        );
+    }
+    let row_len = layout.row_len(c);
+    if out_len != gt * gh * gw * row_len {
+        return invalid_arg!(
+            "output holds {out_len} values, expected {} ({} rows x {row_len})",
+            gt * gh * gw * row_len,
+            gt * gh * gw
+        );
+    }
     Ok((gt, gh, gw))
 }
 
@@ -280,16 +292,33 @@ fn fill_rows<T: Send, F>(
         let mut rows = band.chunks_exact_mut(row_len);
         for unit in first_unit..first_unit + units {
             let (t, bh) = (unit / units_per_t, unit % units_per_t);
-            for bw in 0..gw / m {
-                for ih in 0..m {
-                    for iw in 0..m {
-                        let row = rows.next().expect("a band holds whole units");
-                        write(row, t * tps, ((bh * m + ih) * ps, (bw * m + iw) * ps));
-                    }
-                }
-            }
+            unit_rows(&mut rows, layout, gw, bh * m * ps, |row, origin| {
+                write(row, t * tps, origin);
+            });
         }
     });
+}
+
+/// Calls `write(row, (y0, x0))` for the next rows of `rows` that make up one unit (one
+/// merge-window row of `gw` patch columns whose top pixel row is `top`).
+fn unit_rows<T, F>(
+    rows: &mut std::slice::ChunksExactMut<'_, T>,
+    layout: PatchLayout,
+    gw: usize,
+    top: usize,
+    mut write: F,
+) where
+    F: FnMut(&mut [T], (usize, usize)),
+{
+    let (ps, m) = (layout.patch_size, layout.merge_size);
+    for bw in 0..gw / m {
+        for ih in 0..m {
+            for iw in 0..m {
+                let row = rows.next().expect("a band holds whole units");
+                write(row, (top + ih * ps, (bw * m + iw) * ps));
+            }
+        }
+    }
 }
 
 /// [`write_row`] for float32 RGB in AVX2 lanes: the temporal slots that repeat one frame (a
