@@ -32,7 +32,7 @@ pub struct Pixels<'a, T> {
 pub struct Tables<'a, T> {
     t: [&'a [T; 256]; 3],
     raw: &'a [T],
-    /// Whole rows into planes: the gather, or SIMD lanes for float32 processor tables.
+    /// Whole rows into planes: the gather, or SIMD lanes for processor tables.
     rows: PlanarWriter<'a, T>,
 }
 

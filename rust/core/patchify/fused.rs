@@ -16,7 +16,7 @@ use crate::core::par;
 use crate::core::resize::rows::RowResize;
 use crate::core::resize::{Compat, Filter};
 
-/// How one output row is written: the table gather, or float32 RGB in AVX2 lanes.
+/// How one output row is written: the table gather, or RGB in AVX2 lanes.
 enum RowWriter<'a, T> {
     Table(&'a [T]),
     #[cfg(target_arch = "x86_64")]
@@ -47,11 +47,7 @@ impl<'a, T: Copy + 'static> RowWriter<'a, T> {
                 write_row(frames, 0, tps, origin, ps, c, lut, ps * ps, row);
             }
             #[cfg(target_arch = "x86_64")]
-            Self::Lanes(norm) => {
-                // SAFETY: lanes exist only for `T = f32` (`simd_norm`), so this is the same slice.
-                let row = unsafe { &mut *(std::ptr::from_mut::<[T]>(row) as *mut [f32]) };
-                super::write_row_simd(frames, 0, layout, origin, norm, row);
-            }
+            Self::Lanes(norm) => super::write_row_simd(frames, 0, layout, origin, norm, row),
         }
     }
 }
