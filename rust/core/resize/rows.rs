@@ -90,6 +90,12 @@ impl<'a> RowResize<'a> {
         })
     }
 
+    /// Output `(height, width)`.
+    #[must_use]
+    pub fn size(&self) -> (usize, usize) {
+        (self.out_h, self.out_w)
+    }
+
     /// Bytes in one output row.
     #[must_use]
     pub fn row_bytes(&self) -> usize {
