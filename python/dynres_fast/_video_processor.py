@@ -6,6 +6,7 @@ The family modules subclass :class:`VideoProcessorBase` with their resize/layout
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -18,12 +19,40 @@ from ._family import _rebuild, check_fixed, pick
 from ._frames import as_video_list, squash, torchvision_video_channels
 from .errors import DynresError
 
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`."""
+
+    UNSET = "UNSET"
+
+
+#: The default of a call's ``fps`` / ``num_frames``: "not given", so the processor's own
+#: setting applies, as transformers fills a call's missing keywords from the processor
+#: (an explicit ``None`` is a value: it clears the processor's setting for the call).
+UNSET = Unset.UNSET
+
+#: A call-time ``fps`` / ``num_frames``: a number, ``None`` or :data:`UNSET`.
+CallFps = Union[float, None, Unset]
+CallCount = Union[int, None, Unset]
+
+#: The upstream class whose ``sample_frames`` each rule is, for messages.
+_SAMPLER_OF = {
+    "qwen2_vl": "Qwen2VLVideoProcessor",
+    "qwen3_vl": "Qwen3VLVideoProcessor",
+    "llava_onevision": "LlavaOnevisionVideoProcessor",
+    "internvl": "InternVLVideoProcessor",
+}
+
 #: The only backend transformers' video processors have.
 VIDEO_COMPATS = ("torchvision",)
 
 #: Config files ``from_pretrained`` reads, in transformers 5.x's order of preference
 #: (``processor_config.json`` only where it nests a ``"video_processor"`` entry).
 _CONFIG_FILES = ("video_preprocessor_config.json", "preprocessor_config.json")
+
+
+def _optional_count(num_frames: Any) -> Optional[int]:
+    return None if num_frames is None else as_int("num_frames", num_frames)
 
 
 def _meta_get(meta: Any, key: str) -> Any:
@@ -176,28 +205,68 @@ class VideoProcessorBase:
         )
         return self._norm
 
+    def resolve_sampling(
+        self, total_frames: int, *, fps: CallFps = UNSET, num_frames: CallCount = UNSET
+    ) -> Tuple[Optional[float], Optional[int]]:
+        """The ``(fps, num_frames)`` this processor's upstream ``sample_frames`` acts on
+        for a call given ``fps`` / ``num_frames`` (:data:`UNSET`: not given), at most one
+        of them not None (a count wins over a rate).
+
+        As upstream: a call's missing keyword takes the processor's setting; both then
+        set is refused (except by InternVL's sampler, where the count wins); a ``None``
+        left after that falls back to the processor's setting where its ``sample_frames``
+        does so (the count for Qwen2-VL, LLaVA-OneVision and InternVL, the rate for
+        Qwen2-VL, Qwen3-VL and LLaVA-OneVision); Qwen3-VL with neither samples
+        ``min(max(total_frames, min_frames), max_frames)`` frames.
+
+        Raises:
+            DynresError: both set where upstream raises, naming where each came from.
+            TypeError: a non-numeric value.
+        """
+        f = self.fps if fps is UNSET else as_optional_number("fps", fps)
+        n = self.num_frames if num_frames is UNSET else _optional_count(num_frames)
+        rule = self._rule
+        if rule != "internvl" and f is not None and n is not None:
+            src_f = "the processor's fps" if fps is UNSET else "fps"
+            src_n = "the processor's num_frames" if num_frames is UNSET else "num_frames"
+            raise DynresError(
+                f"{src_f}={f} and {src_n}={n} are both set, and {_SAMPLER_OF[rule]}"
+                ".sample_frames takes one of them (fps and num_frames are mutually "
+                f"exclusive): pass num_frames={n}, fps=None to sample {n} frames, or "
+                f"fps={f}, num_frames=None to sample at {f} fps"
+            )
+        if rule != "qwen3_vl" and n is None:
+            n = self.num_frames
+        if rule != "internvl" and f is None:
+            f = self.fps
+        if n is not None:
+            return None, n
+        if rule == "qwen3_vl" and f is None:
+            lo = 4 if self.min_frames is None else self.min_frames
+            hi = 768 if self.max_frames is None else self.max_frames
+            return None, min(max(as_int("total_frames", total_frames), lo), hi)
+        return f, None
+
     def sample_indices(
         self,
         total_frames: int,
         *,
         video_fps: Optional[float] = None,
-        fps: Optional[float] = None,
-        num_frames: Optional[int] = None,
+        fps: CallFps = UNSET,
+        num_frames: CallCount = UNSET,
     ) -> np.ndarray:
-        """The frames this processor's ``sample_frames`` picks from a clip of
-        ``total_frames`` frames at ``video_fps`` (None: unknown). ``fps`` / ``num_frames``
-        override the processor's own; giving either replaces both (upstream raises when
-        a call's ``num_frames`` meets the processor's default ``fps``)."""
+        """The frames this processor's upstream ``__call__`` samples from a clip of
+        ``total_frames`` frames at ``video_fps`` (None: unknown), the call giving ``fps``
+        / ``num_frames`` (:data:`UNSET`: not given; see :meth:`resolve_sampling`)."""
         from . import video
 
-        if fps is None and num_frames is None:
-            fps, num_frames = self.fps, self.num_frames
+        rate, count = self.resolve_sampling(total_frames, fps=fps, num_frames=num_frames)
         return video.sample_indices(
             total_frames,
             rule=self._rule,
             video_fps=video_fps,
-            fps=fps,
-            num_frames=num_frames,
+            fps=rate,
+            num_frames=count,
             min_frames=self.min_frames,
             max_frames=self.max_frames,
         )
@@ -207,8 +276,8 @@ class VideoProcessorBase:
         src: Any,
         *,
         do_sample_frames: Optional[bool] = None,
-        fps: Optional[float] = None,
-        num_frames: Optional[int] = None,
+        fps: CallFps = UNSET,
+        num_frames: CallCount = UNSET,
         threads: Optional[int] = None,
     ) -> Dict[str, Any]:
         """Decodes a video file and preprocesses it, as the processor given the path.
@@ -220,7 +289,8 @@ class VideoProcessorBase:
 
         Args:
             src: a path, the file's bytes or a seekable binary file object.
-            do_sample_frames, fps, num_frames: as :meth:`__call__`.
+            do_sample_frames, fps, num_frames: as :meth:`__call__` (:data:`UNSET`: the
+                processor's setting).
             threads: decoder threads (None: one).
 
         Returns:
@@ -236,8 +306,6 @@ class VideoProcessorBase:
             if do_sample_frames is None
             else as_bool("do_sample_frames", do_sample_frames)
         )
-        fps = as_optional_number("fps", fps)
-        num_frames = None if num_frames is None else as_int("num_frames", num_frames)
 
         def choose(info: Any) -> np.ndarray:
             if not sampling:
@@ -265,8 +333,8 @@ class VideoProcessorBase:
         videos: Any,
         video_metadata: Any,
         do_sample_frames: Optional[bool],
-        fps: Optional[float],
-        num_frames: Optional[int],
+        fps: CallFps,
+        num_frames: CallCount,
     ) -> Dict[str, Any]:
         arrays, used, clips = self._read(videos, video_metadata, do_sample_frames, fps, num_frames)
         out = self._process(arrays)
@@ -278,8 +346,8 @@ class VideoProcessorBase:
         videos: Any,
         video_metadata: Any,
         do_sample_frames: Optional[bool],
-        fps: Optional[float],
-        num_frames: Optional[int],
+        fps: CallFps,
+        num_frames: CallCount,
     ) -> Tuple[List[np.ndarray], List[np.ndarray], List[Tuple[int, Optional[float]]]]:
         """The videos (sampled if asked), the frame indices used and each clip's
         ``(total_num_frames, fps)`` — fps 24 where Qwen3-VL's sampler assumes it."""
@@ -290,8 +358,6 @@ class VideoProcessorBase:
             if do_sample_frames is None
             else as_bool("do_sample_frames", do_sample_frames)
         )
-        fps = as_optional_number("fps", fps)
-        num_frames = None if num_frames is None else as_int("num_frames", num_frames)
         picked, used, timed = [], [], []
         for i, (a, (total, vfps)) in enumerate(zip(arrays, clips)):
             if not sampling:
@@ -299,9 +365,10 @@ class VideoProcessorBase:
                 used.append(np.arange(len(a), dtype=np.int64))
                 timed.append((total, vfps))
                 continue
-            if vfps is None and self._rule == "qwen3_vl" and num_frames is None:
-                vfps = 24.0  # its sampler writes this into the metadata
             try:
+                rate, _ = self.resolve_sampling(total, fps=fps, num_frames=num_frames)
+                if vfps is None and self._rule == "qwen3_vl" and rate is not None:
+                    vfps = 24.0  # its sampler writes this into the metadata
                 idx = self.sample_indices(total, video_fps=vfps, fps=fps, num_frames=num_frames)
             except DynresError as e:
                 raise type(e)(f"video {i}: {e}") from None
@@ -391,8 +458,8 @@ class SquashVideoProcessor(VideoProcessorBase):
         *,
         video_metadata: Any = None,
         do_sample_frames: Optional[bool] = None,
-        fps: Optional[float] = None,
-        num_frames: Optional[int] = None,
+        fps: CallFps = UNSET,
+        num_frames: CallCount = UNSET,
     ) -> Dict[str, Any]:
         """Preprocesses videos as the upstream processor's ``__call__`` (arguments as
         ``qwen2vl.VideoProcessor.__call__``).

@@ -29,7 +29,7 @@ from ._coerce import as_int, as_int64_array, as_number
 from ._family import FamilyProcessor, check_fixed, pick, processor_for
 from ._frames import as_video_list
 from ._images import as_image_list
-from ._video_processor import VideoProcessorBase, load_config
+from ._video_processor import UNSET, CallCount, CallFps, VideoProcessorBase, load_config
 from .errors import BudgetError, DynresError
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "num_tokens_many",
     "describe",
     "draw",
+    "draw_video",
     "plan",
     "sample_frames",
     "smart_resize",
@@ -532,6 +533,50 @@ def draw(image: Any, plan: Qwen2VLPlan, title: str, *, patches: bool = False) ->
     return _show.compose(_show.gridded(canvas, [(s, s, c, w) for s, c, w in lines]), [], text)
 
 
+def draw_video(
+    frames: np.ndarray,
+    plan: Qwen2VLPlan,
+    title: str,
+    *,
+    frame_indices: Any,
+    video_fps: float,
+    temporal_patch_size: int = 2,
+    patches: bool = False,
+) -> Any:
+    """A contact sheet of a clip as ``plan`` says the model sees it: the sampled
+    ``frames`` (``(T, H, W, 3)`` uint8, the file's frames ``frame_indices`` at
+    ``video_fps``) resized to ``plan.resized``, boxed by temporal patch (the frames one
+    ``grid_t`` step merges), each with its merge windows (and ViT patches with
+    ``patches``), its frame number and time."""
+    from PIL import Image
+
+    from . import _show
+
+    rh, rw = plan.resized
+    p, window = plan.patch_size, plan.patch_size * plan.merge_size
+    lines = [(p, _show.PATCH_LINE, 1)] if patches else []
+    lines.append((window, _show.MERGE_LINE, 2))
+    idx = [int(i) for i in frame_indices]
+    tp = temporal_patch_size
+    groups = []
+    for k in range(0, len(idx), tp):
+        cells = []
+        for j in range(k, min(k + tp, len(idx))):
+            img = Image.fromarray(frames[j]).resize((rw, rh), Image.Resampling.BICUBIC)
+            cells.append((f"#{idx[j]} {idx[j] / video_fps:.2f} s", _show.thumbnail(img, lines)))
+        groups.append((f"t={k // tp}", cells))
+    t, gh, gw = plan.grid_thw
+    h, w = frames.shape[1:3]
+    n = len(idx)
+    text = (
+        f"{title}: {h}x{w} video, frames {idx[0]}..{idx[-1]}: {n} sampled -> {rh}x{rw} px "
+        f"each, {t} temporal patches of {tp} frames x {gh // plan.merge_size}x"
+        f"{gw // plan.merge_size} windows of {window} px = {plan.num_tokens} tokens "
+        f"(grid_thw {t}x{gh}x{gw})"
+    )
+    return _show.compose(_show.contact_sheet(groups), [], text)
+
+
 _QWEN_VIDEO_KEYS = (
     "patch_size",
     "temporal_patch_size",
@@ -754,8 +799,8 @@ class VideoProcessor(VideoProcessorBase):
         *,
         video_metadata: Any = None,
         do_sample_frames: Optional[bool] = None,
-        fps: Optional[float] = None,
-        num_frames: Optional[int] = None,
+        fps: CallFps = UNSET,
+        num_frames: CallCount = UNSET,
     ) -> Dict[str, Any]:
         """Preprocesses videos as the upstream processor's ``__call__``.
 
@@ -764,8 +809,10 @@ class VideoProcessor(VideoProcessorBase):
                 of videos, or a ``(B, T, H, W, C)`` array.
             video_metadata: ``None``, or per video a mapping/object with
                 ``total_num_frames`` and ``fps`` (e.g. transformers' ``VideoMetadata``).
-            do_sample_frames, fps, num_frames: override the processor's sampling
-                (``fps``/``num_frames`` together: giving one clears the other).
+            do_sample_frames, fps, num_frames: override the processor's sampling. As
+                upstream, a keyword not given keeps the processor's setting and both set
+                is refused: ``Qwen3VLVideoProcessor`` samples at 2 fps by default, so a
+                count needs ``num_frames=n, fps=None`` (see ``resolve_sampling``).
 
         Returns:
             ``pixel_values_videos`` ``(Σ t·h·w, 3·tp·p·p)``, ``video_grid_thw`` ``(n, 3)``
