@@ -127,12 +127,14 @@ def squash(
     sizes: Sequence[Tuple[int, int]],
     norm: Normalisation,
     config: Any,
+    buf: Optional[np.ndarray] = None,
 ) -> List[np.ndarray]:
     """Every frame of video ``i`` squashed to ``sizes[i]`` with the family ``config``'s
     resize and normalised; one ``(T, 3, h, w)`` array per video, all views of one
-    ``np.empty`` buffer."""
-    total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
-    buf = checked_empty((total,), norm.storage, "video frames (num_frames x 3 x h x w)")
+    buffer (``buf``, 1-D in the storage type and of the total size, else a new one)."""
+    if buf is None:
+        total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
+        buf = checked_empty((total,), norm.storage, "video frames (num_frames x 3 x h x w)")
     config.squash_frames(list(arrays), list(sizes), norm.table, buf)
     out, at = [], 0
     for a, (h, w) in zip(arrays, sizes):

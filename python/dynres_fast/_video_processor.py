@@ -14,10 +14,11 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
-from ._coerce import as_int
+from ._coerce import as_int, checked_empty
 from ._family import _rebuild, check_fixed, pick
 from ._frames import as_video_list, squash, torchvision_video_channels
 from .errors import DynresError
+from .pool import OutputPool
 
 
 class Unset(enum.Enum):
@@ -155,6 +156,47 @@ def clip_timing(
     }
 
 
+class _GatherSink:
+    """:meth:`VideoProcessorBase._stream_sink`'s default: all frames, processed at the end."""
+
+    group = 8
+
+    def __init__(self, proc: Any, num_frames: int, height: int, width: int) -> None:
+        self.proc = proc
+        self.frames = np.empty((num_frames, height, width, 3), dtype=np.uint8)
+
+    def put(self, start: int, frames: np.ndarray) -> None:
+        self.frames[start : start + len(frames)] = frames
+
+    def finish(self) -> Dict[str, Any]:
+        return self.proc._process([self.frames])  # type: ignore[no-any-return]
+
+
+_SQUASH_WHAT = "video frames (num_frames x 3 x h x w)"
+
+
+class _SquashSink:
+    """Each group of frames squashed straight into its rows of the ``(T, 3, h, w)``
+    output (frames are resized independently, so this equals one call on all of them)."""
+
+    group = 8
+
+    def __init__(self, proc: Any, num_frames: int) -> None:
+        self.proc, (h, w) = proc, proc.size
+        self.frame_len = 3 * h * w
+        self.buf = proc._output((num_frames * self.frame_len,), _SQUASH_WHAT)
+        self.shape = (num_frames, 3, h, w)
+
+    def put(self, start: int, frames: np.ndarray) -> None:
+        at = start * self.frame_len
+        part = self.buf[at : at + len(frames) * self.frame_len]
+        p = self.proc
+        p._config.squash_frames([frames], [p.size], p._norm.table, part)
+
+    def finish(self) -> Dict[str, Any]:
+        return {"pixel_values_videos": [self.proc._norm.present(self.buf.reshape(self.shape))]}
+
+
 class VideoProcessorBase:
     """Reading, metadata and frame sampling of one transformers 5.x video processor.
 
@@ -164,6 +206,7 @@ class VideoProcessorBase:
 
     _rule = ""
     _kwargs: Dict[str, Any]
+    _pool: Optional[OutputPool] = None
 
     def __new__(cls, **kwargs: Any) -> Any:
         # The constructor keywords, so a processor pickles (DataLoader workers, Ray) by
@@ -189,6 +232,19 @@ class VideoProcessorBase:
         self.num_frames = None if num_frames is None else as_int("num_frames", num_frames)
         self.min_frames = None if min_frames is None else as_int("min_frames", min_frames)
         self.max_frames = None if max_frames is None else as_int("max_frames", max_frames)
+
+    def _init_output(self, reuse_output: Any) -> None:
+        self.reuse_output = as_bool("reuse_output", reuse_output)
+        self._pool = OutputPool() if self.reuse_output else None
+
+    def _output(self, shape: Tuple[int, ...], what: str) -> np.ndarray:
+        """A call's ``pixel_values_videos`` storage: the reused buffer with
+        ``reuse_output=True`` (each call then overwrites the previous call's output, see
+        :mod:`dynres_fast.pool`), else a fresh array."""
+        storage = self._norm.storage
+        if self._pool is not None:
+            return self._pool.take(shape, storage)
+        return checked_empty(shape, storage, what)
 
     def _init_norm(
         self, image_mean: Any, image_std: Any, resample: Any, dtype: Any, compat: Any
@@ -307,17 +363,34 @@ class VideoProcessorBase:
             else as_bool("do_sample_frames", do_sample_frames)
         )
 
-        def choose(info: Any) -> np.ndarray:
-            if not sampling:
-                return np.arange(info.num_frames, dtype=np.int64)
-            return self.sample_indices(
+        from . import video
+
+        info = video.probe(src)
+        if sampling:
+            idx = self.sample_indices(
                 info.num_frames, video_fps=info.fps, fps=fps, num_frames=num_frames
             )
-
-        frames, idx, info = decode_sampled(src, choose, threads)
-        out = self._process([frames])
+        else:
+            idx = np.arange(info.num_frames, dtype=np.int64)
+        idx = np.asarray(idx, dtype=np.int64)
+        sink = self._stream_sink(len(idx), info.height, info.width)
+        if threads is None or threads == 1:
+            video.for_each_group(src, idx, sink.put, group=sink.group, threads=threads)
+        else:  # decode the next group while the kernels process this one
+            frames = video.iter_frames(src, idx, group=sink.group, threads=threads)
+            for k, group in enumerate(frames):
+                sink.put(k * sink.group, group)
+        out = sink.finish()
         out.update(self._timing([idx], [(info.num_frames, info.fps)]))
         return out
+
+    def _stream_sink(self, num_frames: int, height: int, width: int) -> Any:
+        """Where :meth:`from_file` hands the decoded frames, group by group: an object
+        with ``group`` (rows per call), ``put(first_row, frames)`` and ``finish()`` (the
+        outputs of :meth:`_process` for the one video). This default gathers the frames
+        and processes them at the end; families whose kernels can take one group at a
+        time write each group straight into the output instead."""
+        return _GatherSink(self, num_frames, height, width)
 
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
         raise NotImplementedError
@@ -396,6 +469,9 @@ class SquashVideoProcessor(VideoProcessorBase):
         image_mean, image_std, resample, dtype: as the family image processors.
         do_sample_frames, fps, num_frames: the upstream ``sample_frames`` settings.
         compat: ``"torchvision"`` only.
+        reuse_output: write every call's ``pixel_values_videos`` into one reused buffer
+            (each call overwrites the previous call's output; see
+            :mod:`dynres_fast.pool`).
     """
 
     _rule = ""
@@ -413,12 +489,14 @@ class SquashVideoProcessor(VideoProcessorBase):
         num_frames: Optional[int] = None,
         compat: str = "torchvision",
         dtype: str = "float32",
+        reuse_output: bool = False,
     ) -> None:
         if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 2:
             raise TypeError(f"size must be a (height, width) pair, got {size!r}")
         self.size = (as_int("size[0]", size[0]), as_int("size[1]", size[1]))
         self._init_sampling(do_sample_frames=do_sample_frames, fps=fps, num_frames=num_frames)
         n = self._init_norm(image_mean, image_std, resample, dtype, compat)
+        self._init_output(reuse_output)
         self._config = self._squash_config(n.resample, n.compat)
 
     @staticmethod
@@ -471,6 +549,12 @@ class SquashVideoProcessor(VideoProcessorBase):
         """
         return self._run(videos, video_metadata, do_sample_frames, fps, num_frames)
 
+    def _stream_sink(self, num_frames: int, height: int, width: int) -> Any:
+        return _SquashSink(self, num_frames)
+
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
         sizes = [self.size] * len(arrays)
-        return {"pixel_values_videos": squash(arrays, sizes, self._norm, self._config)}
+        buf = self._output(
+            (sum(len(a) for a in arrays) * 3 * self.size[0] * self.size[1],), _SQUASH_WHAT
+        )
+        return {"pixel_values_videos": squash(arrays, sizes, self._norm, self._config, buf)}
