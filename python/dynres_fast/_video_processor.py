@@ -156,22 +156,6 @@ def clip_timing(
     }
 
 
-class _GatherSink:
-    """:meth:`VideoProcessorBase._stream_sink`'s default: all frames, processed at the end."""
-
-    group = 8
-
-    def __init__(self, proc: Any, num_frames: int, height: int, width: int) -> None:
-        self.proc = proc
-        self.frames = np.empty((num_frames, height, width, 3), dtype=np.uint8)
-
-    def put(self, start: int, frames: np.ndarray) -> None:
-        self.frames[start : start + len(frames)] = frames
-
-    def finish(self) -> Dict[str, Any]:
-        return self.proc._process([self.frames])  # type: ignore[no-any-return]
-
-
 _SQUASH_WHAT = "video frames (num_frames x 3 x h x w)"
 
 
@@ -340,14 +324,19 @@ class VideoProcessorBase:
 
         The frames are the ones the processor's ``sample_frames`` picks from the file's
         metadata (:func:`dynres_fast.video.probe`: frame count and average rate), or every
-        frame when sampling is off; only those are decoded
-        (:func:`dynres_fast.video.read_frames`, ``threads`` decoder threads).
+        frame when sampling is off; only those are decoded (as
+        :func:`dynres_fast.video.read_frames`). The decoded frames reach the kernels a
+        group at a time, written straight into the output, so memory stays at the output
+        plus a few frames; with ``threads`` > 1 the next group is decoded in a background
+        thread while the kernels work on this one. Outputs equal :meth:`__call__` on the
+        decoded frames, bit for bit.
 
         Args:
             src: a path, the file's bytes or a seekable binary file object.
             do_sample_frames, fps, num_frames: as :meth:`__call__` (:data:`UNSET`: the
                 processor's setting).
-            threads: decoder threads (None: one).
+            threads: decoder threads (None or 1: one, decoding and processing in turn on
+                the calling thread; 0: FFmpeg's choice).
 
         Returns:
             The outputs of :meth:`__call__` for the one video, ``frame_indices`` being the
@@ -362,7 +351,6 @@ class VideoProcessorBase:
             if do_sample_frames is None
             else as_bool("do_sample_frames", do_sample_frames)
         )
-
         from . import video
 
         info = video.probe(src)
@@ -386,11 +374,10 @@ class VideoProcessorBase:
 
     def _stream_sink(self, num_frames: int, height: int, width: int) -> Any:
         """Where :meth:`from_file` hands the decoded frames, group by group: an object
-        with ``group`` (rows per call), ``put(first_row, frames)`` and ``finish()`` (the
-        outputs of :meth:`_process` for the one video). This default gathers the frames
-        and processes them at the end; families whose kernels can take one group at a
-        time write each group straight into the output instead."""
-        return _GatherSink(self, num_frames, height, width)
+        with ``group`` (rows per call), ``put(first_row, frames)`` (the kernels write the
+        group straight into its part of the output) and ``finish()`` (the outputs of
+        :meth:`_process` for the one video)."""
+        raise NotImplementedError
 
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
         raise NotImplementedError

@@ -9,6 +9,9 @@ decode only what is needed.
   for bit to PyAV's ``frame.to_ndarray(format="rgb24")`` of a full decode. It seeks to the
   keyframe before each run of wanted frames, lets the decoder drop non-reference frames
   nobody asked for, converts only the wanted frames and allocates only the output.
+- :func:`iter_frames` / :func:`for_each_group` stream the same frames a group of rows at a
+  time in reused buffers (the former decoding ahead in a thread), so a consumer can
+  process group k while group k + 1 decodes, in memory bounded by a few groups.
 
 Decoding uses PyAV (FFmpeg ships inside its wheel), an optional dependency:
 ``pip install av`` (or ``pip install dynres_fast[video]``).
