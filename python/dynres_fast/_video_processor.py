@@ -16,7 +16,7 @@ import numpy as np
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int, checked_empty
 from ._family import _rebuild, check_fixed, pick
-from ._frames import as_video_list, squash, torchvision_video_channels
+from ._frames import as_video_list, squash, squash_len, torchvision_video_channels
 from .errors import DynresError
 from .pool import OutputPool
 
@@ -541,7 +541,5 @@ class SquashVideoProcessor(VideoProcessorBase):
 
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
         sizes = [self.size] * len(arrays)
-        buf = self._output(
-            (sum(len(a) for a in arrays) * 3 * self.size[0] * self.size[1],), _SQUASH_WHAT
-        )
+        buf = self._output((squash_len(arrays, sizes),), _SQUASH_WHAT)
         return {"pixel_values_videos": squash(arrays, sizes, self._norm, self._config, buf)}
