@@ -16,6 +16,7 @@ from conftest import gil_free_fraction
 
 def test_the_gil_probe_sees_a_held_gil():
     """A call that never releases the GIL reads exactly 0, so the 0.05 bar below can fail."""
+
     def held():
         t = time.perf_counter()
         while time.perf_counter() - t < 0.2:
