@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import internvl, qwen2vl
+from . import internvl, pixtral, qwen2vl
 from . import llava_onevision as ov
 from .errors import DynresError
 
@@ -26,6 +26,8 @@ __all__ = [
     "LlavaSettings",
     "llava_images",
     "llava_videos",
+    "PixtralSettings",
+    "pixtral_images",
     "QwenVideoSettings",
     "qwen_images",
     "qwen_videos",
@@ -78,6 +80,19 @@ class LlavaSettings:
     """What a LLaVA-OneVision image call depends on (384-pixel crops)."""
 
     pinpoints: Tuple[Tuple[int, int], ...]
+    image_mean: Triple
+    image_std: Triple
+    resample: Union[str, int]
+    compat: str
+    pad: bool
+
+
+@dataclass(frozen=True)
+class PixtralSettings:
+    """What a Pixtral image call depends on (square token unit ``patch_size``)."""
+
+    longest_edge: int
+    patch_size: int
     image_mean: Triple
     image_std: Triple
     resample: Union[str, int]
@@ -220,3 +235,25 @@ def llava_videos(settings: TileSettings, videos: Sequence[np.ndarray]) -> List[n
     s = settings
     proc = _llava(LlavaSettings(pinpoints, s.image_mean, s.image_std, s.resample, s.compat, False))
     return list(proc.videos(list(videos))["pixel_values_videos"])
+
+
+@lru_cache(maxsize=32)
+def _pixtral(s: PixtralSettings) -> pixtral.ImageProcessor:
+    return pixtral.ImageProcessor(
+        longest_edge=s.longest_edge,
+        patch_size=s.patch_size,
+        do_pad=s.pad,
+        image_mean=s.image_mean,
+        image_std=s.image_std,
+        resample=s.resample,
+        compat=s.compat,
+    )
+
+
+def pixtral_images(settings: PixtralSettings, images: Sequence[np.ndarray]) -> Dict[str, object]:
+    """``pixel_values`` (float32 ``(n, 3, H, W)`` zero-padded to the largest image when
+    ``settings.pad``, else one ``(3, h, w)`` array per image) and ``image_sizes`` (resized
+    ``(h, w)`` tuples of ints)."""
+    out = _pixtral(settings)(list(images))
+    sizes = [(int(h), int(w)) for h, w in out["image_sizes"].tolist()]
+    return {"pixel_values": out["pixel_values"], "image_sizes": sizes}
