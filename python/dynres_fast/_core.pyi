@@ -249,6 +249,8 @@ class LlavaOnevisionPlan:
     @property
     def paste(self) -> _Hw: ...
     @property
+    def crop_size(self) -> int: ...
+    @property
     def grid(self) -> _Hw: ...
     @property
     def boxes(self) -> Tuple[_Box, ...]: ...
@@ -268,7 +270,13 @@ class LlavaOnevisionPlan:
 @final
 class LlavaOnevisionConfig:
     def __new__(
-        cls, *, pinpoints: Sequence[_Hw], reference: str, resample: str, compat: str
+        cls,
+        *,
+        pinpoints: Sequence[_Hw],
+        reference: str,
+        resample: str,
+        compat: str,
+        crop_size: int = ...,  # 384
     ) -> LlavaOnevisionConfig: ...
     def plan(self, height: int, width: int) -> LlavaOnevisionPlan: ...
     def num_tokens_many(
@@ -288,6 +296,7 @@ class LlavaOnevisionConfig:
         self,
         images: _Images,
         background: Tuple[int, int, int],
+        side: int,
         table: _Table,
         out: npt.NDArray[Any],
     ) -> None: ...

@@ -77,9 +77,10 @@ class TileSettings:
 
 @dataclass(frozen=True)
 class LlavaSettings:
-    """What a LLaVA-OneVision image call depends on (384-pixel crops)."""
+    """What a LLaVA-OneVision image call depends on (square crops of ``crop_size``)."""
 
     pinpoints: Tuple[Tuple[int, int], ...]
+    crop_size: int
     image_mean: Triple
     image_std: Triple
     resample: Union[str, int]
@@ -174,6 +175,7 @@ def internvl_videos(settings: TileSettings, videos: Sequence[np.ndarray]) -> Lis
 def _llava(s: LlavaSettings) -> ov.ImageProcessor:
     return ov.ImageProcessor(
         image_grid_pinpoints=s.pinpoints,
+        crop_size=s.crop_size,
         image_mean=s.image_mean,
         image_std=s.image_std,
         compat=s.compat,
@@ -187,7 +189,7 @@ def llava_images(
     """LLaVA-OneVision as its processor batches prompts: an image alone in its prompt gets
     anyres crops, the images of a multi-image prompt one padded square each.
 
-    Returns ``pixel_values`` (one ``(crops, 3, 384, 384)`` array per image, zero-padded to
+    Returns ``pixel_values`` (one ``(crops, 3, S, S)`` array per image, zero-padded to
     the batch's most crops when ``settings.pad``), ``image_sizes`` (``(h, w)`` tuples) and
     ``batch_num_images``.
     """
@@ -233,7 +235,10 @@ def llava_videos(settings: TileSettings, videos: Sequence[np.ndarray]) -> List[n
         raise DynresError(f"LLaVA-OneVision frames are {ov.CROP_SIZE} pixels square")
     pinpoints = tuple((int(a), int(b)) for a, b in ov.ANYRES_MAX_9)  # unused by videos
     s = settings
-    proc = _llava(LlavaSettings(pinpoints, s.image_mean, s.image_std, s.resample, s.compat, False))
+    frames = LlavaSettings(
+        pinpoints, ov.CROP_SIZE, s.image_mean, s.image_std, s.resample, s.compat, False
+    )
+    proc = _llava(frames)
     return list(proc.videos(list(videos))["pixel_values_videos"])
 
 

@@ -288,8 +288,8 @@ class InternVLVideoProcessor(_DynresVideos, internvl_video.InternVLVideoProcesso
 class LlavaOnevisionImageProcessor(_DynresImages, ov_tv.LlavaOnevisionImageProcessor):
     """transformers' ``LlavaOnevisionImageProcessor`` (torchvision backend) with its pixels
     from dynres_fast ``llava_onevision`` (``compat="torchvision"``): anyres crops for an
-    image alone in its prompt, padded squares for multi-image prompts, ``do_pad`` either way.
-    Crop sizes other than 384 run upstream."""
+    image alone in its prompt, padded squares for multi-image prompts, ``do_pad`` either way,
+    any square ``size``. A ``crop_size`` that differs from ``size`` runs upstream."""
 
     __module__ = _MODULE
     _dynres_compat, _dynres_tensors = "torchvision", True

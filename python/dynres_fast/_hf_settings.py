@@ -136,16 +136,17 @@ def qwen_video(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[Qw
 
 
 def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSettings]:
-    """LLaVA-OneVision images: 384-pixel crops over ``image_grid_pinpoints``. The padding
-    colour of multi-image prompts is upstream's instance ``image_mean``, so a call-time
-    ``image_mean`` different from it runs upstream."""
+    """LLaVA-OneVision images: square ``size`` crops over ``image_grid_pinpoints``. The
+    padding colour of multi-image prompts is upstream's instance ``image_mean``, so a
+    call-time ``image_mean`` different from it runs upstream; so does a ``crop_size`` (the
+    cutting side) other than ``size`` (the side every crop is resized to)."""
     base, side = _normalise(kw, compat), _side(kw)
     crop = kw.get("crop_size")
     pinpoints = kw.get("image_grid_pinpoints")
     if (
         base is None
-        or side != 384
-        or (crop is not None and crop.height not in (None, 384))
+        or side is None
+        or (crop is not None and crop.height not in (None, side))
         or kw.get("do_center_crop")
         or not isinstance(pinpoints, (list, tuple))
         or proc is None
@@ -156,7 +157,8 @@ def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSe
         points = tuple((int(a), int(b)) for a, b in pinpoints)
     except (TypeError, ValueError):
         return None
-    return LlavaSettings(points, base[1], base[2], base[0], compat, bool(kw.get("do_pad")))
+    pad = bool(kw.get("do_pad"))
+    return LlavaSettings(points, side, base[1], base[2], base[0], compat, pad)
 
 
 def pixtral(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[PixtralSettings]:
