@@ -99,7 +99,9 @@ def pack_ffd(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 
 # --- decode (rust/py/decode.rs, feature "decode") ---
-def decode_image(data: bytes, allow_truncated: bool = False) -> npt.NDArray[np.uint8]: ...
+def decode_image(
+    data: bytes, allow_truncated: bool = False, keep_alpha: bool = False
+) -> npt.NDArray[np.uint8]: ...
 
 # position ids (rust/py/rope.rs)
 def mrope_position_ids(
