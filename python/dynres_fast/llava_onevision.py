@@ -387,8 +387,8 @@ class ImageProcessor(FamilyProcessor):
         384, "width": 384})`` on each frame (with this processor's mean/std). With
         ``compat="torchvision"`` it equals transformers' ``LlavaOnevisionVideoProcessor``
         (torchvision, what ``LlavaOnevisionProcessor`` uses for videos) with this processor's
-        mean/std, given the same frames; 4-channel videos are refused there (its RGBA
-        blending is not reproduced).
+        mean/std, given the same frames; opaque RGBA videos lose their alpha as there,
+        others are refused there (its float blending of alpha < 255 is not reproduced).
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
