@@ -115,3 +115,29 @@ def pngs() -> Dict[str, bytes]:
     g8 = rng.integers(0, 256, (h, w), dtype=np.uint8)
     out["gray8_trns"] = raw_png(w, h, 8, 0, [r.tobytes() for r in g8], trns=b"\x00\x05")
     return out
+
+
+def transparent_pngs() -> Dict[str, bytes]:
+    """PNGs whose transparency comes from a tRNS chunk (colour keys that some pixels
+    match), beside the alpha-channel and palette ones of :func:`pngs`."""
+    rng = np.random.default_rng(2)
+    h, w = 11, 17
+    out: Dict[str, bytes] = {}
+    g = rng.integers(0, 4, (h, w), dtype=np.uint8)
+    out["gray8_key"] = raw_png(w, h, 8, 0, [r.tobytes() for r in g], trns=b"\x00\x02")
+    out["gray2_key"] = raw_png(w, h, 2, 0, _packed_rows(g, 2), trns=b"\x00\x01")
+    out["gray2_key_zero"] = raw_png(w, h, 2, 0, _packed_rows(g, 2), trns=b"\x00\x00")
+    out["gray1_key"] = raw_png(w, h, 1, 0, _packed_rows(g % 2, 1), trns=b"\x00\x01")
+    g16 = (g.astype(np.int64) * 300).astype(">u2")
+    out["gray16_key"] = raw_png(w, h, 16, 0, [r.tobytes() for r in g16], trns=b"\x01\x2c")
+    rgb = rng.integers(0, 2, (h, w, 3), dtype=np.uint8) * 200
+    key = bytes([0, 200, 0, 0, 0, 200])
+    out["rgb8_key"] = raw_png(w, h, 8, 2, [r.tobytes() for r in rgb], trns=key)
+    rgb16 = (rng.integers(0, 2, (h, w, 3)) * 0x1234).astype(">u2")
+    key16 = bytes([0x12, 0x34, 0, 0, 0x12, 0x34])
+    out["rgb16_key"] = raw_png(w, h, 16, 2, [r.tobytes() for r in rgb16], trns=key16)
+    pal = rng.integers(0, 256, 16 * 3, dtype=np.uint8).tobytes()
+    idx = rng.integers(0, 16, (h, w))
+    trns = bytes(rng.integers(0, 256, 10, dtype=np.uint8))
+    out["pal4_alphas"] = raw_png(w, h, 4, 3, _packed_rows(idx, 4), plte=pal, trns=trns)
+    return out

@@ -97,3 +97,38 @@ def write_model_dir(path: Path, model_type: str) -> Path:
         (path / name).write_text(json.dumps(content))
     (path / "tokenizer.json").write_text(_tokenizer_json())
     return path
+
+
+#: Pixtral's (Tekken's) special tokens at their ids in Pixtral-12B / Mistral-Small-3.1.
+PIXTRAL_TOKENS = {"<unk>": 0, "<s>": 1, "</s>": 2, "[IMG]": 10, "[IMG_BREAK]": 12, "[IMG_END]": 13}
+#: Directory name under tests/data/models/ of the Pixtral checkpoints' real configs.
+PIXTRAL_MODELS = ("pixtral-12b", "Mistral-Small-3.1-24B-Instruct-2503")
+_MODELS_DATA = Path(__file__).parent / "data" / "models"
+
+
+def _pixtral_tokenizer_json() -> str:
+    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
+
+    vocab = {**PIXTRAL_TOKENS, **{w: 20 + i for i, w in enumerate(WORDS)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in PIXTRAL_TOKENS])
+    return tok.to_str()
+
+
+def write_pixtral_dir(path: Path, name: str) -> Path:
+    """Writes a Pixtral model directory: the real configs of ``name`` (one of
+    :data:`PIXTRAL_MODELS`) and a word-level tokenizer with Pixtral's special tokens."""
+    path.mkdir(parents=True, exist_ok=True)
+    for file in ("config.json", "preprocessor_config.json", "processor_config.json"):
+        (path / file).write_bytes((_MODELS_DATA / name / file).read_bytes())
+    tokenizer = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "unk_token": "<unk>",
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "pad_token": "</s>",
+    }
+    (path / "tokenizer_config.json").write_text(json.dumps(tokenizer))
+    (path / "tokenizer.json").write_text(_pixtral_tokenizer_json())
+    return path

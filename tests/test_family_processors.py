@@ -197,7 +197,7 @@ def test_llava_ov_padding_and_errors():
     assert out.shape[1] == 1 + ov.plan(1000, 1500).grid[0] * ov.plan(1000, 1500).grid[1]
     assert not out[0, 2:].any()  # batch padding is 0.0
     with pytest.raises(DynresError):
-        ov.ImageProcessor.llava_onevision(image_grid_pinpoints=[(384, 400)])
+        ov.ImageProcessor.llava_onevision(image_grid_pinpoints=[(300, 400)])
     with pytest.raises(DynresError):
         ov.ImageProcessor.llava_onevision(reference="hf")
 

@@ -69,6 +69,12 @@ SETTINGS = {
     "hub": HUB,
     "class-default": {},
     "pinpoints": {**HUB, "image_grid_pinpoints": [[384, 768], [768, 384]]},
+    # crops of 336 over pinpoints that are not multiples of it: short edge crops, stretched
+    "336": {
+        **HUB,
+        "size": {"height": 336, "width": 336},
+        "image_grid_pinpoints": [[336, 500], [500, 336], [700, 700]],
+    },
 }
 # Unpadded crop stacks of different lengths make one tensor nowhere, upstream included.
 CALLS = [(s, rt) for s in SETTINGS for rt in (None, "pt", "np")] + [("no-pad", None)]
@@ -92,11 +98,12 @@ def test_images_equal_upstream(backend, setting, return_tensors, batch, upstream
 @pytest.mark.parametrize(
     "settings, call",
     [
-        ({**HUB, "size": {"height": 336, "width": 336}}, {}),
+        ({**HUB, "size": {"height": 336, "width": 336}}, {"crop_size": 384}),
+        ({**HUB, "size": {"height": 384, "width": 336}}, {}),
         (HUB, {"image_mean": [0.4, 0.4, 0.4]}),  # pads with the instance mean upstream
         (HUB, {"do_rescale": False}),
     ],
-    ids=["336", "call-mean", "no-rescale"],
+    ids=["crop-not-size", "non-square", "call-mean", "no-rescale"],
 )
 def test_unreproduced_calls_run_upstream(backend, settings, call, upstream_calls):
     ours_cls, theirs_cls = PAIRS[backend]

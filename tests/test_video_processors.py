@@ -479,6 +479,67 @@ def test_dtypes_and_pickling():
     assert raw.dtype == np.uint8 and raw.shape == (4, 3, 384, 384)
 
 
+# ------------------------------------------------------------------ RGBA videos
+
+
+def _rgba(video, alpha):
+    return np.concatenate([video, np.full(video.shape[:3] + (1,), alpha, np.uint8)], axis=-1)
+
+
+def _rgba_calls():
+    import transformers
+
+    from dynres_fast import internvl
+    from dynres_fast import llava_onevision as ov
+
+    return {
+        "qwen2_vl": (lambda: Qwen2VLVideoProcessor(cap_pixels_per_frame=False), None),
+        "qwen3_vl": (Qwen3VLVideoProcessor, None),
+        "internvl": (transformers.InternVLVideoProcessor, internvl.VideoProcessor),
+        "llava_onevision": (transformers.LlavaOnevisionVideoProcessor, ov.VideoProcessor),
+    }
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen3_vl", "internvl", "llava_onevision"])
+def test_opaque_rgba_videos_equal_upstream(family):
+    """5.x reads channels-last RGBA videos given ``input_data_format="channels_last"`` and
+    drops an alpha that is 255 everywhere: our torchvision path does the same, exactly."""
+    make_up, make_ours = _rgba_calls()[family]
+    if family == "qwen3_vl":
+        ours = qwen2vl.VideoProcessor.qwen3_vl()
+    else:
+        ours = make_ours() if make_ours else qwen2vl.VideoProcessor(cap_pixels_per_frame=False)
+    vids = [_rgba(clip(4, 50, 70), 255), _rgba(clip(4, 33, 90, seed=2), 255)]
+    call = {"do_sample_frames": False} if family == "qwen3_vl" else {}
+    want = upstream(make_up(), vids, input_data_format="channels_last", **call)
+    got = ours(vids, **call)
+    rgb = ours([v[..., :3] for v in vids], **call)
+    for key in ("pixel_values_videos", "video_grid_thw"):
+        if key not in want:
+            continue
+        np.testing.assert_array_equal(np.concatenate(got[key]), np.concatenate(want[key]))
+        np.testing.assert_array_equal(np.concatenate(got[key]), np.concatenate(rgb[key]))
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "internvl", "llava_onevision"])
+def test_translucent_rgba_videos_are_refused(family):
+    """Upstream blends alpha < 255 onto white in float and resizes in float (its output
+    differs from the RGB video's): refused, naming the video."""
+    from dynres_fast import InvalidImageError
+
+    make_up, make_ours = _rgba_calls()[family]
+    video = _rgba(clip(2, 40, 60), 255)
+    video[0, :5, :, 3] = 128
+    want = upstream(make_up(), [video], input_data_format="channels_last")
+    plain = upstream(make_up(), [video[..., :3]])
+    assert not np.array_equal(
+        np.concatenate(want["pixel_values_videos"]), np.concatenate(plain["pixel_values_videos"])
+    )
+    ours = make_ours() if make_ours else qwen2vl.VideoProcessor(compat="torchvision")
+    with pytest.raises(InvalidImageError, match="video 0: compat 'torchvision'.*alpha below 255"):
+        ours([video])
+
+
 _GRID_SETTING = [None, 1.5, "unset"]  # a processor's fps / num_frames (scaled below)
 _GRID_CALL = ["unset", None, 1]
 

@@ -6,14 +6,21 @@ use dynres_fast::core::decode::{decode, decode_with, DecodeOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for allow_truncated in [false, true] {
+    for (allow_truncated, keep_alpha) in [(false, false), (true, false), (true, true)] {
         let got = if allow_truncated {
-            decode_with(data, DecodeOptions { allow_truncated })
+            decode_with(
+                data,
+                DecodeOptions {
+                    allow_truncated,
+                    keep_alpha,
+                },
+            )
         } else {
             decode(data)
         };
         if let Ok(img) = got {
-            assert_eq!(img.data.len(), img.height * img.width * 3);
+            assert!(img.channels == 3 || (keep_alpha && img.channels == 4));
+            assert_eq!(img.data.len(), img.height * img.width * img.channels);
         }
     }
 });

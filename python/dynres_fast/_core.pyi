@@ -99,7 +99,9 @@ def pack_ffd(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 
 # --- decode (rust/py/decode.rs, feature "decode") ---
-def decode_image(data: bytes, allow_truncated: bool = False) -> npt.NDArray[np.uint8]: ...
+def decode_image(
+    data: bytes, allow_truncated: bool = False, keep_alpha: bool = False
+) -> npt.NDArray[np.uint8]: ...
 
 # position ids (rust/py/rope.rs)
 def mrope_position_ids(
@@ -249,6 +251,8 @@ class LlavaOnevisionPlan:
     @property
     def paste(self) -> _Hw: ...
     @property
+    def crop_size(self) -> int: ...
+    @property
     def grid(self) -> _Hw: ...
     @property
     def boxes(self) -> Tuple[_Box, ...]: ...
@@ -268,7 +272,13 @@ class LlavaOnevisionPlan:
 @final
 class LlavaOnevisionConfig:
     def __new__(
-        cls, *, pinpoints: Sequence[_Hw], reference: str, resample: str, compat: str
+        cls,
+        *,
+        pinpoints: Sequence[_Hw],
+        reference: str,
+        resample: str,
+        compat: str,
+        crop_size: int = ...,  # 384
     ) -> LlavaOnevisionConfig: ...
     def plan(self, height: int, width: int) -> LlavaOnevisionPlan: ...
     def num_tokens_many(
@@ -288,6 +298,7 @@ class LlavaOnevisionConfig:
         self,
         images: _Images,
         background: Tuple[int, int, int],
+        side: int,
         table: _Table,
         out: npt.NDArray[Any],
     ) -> None: ...

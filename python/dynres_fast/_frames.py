@@ -77,21 +77,29 @@ def _describe(item: Any) -> str:
 
 
 def torchvision_video_channels(arrays: List[np.ndarray], compat: str) -> List[np.ndarray]:
-    """Refuses 4-channel videos for ``compat="torchvision"``.
+    """4-channel videos for ``compat="torchvision"``: opaque ones lose their alpha, others
+    are refused.
 
-    transformers' torchvision video processors blend RGBA frames that have any alpha < 255
-    onto white in float (then resize in float, not with the uint8 kernel), and pass opaque
-    RGBA frames on with 4 channels (normalising them then fails); neither is reproduced.
+    transformers 5.x's torchvision video processors (given channels-last RGBA frames with
+    ``input_data_format="channels_last"``; without it they cannot tell the channel axis and
+    raise) drop an alpha that is 255 everywhere in the video, which gives the RGB video's
+    result exactly; a video with any alpha < 255 is blended onto white in float and then
+    resized in float, which no uint8 kernel reproduces.
     """
-    if compat == "torchvision":
-        for i, a in enumerate(arrays):
-            if a.shape[3] == 4:
+    if compat != "torchvision":
+        return arrays
+    out = []
+    for i, a in enumerate(arrays):
+        if a.shape[3] == 4:
+            if not (a[..., 3] == 255).all():
                 raise InvalidImageError(
-                    f"video {i}: compat 'torchvision' accepts gray or RGB frames, got 4 "
-                    "channels (the fast video processors blend alpha onto white in float); "
-                    "drop or composite the alpha first"
+                    f"video {i}: compat 'torchvision' accepts gray, RGB or opaque RGBA frames, "
+                    "got alpha below 255 (the fast video processors blend it onto white in "
+                    "float); drop or composite the alpha first"
                 )
-    return arrays
+            a = np.ascontiguousarray(a[..., :3])
+        out.append(a)
+    return out
 
 
 #: Most frames a processor samples from one video (``num_frames``): every released model

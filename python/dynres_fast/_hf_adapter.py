@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import internvl, qwen2vl
+from . import internvl, pixtral, qwen2vl
 from . import llava_onevision as ov
 from .errors import DynresError
 
@@ -26,6 +26,8 @@ __all__ = [
     "LlavaSettings",
     "llava_images",
     "llava_videos",
+    "PixtralSettings",
+    "pixtral_images",
     "QwenVideoSettings",
     "qwen_images",
     "qwen_videos",
@@ -75,9 +77,23 @@ class TileSettings:
 
 @dataclass(frozen=True)
 class LlavaSettings:
-    """What a LLaVA-OneVision image call depends on (384-pixel crops)."""
+    """What a LLaVA-OneVision image call depends on (square crops of ``crop_size``)."""
 
     pinpoints: Tuple[Tuple[int, int], ...]
+    crop_size: int
+    image_mean: Triple
+    image_std: Triple
+    resample: Union[str, int]
+    compat: str
+    pad: bool
+
+
+@dataclass(frozen=True)
+class PixtralSettings:
+    """What a Pixtral image call depends on (square token unit ``patch_size``)."""
+
+    longest_edge: int
+    patch_size: int
     image_mean: Triple
     image_std: Triple
     resample: Union[str, int]
@@ -159,6 +175,7 @@ def internvl_videos(settings: TileSettings, videos: Sequence[np.ndarray]) -> Lis
 def _llava(s: LlavaSettings) -> ov.ImageProcessor:
     return ov.ImageProcessor(
         image_grid_pinpoints=s.pinpoints,
+        crop_size=s.crop_size,
         image_mean=s.image_mean,
         image_std=s.image_std,
         compat=s.compat,
@@ -172,7 +189,7 @@ def llava_images(
     """LLaVA-OneVision as its processor batches prompts: an image alone in its prompt gets
     anyres crops, the images of a multi-image prompt one padded square each.
 
-    Returns ``pixel_values`` (one ``(crops, 3, 384, 384)`` array per image, zero-padded to
+    Returns ``pixel_values`` (one ``(crops, 3, S, S)`` array per image, zero-padded to
     the batch's most crops when ``settings.pad``), ``image_sizes`` (``(h, w)`` tuples) and
     ``batch_num_images``.
     """
@@ -218,5 +235,30 @@ def llava_videos(settings: TileSettings, videos: Sequence[np.ndarray]) -> List[n
         raise DynresError(f"LLaVA-OneVision frames are {ov.CROP_SIZE} pixels square")
     pinpoints = tuple((int(a), int(b)) for a, b in ov.ANYRES_MAX_9)  # unused by videos
     s = settings
-    proc = _llava(LlavaSettings(pinpoints, s.image_mean, s.image_std, s.resample, s.compat, False))
+    frames = LlavaSettings(
+        pinpoints, ov.CROP_SIZE, s.image_mean, s.image_std, s.resample, s.compat, False
+    )
+    proc = _llava(frames)
     return list(proc.videos(list(videos))["pixel_values_videos"])
+
+
+@lru_cache(maxsize=32)
+def _pixtral(s: PixtralSettings) -> pixtral.ImageProcessor:
+    return pixtral.ImageProcessor(
+        longest_edge=s.longest_edge,
+        patch_size=s.patch_size,
+        do_pad=s.pad,
+        image_mean=s.image_mean,
+        image_std=s.image_std,
+        resample=s.resample,
+        compat=s.compat,
+    )
+
+
+def pixtral_images(settings: PixtralSettings, images: Sequence[np.ndarray]) -> Dict[str, object]:
+    """``pixel_values`` (float32 ``(n, 3, H, W)`` zero-padded to the largest image when
+    ``settings.pad``, else one ``(3, h, w)`` array per image) and ``image_sizes`` (resized
+    ``(h, w)`` tuples of ints)."""
+    out = _pixtral(settings)(list(images))
+    sizes = [(int(h), int(w)) for h, w in out["image_sizes"].tolist()]
+    return {"pixel_values": out["pixel_values"], "image_sizes": sizes}

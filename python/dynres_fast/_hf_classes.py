@@ -23,6 +23,8 @@ from transformers.models.internvl import video_processing_internvl as internvl_v
 from transformers.models.llava_onevision import image_processing_llava_onevision as ov_tv
 from transformers.models.llava_onevision import image_processing_pil_llava_onevision as ov_pil
 from transformers.models.llava_onevision import video_processing_llava_onevision as ov_video
+from transformers.models.pixtral import image_processing_pil_pixtral as pixtral_pil
+from transformers.models.pixtral import image_processing_pixtral as pixtral_tv
 from transformers.models.qwen2_vl import image_processing_pil_qwen2_vl as qwen2_pil
 from transformers.models.qwen2_vl import image_processing_qwen2_vl as qwen2_tv
 from transformers.models.qwen2_vl import video_processing_qwen2_vl as qwen2_video
@@ -39,6 +41,8 @@ __all__ = [
     "LlavaOnevisionImageProcessor",
     "LlavaOnevisionImageProcessorPil",
     "LlavaOnevisionVideoProcessor",
+    "PixtralImageProcessor",
+    "PixtralImageProcessorPil",
     "Qwen2VLImageProcessor",
     "Qwen2VLImageProcessorPil",
     "Qwen2VLVideoProcessor",
@@ -99,6 +103,17 @@ def _as_crop_lists(data: Data, tensors: bool) -> Data:
     """LLaVA-OneVision's own types: a list of per-image crop stacks, lists of sizes and counts."""
     crops = [torch.from_numpy(c) for c in data["pixel_values"]] if tensors else data["pixel_values"]
     return {**data, "pixel_values": crops}
+
+
+def _as_pixtral_batch(data: Data, tensors: bool) -> Data:
+    """Pixtral's own types: one padded batch (or a list of images without padding) and the
+    resized sizes, ``torch.Size`` pairs from the torchvision backend and int tuples from Pil."""
+    values, sizes = data["pixel_values"], data["image_sizes"]
+    if tensors:
+        values = torch.from_numpy(values) if isinstance(values, np.ndarray) else values
+        values = [torch.from_numpy(v) for v in values] if isinstance(values, list) else values
+        sizes = [torch.Size(s) for s in sizes]
+    return {"pixel_values": values, "image_sizes": sizes}
 
 
 def _as_video_list(videos: List[np.ndarray], tensors: bool) -> Data:
@@ -273,8 +288,8 @@ class InternVLVideoProcessor(_DynresVideos, internvl_video.InternVLVideoProcesso
 class LlavaOnevisionImageProcessor(_DynresImages, ov_tv.LlavaOnevisionImageProcessor):
     """transformers' ``LlavaOnevisionImageProcessor`` (torchvision backend) with its pixels
     from dynres_fast ``llava_onevision`` (``compat="torchvision"``): anyres crops for an
-    image alone in its prompt, padded squares for multi-image prompts, ``do_pad`` either way.
-    Crop sizes other than 384 run upstream."""
+    image alone in its prompt, padded squares for multi-image prompts, ``do_pad`` either way,
+    any square ``size``. A ``crop_size`` that differs from ``size`` runs upstream."""
 
     __module__ = _MODULE
     _dynres_compat, _dynres_tensors = "torchvision", True
@@ -305,6 +320,29 @@ class LlavaOnevisionVideoProcessor(_DynresVideos, ov_video.LlavaOnevisionVideoPr
     _dynres_present = staticmethod(_as_video_list)
 
 
+class PixtralImageProcessor(_DynresImages, pixtral_tv.PixtralImageProcessor):
+    """transformers' ``PixtralImageProcessor`` (torchvision backend; Pixtral-12B,
+    Mistral-Small-3.1) with its pixels from dynres_fast ``pixtral`` (``compat="torchvision"``).
+    A ``size`` without ``longest_edge`` or a non-square ``patch_size`` runs upstream."""
+
+    __module__ = _MODULE
+    _dynres_compat, _dynres_tensors = "torchvision", True
+    _dynres_settings = staticmethod(_hf_settings.pixtral)
+    _dynres_pixels = staticmethod(_hf_adapter.pixtral_images)
+    _dynres_present = staticmethod(_as_pixtral_batch)
+
+
+class PixtralImageProcessorPil(_DynresImages, pixtral_pil.PixtralImageProcessorPil):
+    """transformers' ``PixtralImageProcessorPil`` with its pixels from dynres_fast ``pixtral``
+    (``compat="pillow"``)."""
+
+    __module__ = _MODULE
+    _dynres_compat, _dynres_tensors = "pillow", False
+    _dynres_settings = staticmethod(_hf_settings.pixtral)
+    _dynres_pixels = staticmethod(_hf_adapter.pixtral_images)
+    _dynres_present = staticmethod(_as_pixtral_batch)
+
+
 _QWEN_TYPES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe")
 #: model type -> {backend: class} for AutoImageProcessor.
 _QWEN_IMAGES: Dict[str, type] = {
@@ -315,6 +353,11 @@ _GOT_OCR2_IMAGES: Dict[str, type] = {
     "torchvision": GotOcr2ImageProcessor,
     "pil": GotOcr2ImageProcessorPil,
 }
+_PIXTRAL_TYPES = ("pixtral", "mistral3", "mistral_large4", "lighton_ocr")
+_PIXTRAL_IMAGES: Dict[str, type] = {
+    "torchvision": PixtralImageProcessor,
+    "pil": PixtralImageProcessorPil,
+}
 IMAGE_PROCESSORS: Dict[str, Dict[str, type]] = {
     **{t: _QWEN_IMAGES for t in _QWEN_TYPES},
     **{t: _GOT_OCR2_IMAGES for t in ("internvl", "got_ocr2")},
@@ -322,6 +365,10 @@ IMAGE_PROCESSORS: Dict[str, Dict[str, type]] = {
         "torchvision": LlavaOnevisionImageProcessor,
         "pil": LlavaOnevisionImageProcessorPil,
     },
+    # Pixtral-12B's config says model_type "llava" (whose own entry is LLaVA's CLIP processor)
+    # and image_processor_type "PixtralImageProcessor": AutoImageProcessor resolves that name
+    # through these entries, so "llava" itself is left alone.
+    **{t: _PIXTRAL_IMAGES for t in _PIXTRAL_TYPES},
 }
 #: model type -> {backend: class} for AutoVideoProcessor.
 VIDEO_PROCESSORS: Dict[str, Dict[str, type]] = {

@@ -10,12 +10,19 @@ from typing import Any, Dict, Optional, Tuple
 
 import torch
 from torchvision.transforms.v2 import functional as tvF
+from transformers.image_processing_utils import get_size_dict
 from transformers.image_utils import ChannelDimension, PILImageResampling
 from transformers.utils import TensorType
 
-from ._hf_adapter import LlavaSettings, QwenSettings, QwenVideoSettings, TileSettings
+from ._hf_adapter import (
+    LlavaSettings,
+    PixtralSettings,
+    QwenSettings,
+    QwenVideoSettings,
+    TileSettings,
+)
 
-__all__ = ["llava", "qwen", "qwen_video", "square", "tiles"]
+__all__ = ["llava", "pixtral", "qwen", "qwen_video", "square", "tiles"]
 
 _RETURN_TENSORS = (None, "pt", "np", TensorType.PYTORCH, TensorType.NUMPY)
 _TORCHVISION_FILTERS = {
@@ -129,16 +136,17 @@ def qwen_video(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[Qw
 
 
 def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSettings]:
-    """LLaVA-OneVision images: 384-pixel crops over ``image_grid_pinpoints``. The padding
-    colour of multi-image prompts is upstream's instance ``image_mean``, so a call-time
-    ``image_mean`` different from it runs upstream."""
+    """LLaVA-OneVision images: square ``size`` crops over ``image_grid_pinpoints``. The
+    padding colour of multi-image prompts is upstream's instance ``image_mean``, so a
+    call-time ``image_mean`` different from it runs upstream; so does a ``crop_size`` (the
+    cutting side) other than ``size`` (the side every crop is resized to)."""
     base, side = _normalise(kw, compat), _side(kw)
     crop = kw.get("crop_size")
     pinpoints = kw.get("image_grid_pinpoints")
     if (
         base is None
-        or side != 384
-        or (crop is not None and crop.height not in (None, 384))
+        or side is None
+        or (crop is not None and crop.height not in (None, side))
         or kw.get("do_center_crop")
         or not isinstance(pinpoints, (list, tuple))
         or proc is None
@@ -149,4 +157,29 @@ def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSe
         points = tuple((int(a), int(b)) for a, b in pinpoints)
     except (TypeError, ValueError):
         return None
-    return LlavaSettings(points, base[1], base[2], base[0], compat, bool(kw.get("do_pad")))
+    pad = bool(kw.get("do_pad"))
+    return LlavaSettings(points, side, base[1], base[2], base[0], compat, pad)
+
+
+def pixtral(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[PixtralSettings]:
+    """Pixtral images: a ``longest_edge`` bound and a square token unit ``patch_size`` (the
+    call's, which ``PixtralProcessor`` sets to patch · merge, else the instance's)."""
+    base, size = _normalise(kw, compat), kw.get("size")
+    if base is None or size is None or not size.longest_edge or kw.get("do_center_crop"):
+        return None
+    patch = kw.get("patch_size") or (None if proc is None else proc.patch_size)
+    try:
+        unit = get_size_dict(patch, default_to_square=True)
+    except (TypeError, ValueError):
+        return None
+    if not unit.get("height") or unit.get("height") != unit.get("width"):
+        return None
+    return PixtralSettings(
+        int(size.longest_edge),
+        int(unit["height"]),
+        base[1],
+        base[2],
+        base[0],
+        compat,
+        bool(kw.get("do_pad")),
+    )

@@ -273,8 +273,9 @@ class ImageProcessor(FamilyProcessor):
         thumbnail), normalised like the images — the same values as
         ``ImageProcessor(max_num=1)`` on each frame. With ``compat="torchvision"`` the
         frames equal transformers' ``InternVLVideoProcessor(size={"height": S, "width": S},
-        image_mean=..., image_std=...)`` given the same frames (its RGBA blending is not
-        reproduced: 4-channel videos are refused).
+        image_mean=..., image_std=...)`` given the same frames (opaque RGBA videos lose
+        their alpha as there; its float blending of alpha < 255 is not reproduced: such
+        videos are refused).
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of

@@ -15,6 +15,17 @@ Compared with Pillow 13's ``np.asarray(Image.open(f).convert("RGB"))`` (measured
   values that differ: ≤ 4 % for 4:4:4, ≤ 16 % for 4:2:2, ≤ 29 % for 4:2:0 (10–18 % on the
   bundled 4:2:0 photographs), ≤ 2.2 % for grayscale. Where bit-identity with a Pillow-
   trained model matters, decode JPEGs with Pillow.
+- Transparency is dropped, as Pillow's ``convert("RGB")`` drops it — and as transformers
+  5.x does for a path or URL: its ``load_image`` (Pil backend) and ``load_image_as_tensor``
+  (torchvision backend) convert to RGB before any processor sees the image, so only images
+  handed over as PIL RGBA objects or RGBA arrays get composited onto white (measured
+  against 5.24 on 20 transparent PNGs, ``tests/test_decode_alpha.py``). One exception: a
+  gray or RGB colour key (``tRNS``) survives Pillow's ``convert("RGB")`` in ``info``, so
+  5.x's Pil backend composites the keyed pixels onto white; for those files
+  ``ops.to_rgb(decode(data, keep_alpha=True), reference="transformers5")`` gives its
+  pixels. ``keep_alpha=True`` returns RGBA (Pillow's ``convert("RGBA")``, bit-exact on
+  every colour type, bit depth and kind of transparency, Pillow's colour-key quirks for
+  1/2/4-bit gray included) for callers that composite themselves (``ops.to_rgb``).
 - Not applied (as in Pillow's ``convert``): EXIF orientation, ICC profiles, PNG gamma.
 - Refused with :class:`InvalidImageError`: empty, unknown (GIF, WebP, …), corrupt or
   truncated data (a JPEG must reach its end-of-image marker, a PNG its ``IEND`` chunk),
@@ -155,7 +166,7 @@ def read_json_object(path: Any, what: str = "config") -> dict:
     return value
 
 
-def decode(data: Any, *, allow_truncated: bool = False) -> np.ndarray:
+def decode(data: Any, *, allow_truncated: bool = False, keep_alpha: bool = False) -> np.ndarray:
     """Decodes JPEG or PNG bytes to a C-contiguous ``uint8`` ``(H, W, 3)`` RGB array.
 
     Args:
@@ -163,16 +174,18 @@ def decode(data: Any, *, allow_truncated: bool = False) -> np.ndarray:
             a uint8 NumPy array (copied once to bytes).
         allow_truncated: decode truncated files, filling the missing part (Pillow's
             ``ImageFile.LOAD_TRUNCATED_IMAGES``); by default they are refused.
+        keep_alpha: return ``(H, W, 4)`` RGBA, as Pillow's ``convert("RGBA")``, when the
+            file has transparency (an alpha channel, or a ``tRNS`` chunk: palette, gray or
+            RGB colour key); files without any stay ``(H, W, 3)``. By default alpha is
+            dropped, as Pillow's ``convert("RGB")`` and transformers' ``load_image`` do.
 
     Raises:
         InvalidImageError: unknown, corrupt, truncated or unsupported data.
-        TypeError: ``data`` is not bytes-like, or ``allow_truncated`` not a bool.
+        TypeError: ``data`` is not bytes-like, or an option not a bool.
     """
-    if not isinstance(allow_truncated, bool):
-        raise TypeError(
-            f"allow_truncated must be a bool, got {type(allow_truncated).__name__} "
-            f"{allow_truncated!r}"
-        )
+    for name, value in (("allow_truncated", allow_truncated), ("keep_alpha", keep_alpha)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
     if not isinstance(data, bytes):
         if isinstance(data, (bytearray, memoryview)):
             data = bytes(data)
@@ -183,4 +196,4 @@ def decode(data: Any, *, allow_truncated: bool = False) -> np.ndarray:
                 "data must be bytes, bytearray, memoryview or a uint8 array holding an encoded "
                 f"JPEG or PNG file, got {type(data).__name__}"
             )
-    return _core.decode_image(data, allow_truncated)
+    return _core.decode_image(data, allow_truncated, keep_alpha)

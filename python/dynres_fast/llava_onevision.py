@@ -70,8 +70,9 @@ ANYRES_MAX_9: Tuple[Tuple[int, int], ...] = tuple(
 
 #: What LLaVA-OneVision does with one image: ``canvas`` ``(height, width)`` chosen among
 #: the pinpoints, ``resized`` (aspect kept, ceil, into the canvas), ``paste`` ``(top,
-#: left)`` of it on the black canvas, ``grid`` ``(rows, cols)`` of 384² crops, ``boxes``
-#: (each crop's ``(top, left, height, width)``, row-major; the base crop, a 384² squash of
+#: left)`` of it on the black canvas, ``crop_size``, ``grid`` ``(rows, cols)`` of crops
+#: (edge crops short where the canvas is not a multiple of the crop), ``boxes``
+#: (each crop's ``(top, left, height, width)``, row-major; the base crop, a squash of
 #: the whole image, precedes them), ``num_crops`` (``1 + rows·cols``), ``unpadded`` and
 #: ``final`` feature grids ``(height, width)``, ``times`` (above 1.1 the grid is
 #: downsampled), ``num_tokens`` (``729 + final_h · (final_w + 1)``: base, grid, one newline
@@ -106,13 +107,15 @@ def plan(height: int, width: int, **params: Any) -> LlavaOnevisionPlan:
     """The anyres_max_9 plan for one image (single-image prompts).
 
     ``params`` are the planning keywords of :class:`ImageProcessor`
-    (``image_grid_pinpoints``, ``reference``). With ``reference="transformers"``,
-    ``num_tokens`` equals ``LlavaOnevisionProcessor._get_number_of_features(height, width,
-    384, 384)``; several images in one prompt take :data:`MULTI_IMAGE_TOKENS` each instead.
+    (``image_grid_pinpoints``, ``crop_size``, ``reference``). With
+    ``reference="transformers"``, ``num_tokens`` equals
+    ``LlavaOnevisionProcessor._get_number_of_features(height, width, S, S)`` (``S`` the crop
+    size, the processor's ``num_image_tokens`` ``(S // 14)²``); several images in one prompt
+    take :data:`MULTI_IMAGE_TOKENS` each instead (``(S // 14)² + 1``).
 
     Raises:
-        DynresError: non-positive sides, empty pinpoints or sides that are not multiples
-            of 384, an unknown reference.
+        DynresError: non-positive sides, empty pinpoints or pinpoint sides below the crop,
+            a ``crop_size`` outside 14..MAX_SIDE, an unknown reference.
         TypeError: non-integer sizes, unknown keywords.
     """
     return processor_for(ImageProcessor, params).plan(height, width)
@@ -211,7 +214,12 @@ class ImageProcessor(FamilyProcessor):
 
     Args:
         image_grid_pinpoints: the canvas list (config order; see
-            :func:`select_best_resolution`).
+            :func:`select_best_resolution`). Each side must hold one crop; a side that is
+            not a multiple of ``crop_size`` gives short edge crops, stretched to full ones
+            as upstream does.
+        crop_size: the side of every crop (upstream's square ``size``; 384 for the
+            OneVision checkpoints). Token counts take ``crop_size // 14`` features per
+            crop side (SigLIP's patch 14).
         reference: token-count reference (``"transformers"`` or ``"original"``); pixels
             are the same for both except for transparency: ``"original"`` drops alpha
             (LLaVA-NeXT's ``convert("RGB")``), ``"transformers"`` converts as the installed
@@ -236,6 +244,7 @@ class ImageProcessor(FamilyProcessor):
         self,
         *,
         image_grid_pinpoints: Sequence[Sequence[int]] = ANYRES_MAX_9,
+        crop_size: int = CROP_SIZE,
         reference: str = "transformers",
         image_mean: Sequence[float] = OPENAI_CLIP_MEAN,
         image_std: Sequence[float] = OPENAI_CLIP_STD,
@@ -246,6 +255,7 @@ class ImageProcessor(FamilyProcessor):
         do_pad: bool = True,
     ) -> None:
         self.pinpoints = as_pinpoints(image_grid_pinpoints)
+        self.crop_size = as_int("crop_size", crop_size)
         self.do_pad = as_bool("do_pad", do_pad)
         self.reference = as_reference(reference, REFERENCES)
         self._norm = Normalisation(
@@ -256,6 +266,7 @@ class ImageProcessor(FamilyProcessor):
             reference=core_reference(self.reference),
             resample=self._norm.resample,
             compat=self._norm.compat,
+            crop_size=self.crop_size,
         )
 
     @classmethod
@@ -266,6 +277,7 @@ class ImageProcessor(FamilyProcessor):
     @classmethod
     def _from_config(cls, cfg: Mapping[str, Any], model: Mapping[str, Any]) -> Dict[str, Any]:
         kw = pick(cfg, ("image_grid_pinpoints", "image_mean", "image_std", "resample", "do_pad"))
+        kw.update(_crop_from_config(cfg))
         if "image_grid_pinpoints" not in kw and model.get("image_grid_pinpoints") is not None:
             kw["image_grid_pinpoints"] = model["image_grid_pinpoints"]
         return kw
@@ -273,6 +285,7 @@ class ImageProcessor(FamilyProcessor):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(pinpoints={len(self.pinpoints)} canvases, "
+            f"crop_size={self.crop_size}, "
             f"reference={self.reference!r}, resample={self._norm.resample!r}, "
             f"compat={self._norm.compat!r}, dtype={self._norm.dtype!r}, do_pad={self.do_pad})"
         )
@@ -284,10 +297,11 @@ class ImageProcessor(FamilyProcessor):
         multi-image prompt one padded square crop (:meth:`multi_image`).
 
         Returns:
-            ``pixel_values`` ``(n, max_crops, 3, 384, 384)`` (base crop first, then the
+            ``pixel_values`` ``(n, max_crops, 3, S, S)`` (``S = crop_size``; base crop
+            first, then the
             canvas crops row-major; zero-padded to the batch's largest crop count; an
-            empty list gives ``(0, 1, 3, 384, 384)``) — with ``do_pad=False`` a list of
-            ``(crops, 3, 384, 384)`` arrays, one per image, as upstream returns it —
+            empty list gives ``(0, 1, 3, S, S)``) — with ``do_pad=False`` a list of
+            ``(crops, 3, S, S)`` arrays, one per image, as upstream returns it —
             ``image_sizes`` ``(n, 2)`` int64 ``(height, width)``, ``num_image_tokens``
             ``(n,)`` int64, and ``batch_num_images`` (images per prompt). With ``out=``, the
             padded values are written into that array (shape and dtype checked).
@@ -300,7 +314,8 @@ class ImageProcessor(FamilyProcessor):
         plans = self._plans(arrays)
         counts = [p.num_crops if a else 1 for p, a in zip(plans, alone)]
         # An empty batch keeps one (base) crop slot, like multi_image's shape.
-        buf = self._out(out, (len(arrays), max(counts, default=1), 3, CROP_SIZE, CROP_SIZE))
+        side = self.crop_size
+        buf = self._out(out, (len(arrays), max(counts, default=1), 3, side, side))
         if all(alone):
             self._config.pixel_values(arrays, plans, self._norm.table, buf)
         else:
@@ -316,7 +331,7 @@ class ImageProcessor(FamilyProcessor):
             multi = [i for i, a in enumerate(alone) if not a]
             buf[multi, :1] = self._squares([arrays[i] for i in multi])
         values = self._norm.present(buf)
-        tokens = [p.num_tokens if a else MULTI_IMAGE_TOKENS for p, a in zip(plans, alone)]
+        tokens = [p.num_tokens if a else self._multi_image_tokens for p, a in zip(plans, alone)]
         return {
             "pixel_values": values if self.do_pad else [v[:n] for v, n in zip(values, counts)],
             "image_sizes": _image_sizes(arrays),
@@ -325,20 +340,26 @@ class ImageProcessor(FamilyProcessor):
         }
 
     def _squares(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
-        """Multi-image crops ``(n, 1, 3, 384, 384)`` in the storage dtype."""
+        """Multi-image crops ``(n, 1, 3, S, S)`` in the storage dtype."""
         background = tuple(int(m * 255) for m in self._norm.image_mean)
         if not all(0 <= b <= 255 for b in background):
             raise DynresError(
                 f"image_mean {self._norm.image_mean} gives a pad colour {background} outside 0-255"
             )
-        out = np.empty((len(arrays), 1, 3, CROP_SIZE, CROP_SIZE), self._norm.storage)
-        self._config.multi_image_pixel_values(arrays, background, self._norm.table, out)
+        side = self.crop_size
+        out = np.empty((len(arrays), 1, 3, side, side), self._norm.storage)
+        self._config.multi_image_pixel_values(arrays, background, side, self._norm.table, out)
         return out
+
+    @property
+    def _multi_image_tokens(self) -> int:
+        """One crop's features plus a newline (:data:`MULTI_IMAGE_TOKENS` for 384)."""
+        return (self.crop_size // 14) ** 2 + 1
 
     def multi_image(self, images: Any) -> Dict[str, np.ndarray]:
         """Preprocesses the images of one multi-image prompt: each is padded to a square
         with the colour ``int(255·mean)`` per channel (127 for SigLIP), centred at
-        ``(max - min) // 2``, then squashed bicubic to 384² — one crop per image.
+        ``(max - min) // 2``, then squashed bicubic to ``crop_size``² — one crop per image.
 
         Equals transformers' ``LlavaOnevisionImageProcessorPil`` (4.x: the slow class)
         given the images nested as one prompt (``[[a, b, …]]``, ``batch_num_images > 1``)
@@ -348,7 +369,7 @@ class ImageProcessor(FamilyProcessor):
         processor itself for that.)
 
         Returns:
-            ``pixel_values`` ``(n, 1, 3, 384, 384)``, ``image_sizes`` ``(n, 2)`` int64 and
+            ``pixel_values`` ``(n, 1, 3, S, S)``, ``image_sizes`` ``(n, 2)`` int64 and
             ``num_image_tokens`` ``(n,)`` int64, :data:`MULTI_IMAGE_TOKENS` (729 + one
             newline) each.
         """
@@ -356,7 +377,7 @@ class ImageProcessor(FamilyProcessor):
         return {
             "pixel_values": self._norm.present(self._squares(arrays)),
             "image_sizes": _image_sizes(arrays),
-            "num_image_tokens": np.full(len(arrays), MULTI_IMAGE_TOKENS, dtype=np.int64),
+            "num_image_tokens": np.full(len(arrays), self._multi_image_tokens, dtype=np.int64),
         }
 
     def videos(
@@ -368,8 +389,8 @@ class ImageProcessor(FamilyProcessor):
         384, "width": 384})`` on each frame (with this processor's mean/std). With
         ``compat="torchvision"`` it equals transformers' ``LlavaOnevisionVideoProcessor``
         (torchvision, what ``LlavaOnevisionProcessor`` uses for videos) with this processor's
-        mean/std, given the same frames; 4-channel videos are refused there (its RGBA
-        blending is not reproduced).
+        mean/std, given the same frames; opaque RGBA videos lose their alpha as there,
+        others are refused there (its float blending of alpha < 255 is not reproduced).
 
         Args:
             videos: one ``(T, H, W, C)`` uint8 array, or a list of videos (arrays or lists of
@@ -400,6 +421,27 @@ class ImageProcessor(FamilyProcessor):
         }
 
 
+def _crop_from_config(cfg: Mapping[str, Any]) -> Dict[str, int]:
+    """``crop_size`` from a preprocessor config's square ``size`` (``{}`` when absent);
+    other sizes, or a ``crop_size`` cutting differently, are refused."""
+    size, crop = cfg.get("size"), cfg.get("crop_size")
+    if size is None:
+        return {}
+    if not isinstance(size, Mapping) or set(size) != {"height", "width"}:
+        raise DynresError(
+            f"preprocessor config sets size={size!r}; only a square {{'height': S, 'width': S}} "
+            "is supported"
+        )
+    if size["height"] != size["width"]:
+        raise DynresError(f"preprocessor config sets a non-square size={dict(size)!r}")
+    if isinstance(crop, Mapping) and crop.get("height") not in (None, size["height"]):
+        raise DynresError(
+            f"preprocessor config sets crop_size={dict(crop)!r} different from size "
+            f"{dict(size)!r}; only crops of the size are supported"
+        )
+    return {"crop_size": size["height"]}
+
+
 def describe(plan: LlavaOnevisionPlan) -> Tuple[str, str]:
     """``(what the image becomes, how it is cut)`` for tables."""
     rows, cols = plan.grid
@@ -417,13 +459,14 @@ def draw(image: Any, plan: LlavaOnevisionPlan, title: str, *, patches: bool = Fa
     top, left = plan.paste
     canvas = Image.new("RGB", (cw, ch), (0, 0, 0))
     canvas.paste(image.resize((rw, rh), Image.Resampling.BICUBIC), (left, top))
-    canvas = _show.gridded(canvas, [(CROP_SIZE, CROP_SIZE, _show.TILE_LINE, 3)])
-    base = image.resize((CROP_SIZE, CROP_SIZE), Image.Resampling.BICUBIC)
+    side = plan.crop_size
+    canvas = _show.gridded(canvas, [(side, side, _show.TILE_LINE, 3)])
+    base = image.resize((side, side), Image.Resampling.BICUBIC)
     rows, cols = plan.grid
     fh, fw = plan.final
     text = (
         f"{title}: {image.height}x{image.width} -> {rh}x{rw} px on a {ch}x{cw} canvas "
-        f"(black = padding), base + {rows}x{cols} crops of {CROP_SIZE} px; features "
+        f"(black = padding), base + {rows}x{cols} crops of {side} px; features "
         f"{fh}x{fw} after unpadding = {plan.num_tokens} tokens"
     )
     return _show.compose(canvas, [("base", base)], text)

@@ -3,7 +3,8 @@
 After :func:`install`, ``AutoImageProcessor`` / ``AutoVideoProcessor`` /
 ``AutoProcessor.from_pretrained(...)`` return our subclasses of the upstream processors for
 the model types in :data:`MODEL_TYPES` (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL / GotOcr2,
-LLaVA-OneVision);
+LLaVA-OneVision, Pixtral / Mistral3 — and Pixtral-12B's ``llava`` config, found through its
+``PixtralImageProcessor`` name);
 their outputs equal upstream's in keys, shapes, dtypes and values (calls our kernels cannot
 reproduce exactly run upstream's code). :func:`uninstall` restores upstream's registry as it
 was. The classes themselves (named as upstream's, :data:`CLASS_NAMES`) are attributes of this
@@ -36,6 +37,8 @@ CLASS_NAMES = (
     "LlavaOnevisionImageProcessor",
     "LlavaOnevisionImageProcessorPil",
     "LlavaOnevisionVideoProcessor",
+    "PixtralImageProcessor",
+    "PixtralImageProcessorPil",
     "Qwen2VLImageProcessor",
     "Qwen2VLImageProcessorPil",
     "Qwen2VLVideoProcessor",
@@ -45,7 +48,11 @@ CLASS_NAMES = (
 MODEL_TYPES = (
     "got_ocr2",
     "internvl",
+    "lighton_ocr",
     "llava_onevision",
+    "mistral3",
+    "mistral_large4",
+    "pixtral",
     "qwen2_5_vl",
     "qwen2_vl",
     "qwen3_vl",

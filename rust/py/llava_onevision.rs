@@ -41,7 +41,12 @@ impl PyLlavaOnevisionPlan {
     fn paste(&self) -> Hw {
         (self.0.pad_top, self.0.pad_left)
     }
-    /// `(rows, cols)` of 384² crops of the canvas.
+    /// Side of the square crops.
+    #[getter]
+    fn crop_size(&self) -> u64 {
+        self.0.crop_size
+    }
+    /// `(rows, cols)` of crops of the canvas (edge crops short when it is not a multiple).
     #[getter]
     fn grid(&self) -> Hw {
         (self.0.rows, self.0.cols)
@@ -64,7 +69,8 @@ impl PyLlavaOnevisionPlan {
     fn unpadded(&self) -> Hw {
         (self.0.unpadded_height, self.0.unpadded_width)
     }
-    /// `sqrt(h·w / (9·27²))` of the unpadded grid; above 1.1 it is downsampled.
+    /// `sqrt(h·w / (9·p²))` of the unpadded grid (`p = crop_size // 14`); above 1.1 it is
+    /// downsampled.
     #[getter]
     fn times(&self) -> f64 {
         self.0.times
@@ -74,7 +80,7 @@ impl PyLlavaOnevisionPlan {
     fn final_grid(&self) -> Hw {
         (self.0.final_height, self.0.final_width)
     }
-    /// `<image>` tokens: `729 + final_h · (final_w + 1)` (base, grid, a newline per row).
+    /// `<image>` tokens: `p² + final_h · (final_w + 1)` (base, grid, a newline per row).
     #[getter]
     fn num_tokens(&self) -> u64 {
         self.0.num_tokens()
@@ -108,10 +114,17 @@ pub(crate) struct PyLlavaOnevision {
 #[pymethods]
 impl PyLlavaOnevision {
     #[new]
-    #[pyo3(signature = (*, pinpoints, reference, resample, compat))]
-    fn new(pinpoints: Vec<Hw>, reference: &str, resample: &str, compat: &str) -> PyResult<Self> {
+    #[pyo3(signature = (*, pinpoints, reference, resample, compat, crop_size=ov::CROP_SIZE))]
+    fn new(
+        pinpoints: Vec<Hw>,
+        reference: &str,
+        resample: &str,
+        compat: &str,
+        crop_size: u64,
+    ) -> PyResult<Self> {
+        let reference = parse_reference(reference)?;
         Ok(Self {
-            family: LlavaOnevision::new(&pinpoints, parse_reference(reference)?).py()?,
+            family: LlavaOnevision::with_crop(&pinpoints, reference, crop_size).py()?,
             rs: resampling(resample, compat)?,
         })
     }
@@ -136,7 +149,7 @@ impl PyLlavaOnevision {
         family::num_tokens_many(py, &self.family, &heights, &widths, errors)
     }
 
-    /// Writes `pixel_values` `(n, max_crops, 3, 384, 384)` of every image into `out`.
+    /// Writes `pixel_values` `(n, max_crops, 3, S, S)` of every image into `out`.
     fn pixel_values<'py>(
         &self,
         py: Python<'py>,
@@ -149,18 +162,20 @@ impl PyLlavaOnevision {
         family::images_py(py, &self.family, self.rs, &images, &plans, &table, &out)
     }
 
-    /// The multi-image path: each image padded to a square of `background`, squashed to 384².
+    /// The multi-image path: each image padded to a square of `background`, squashed to
+    /// `side²`.
     fn multi_image_pixel_values<'py>(
         &self,
         py: Python<'py>,
         images: Vec<PyReadonlyArray3<'py, u8>>,
         background: [u8; 3],
+        side: usize,
         table: Lut<'py>,
         out: Bound<'py, PyAny>,
     ) -> PyResult<()> {
         let imgs = views(&images)?;
         with_pixels!(table, self.rs, &out, |px, d| py
-            .detach(|| ov::multi_image_into(&imgs, background, px, d))
+            .detach(|| ov::multi_image_into(&imgs, background, side, px, d))
             .py())
     }
 

@@ -346,6 +346,7 @@ pub(super) fn decode(data: &[u8], opts: DecodeOptions) -> Result<Rgb> {
     Ok(Rgb {
         height,
         width,
+        channels: 3,
         data: pixels,
     })
 }

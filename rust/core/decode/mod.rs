@@ -4,7 +4,8 @@
 //! - PNG (zune-png, then our own channel conversion): identical to Pillow 13 for every
 //!   colour type and bit depth, including its quirks: 16-bit samples keep the high byte,
 //!   except 16-bit grayscale, which Pillow opens as `I;16` and converts by clipping at 255;
-//!   alpha and transparency are dropped; palettes expand.
+//!   alpha and transparency are dropped, or kept as RGBA with
+//!   [`DecodeOptions::keep_alpha`] (Pillow's `convert("RGBA")`); palettes expand.
 //! - JPEG (zune-jpeg): Pillow uses libjpeg-turbo's ISLOW IDCT and "fancy" chroma
 //!   upsampling; zune-jpeg's IDCT and upsampling round differently, so pixels differ by a
 //!   few levels (measured bounds in `dynres_fast.io.decode`'s docstring). CMYK/YCCK JPEGs
@@ -27,14 +28,17 @@ use super::error::{try_with_capacity, Error, Result};
 /// Pillow's decompression-bomb limit (`2 * Image.MAX_IMAGE_PIXELS`): larger images are refused.
 pub const MAX_PIXELS: u64 = 2 * 89_478_485;
 
-/// A decoded image: `height * width * 3` bytes of RGB, row-major.
+/// A decoded image: `height * width * channels` bytes of RGB (or RGBA), row-major.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rgb {
     /// Rows.
     pub height: usize,
     /// Columns.
     pub width: usize,
-    /// `height * width * 3` interleaved RGB bytes.
+    /// 3 (RGB), or 4 (RGBA) for a file with transparency decoded with
+    /// [`DecodeOptions::keep_alpha`].
+    pub channels: usize,
+    /// `height * width * channels` interleaved bytes.
     pub data: Vec<u8>,
 }
 
@@ -50,6 +54,10 @@ pub struct DecodeOptions {
     /// Decode truncated files, filling what is missing (Pillow's `LOAD_TRUNCATED_IMAGES`);
     /// by default they are refused.
     pub allow_truncated: bool,
+    /// Return RGBA when the file has transparency (an alpha channel or a `tRNS` chunk), as
+    /// Pillow's `convert("RGBA")` gives it, so a caller can composite it (transformers
+    /// 5.x puts transparent images onto white); by default alpha is dropped.
+    pub keep_alpha: bool,
 }
 
 /// Decodes JPEG or PNG bytes (sniffed from the first bytes) to RGB, refusing truncated
@@ -105,6 +113,24 @@ pub(crate) fn truncated(kind: &str, why: &str) -> Error {
     invalid(format!(
         "truncated {kind}: {why} (pass allow_truncated=True to decode what is there)"
     ))
+}
+
+/// Gray + alpha replicated to RGBA, RGBA copied (the samples of a file with alpha).
+pub(crate) fn to_rgba<T: Copy>(
+    samples: &[T],
+    channels: usize,
+    to_u8: impl Fn(T) -> u8,
+) -> Result<Vec<u8>> {
+    let mut out = try_with_capacity(samples.len() / channels * 4, "decoded RGBA image")?;
+    for px in samples.chunks_exact(channels) {
+        let (g, a) = (to_u8(px[0]), to_u8(px[channels - 1]));
+        if channels == 2 {
+            out.extend_from_slice(&[g, g, g, a]);
+        } else {
+            out.extend_from_slice(&[g, to_u8(px[1]), to_u8(px[2]), a]);
+        }
+    }
+    Ok(out)
 }
 
 /// Gray (+alpha) replicated to RGB, RGB(A) copied, alpha dropped.
@@ -189,7 +215,18 @@ mod tests {
             (1, 2, vec![7, 7, 7, 200, 200, 200])
         );
         let rgba = decode(&png(1, 1, 8, 6, &[vec![1, 2, 3, 4]])).unwrap();
-        assert_eq!(rgba.data, vec![1, 2, 3]);
+        assert_eq!((rgba.channels, rgba.data), (3, vec![1, 2, 3]));
+        let keep = DecodeOptions {
+            keep_alpha: true,
+            ..DecodeOptions::default()
+        };
+        let rgba = decode_with(&png(1, 1, 8, 6, &[vec![1, 2, 3, 4]]), keep).unwrap();
+        assert_eq!((rgba.channels, rgba.data), (4, vec![1, 2, 3, 4]));
+        let la = decode_with(&png(1, 1, 8, 4, &[vec![9, 0]]), keep).unwrap();
+        assert_eq!((la.channels, la.data), (4, vec![9, 9, 9, 0]));
+        // Without transparency the file stays RGB.
+        let rgb = decode_with(&png(1, 1, 8, 2, &[vec![1, 2, 3]]), keep).unwrap();
+        assert_eq!((rgb.channels, rgb.data), (3, vec![1, 2, 3]));
         // 16-bit RGB keeps the high byte; 16-bit gray clips at 255 (Pillow's I;16 rule).
         let rgb16 = decode(&png(1, 1, 16, 2, &[vec![1, 2, 3, 4, 5, 6]])).unwrap();
         assert_eq!(rgb16.data, vec![1, 3, 5]);
@@ -222,6 +259,7 @@ mod tests {
             .contains("truncated PNG"));
         let opts = DecodeOptions {
             allow_truncated: true,
+            ..DecodeOptions::default()
         };
         assert_eq!(decode_with(no_end, opts).unwrap(), decode(&good).unwrap());
     }

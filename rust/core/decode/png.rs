@@ -5,7 +5,7 @@ use zune_core::bytestream::ZCursor;
 use zune_core::options::DecoderOptions;
 use zune_core::result::DecodingResult;
 
-use super::{check_size, invalid, to_rgb, truncated, DecodeOptions, Rgb, PNG_SIGNATURE};
+use super::{check_size, invalid, to_rgb, to_rgba, truncated, DecodeOptions, Rgb, PNG_SIGNATURE};
 use crate::core::error::Result;
 
 /// What the chunk walk of a PNG found.
@@ -21,6 +21,8 @@ struct PngLayout {
     complete: bool,
     /// Where the last whole chunk ends.
     whole: usize,
+    /// The raw 16-bit colour key of a grayscale image's tRNS chunk.
+    gray_key: Option<u16>,
 }
 
 /// Reads IHDR (the decoder hides bit depth and colour type) and walks the chunks: every
@@ -38,6 +40,7 @@ fn png_layout(data: &[u8]) -> Result<PngLayout> {
         idat_bytes: 0,
         complete: false,
         whole: PNG_SIGNATURE.len(),
+        gray_key: None,
     };
     let mut pos = PNG_SIGNATURE.len();
     while pos + 8 <= data.len() {
@@ -49,6 +52,9 @@ fn png_layout(data: &[u8]) -> Result<PngLayout> {
         };
         if kind == b"IDAT" {
             layout.idat_bytes += len;
+        }
+        if kind == b"tRNS" && layout.color_type == 0 && len >= 2 {
+            layout.gray_key = Some(u16::from_be_bytes([data[pos + 8], data[pos + 9]]));
         }
         layout.whole = end;
         if kind == b"IEND" {
@@ -128,10 +134,23 @@ pub(super) fn decode(data: &[u8], opts: DecodeOptions) -> Result<Rgb> {
         .decode()
         .map_err(|e| invalid(format!("corrupt or truncated PNG: {e:?}")))?;
     let n = width * height;
+    // Gray + alpha (2) and RGBA (4) samples: the file had an alpha channel or a tRNS chunk.
+    let rgba = opts.keep_alpha && channels % 2 == 0;
     let rgb = match decoded {
-        DecodingResult::U8(v) if v.len() == n * channels => to_rgb(&v, channels, |x| x)?,
+        DecodingResult::U8(v) if v.len() == n * channels => {
+            if rgba {
+                to_rgba(&v, channels, |x| x)?
+            } else {
+                to_rgb(&v, channels, |x| x)?
+            }
+        }
         DecodingResult::U16(v) if gray16 && v.len() == n * channels => {
-            to_rgb(&v, channels, |x| x.min(255) as u8)?
+            let clip = |x: u16| x.min(255) as u8;
+            if rgba {
+                to_rgba(&v, channels, clip)?
+            } else {
+                to_rgb(&v, channels, clip)?
+            }
         }
         _ => {
             return Err(invalid(format!(
@@ -139,9 +158,25 @@ pub(super) fn decode(data: &[u8], opts: DecodeOptions) -> Result<Rgb> {
             )))
         }
     };
+    let mut rgb = rgb;
+    if let (true, true, Some(key)) = (rgba, depth < 8, layout.gray_key) {
+        // 1-bit images open as mode "1", whose key Pillow scales to 0 / 255 itself.
+        let key = if depth == 1 && key != 0 { 255 } else { key };
+        pillow_low_bit_key(&mut rgb, key);
+    }
     Ok(Rgb {
         height,
         width,
+        channels: if rgba { 4 } else { 3 },
         data: rgb,
     })
+}
+
+/// Pillow's transparency for 2/4-bit grayscale: it compares the *raw* key of the tRNS
+/// chunk with the samples scaled to 0..255, so a pixel is transparent only where its
+/// scaled value equals the key (the decoder compared raw samples).
+fn pillow_low_bit_key(rgba: &mut [u8], key: u16) {
+    for px in rgba.chunks_exact_mut(4) {
+        px[3] = if u16::from(px[0]) == key { 0 } else { 255 };
+    }
 }

@@ -14,8 +14,11 @@ use crate::core::image::{ImageBuf, ImageRef};
 use crate::core::par;
 use crate::core::sampling::py_floordiv;
 
-/// Crop side of the vision tower (`siglip-so400m-patch14-384`).
+/// Crop side of the vision tower (`siglip-so400m-patch14-384`): the default crop size.
 pub const CROP_SIZE: u64 = 384;
+/// Side of one vision-tower patch (SigLIP's 14): a crop of side `c` gives `c // 14`
+/// features per side.
+pub const VISION_PATCH: u64 = 14;
 
 /// Most crops one pinpoint may cut (a 32 x 32 grid, a 12288² canvas): bounds the boxes of
 /// a plan and the tiles of an image before either is built.
@@ -24,7 +27,7 @@ pub const MAX_CROPS: u64 = 1024;
 /// Most pinpoints a list may hold (the default has 36).
 pub const MAX_PINPOINTS: usize = 4096;
 /// Feature grid side per 384-pixel crop: `384 // 14 = 27` (the last 6 pixels are unused).
-pub const PATCHES_PER_SIDE: u64 = 27;
+pub const PATCHES_PER_SIDE: u64 = CROP_SIZE / VISION_PATCH;
 /// Tokens of the base (whole-image) crop: 27².
 pub const BASE_TOKENS: u64 = PATCHES_PER_SIDE * PATCHES_PER_SIDE;
 /// `anyres_max_9`: the unpadded grid is downsampled once it exceeds ~9 crops of features.
@@ -49,11 +52,17 @@ fn check_side(name: &str, v: u64) -> Result<()> {
 }
 
 /// Refuses an empty pinpoint list, more than [`MAX_PINPOINTS`] entries, non-positive or
-/// oversized entries, and entries that cut into more than [`MAX_CROPS`] crops.
+/// oversized entries, and entries that cut into more than [`MAX_CROPS`] crops of 384².
 ///
 /// # Errors
 /// As described.
 pub fn check_pinpoints(pinpoints: &[(u64, u64)]) -> Result<()> {
+    check_pinpoints_for(pinpoints, CROP_SIZE)
+}
+
+/// [`check_pinpoints`] for crops of side `crop` (edge crops of a canvas that is not a
+/// multiple of `crop` count as crops).
+fn check_pinpoints_for(pinpoints: &[(u64, u64)], crop: u64) -> Result<()> {
     if pinpoints.is_empty() {
         return invalid_arg!("pinpoints must hold at least one (height, width) pair, got none");
     }
@@ -69,11 +78,11 @@ pub fn check_pinpoints(pinpoints: &[(u64, u64)]) -> Result<()> {
                 "pinpoints must be positive sizes up to {MAX_SIDE}, got ({a}, {b})"
             );
         }
-        // A canvas is cut into 384² crops, each a plan box and a tile of pixels.
-        let crops = a.div_ceil(CROP_SIZE) * b.div_ceil(CROP_SIZE);
+        // A canvas is cut into crop² tiles, each a plan box and a tile of pixels.
+        let crops = a.div_ceil(crop) * b.div_ceil(crop);
         if crops > MAX_CROPS {
             return invalid_arg!(
-                "pinpoint ({a}, {b}) cuts into {crops} crops of {CROP_SIZE}²; at most \
+                "pinpoint ({a}, {b}) cuts into {crops} crops of {crop}²; at most \
                  {MAX_CROPS} are accepted (the default list has at most 36)"
             );
         }
@@ -159,21 +168,25 @@ pub struct LlavaOnevisionPlan {
     pub pad_top: u64,
     /// Columns of black padding left of it (`(Wc - nw) // 2`).
     pub pad_left: u64,
-    /// Crop rows: `canvas_height / 384`.
+    /// Side of the square crops (`size` upstream; 384 for the OneVision checkpoints).
+    pub crop_size: u64,
+    /// Crop rows: `ceil(canvas_height / crop_size)` (the last row is shorter when the
+    /// canvas is not a multiple of the crop; upstream stretches it to a full crop).
     pub rows: u64,
-    /// Crop columns: `canvas_width / 384`.
+    /// Crop columns: `ceil(canvas_width / crop_size)`.
     pub cols: u64,
     /// Feature rows left after removing the padding rows.
     pub unpadded_height: u64,
     /// Feature columns left after removing the padding columns.
     pub unpadded_width: u64,
-    /// `sqrt(h·w / (9·27²))` of the unpadded grid; above 1.1 the grid is downsampled.
+    /// `sqrt(h·w / (9·p²))` of the unpadded grid (`p = crop_size // 14`, 27 for 384);
+    /// above 1.1 the grid is downsampled.
     pub times: f64,
     /// Final feature rows (downsampled to `int(h // times)` when `times > 1.1`).
     pub final_height: u64,
     /// Final feature columns.
     pub final_width: u64,
-    /// `729 + final_height · (final_width + 1)`: base crop, grid, one newline per row.
+    /// `p² + final_height · (final_width + 1)`: base crop, grid, one newline per row.
     pub num_tokens: u64,
 }
 
@@ -183,12 +196,17 @@ impl LlavaOnevisionPlan {
         1 + self.rows * self.cols
     }
 
-    /// `(top, left, height, width)` of each 384² crop of the canvas, row-major (the
-    /// base crop, a squash of the whole image, comes first and is not listed).
+    /// `(top, left, height, width)` of each crop of the canvas, row-major (the base
+    /// crop, a squash of the whole image, comes first and is not listed); edge crops are
+    /// cut short where the canvas ends.
     pub fn boxes(&self) -> Vec<[u64; 4]> {
+        let (s, hc, wc) = (self.crop_size, self.canvas_height, self.canvas_width);
         (0..self.rows)
             .flat_map(|r| {
-                (0..self.cols).map(move |c| [r * CROP_SIZE, c * CROP_SIZE, CROP_SIZE, CROP_SIZE])
+                (0..self.cols).map(move |c| {
+                    let (top, left) = (r * s, c * s);
+                    [top, left, s.min(hc - top), s.min(wc - left)]
+                })
             })
             .collect()
     }
@@ -199,6 +217,7 @@ impl LlavaOnevisionPlan {
 pub struct LlavaOnevision {
     pinpoints: Vec<(u64, u64)>,
     reference: Reference,
+    crop: u64,
     /// Canvas heights and widths occurring in the list (`Wc/W` and `Hc/H` are computed
     /// once per distinct side, not per pinpoint: 12 divisions instead of 72 for the default).
     heights: Vec<u64>,
@@ -208,18 +227,31 @@ pub struct LlavaOnevision {
 }
 
 impl LlavaOnevision {
-    /// Validates the pinpoints: every side must be a multiple of the 384-pixel crop.
+    /// [`Self::with_crop`] with the OneVision checkpoints' 384-pixel crops.
     ///
     /// # Errors
-    /// Empty list, non-positive or non-multiple-of-384 sides.
+    /// As [`Self::with_crop`].
     pub fn new(pinpoints: &[(u64, u64)], reference: Reference) -> Result<Self> {
-        check_pinpoints(pinpoints)?;
-        if let Some(&(a, b)) = pinpoints
-            .iter()
-            .find(|&&(a, b)| a % CROP_SIZE != 0 || b % CROP_SIZE != 0)
-        {
+        Self::with_crop(pinpoints, reference, CROP_SIZE)
+    }
+
+    /// Validates the crop side and the pinpoints: every pinpoint side must hold at least
+    /// one whole crop (the feature grid counts `side // crop` crops per side; sides that
+    /// are not multiples of the crop give shorter edge crops).
+    ///
+    /// # Errors
+    /// `crop` outside `14..=MAX_SIDE`, an empty list, sides below `crop`, too many crops.
+    pub fn with_crop(pinpoints: &[(u64, u64)], reference: Reference, crop: u64) -> Result<Self> {
+        if !(VISION_PATCH..=MAX_SIDE).contains(&crop) {
             return invalid_arg!(
-                "pinpoints must be multiples of the {CROP_SIZE}-pixel crop, got ({a}, {b})"
+                "crop_size must be between {VISION_PATCH} (one vision patch) and {MAX_SIDE} \
+                 pixels, got {crop}"
+            );
+        }
+        check_pinpoints_for(pinpoints, crop)?;
+        if let Some(&(a, b)) = pinpoints.iter().find(|&&(a, b)| a < crop || b < crop) {
+            return invalid_arg!(
+                "pinpoints must hold at least one {crop}-pixel crop per side, got ({a}, {b})"
             );
         }
         let (mut heights, mut widths, mut scan) = (Vec::new(), Vec::new(), Vec::new());
@@ -240,6 +272,7 @@ impl LlavaOnevision {
         Ok(Self {
             pinpoints: pinpoints.to_vec(),
             reference,
+            crop,
             heights,
             widths,
             scan,
@@ -304,8 +337,11 @@ impl Family for LlavaOnevision {
         } else {
             (hc, ((ow * sh).ceil() as u64).min(wc))
         };
-        let (rows, cols) = (hc / CROP_SIZE, wc / CROP_SIZE);
-        let (mut ch, mut cw) = (PATCHES_PER_SIDE * rows, PATCHES_PER_SIDE * cols);
+        let s = self.crop;
+        // Features count whole crops (`_get_number_of_features`: `Hc // size`); pixels
+        // cut the canvas into ceil-many crops, the edge ones short.
+        let p = s / VISION_PATCH;
+        let (mut ch, mut cw) = (p * (hc / s), p * (wc / s));
         let trunc = |x: f64| match self.reference {
             Reference::Original => x as u64,
             Reference::Transformers => int_round7(x),
@@ -317,7 +353,7 @@ impl Family for LlavaOnevision {
             let new_w = trunc(ow * (ch as f64 / oh));
             cw -= 2 * (cw.saturating_sub(new_w) / 2);
         }
-        let times = ((ch * cw) as f64 / (MAX_NUM_PATCHES * BASE_TOKENS) as f64).sqrt();
+        let times = ((ch * cw) as f64 / (MAX_NUM_PATCHES * p * p) as f64).sqrt();
         let (fh, fw) = if times > 1.1 {
             (
                 py_floordiv(ch as f64, times) as u64,
@@ -333,14 +369,15 @@ impl Family for LlavaOnevision {
             resized_width: nw,
             pad_top: (hc - nh) / 2,
             pad_left: (wc - nw) / 2,
-            rows,
-            cols,
+            crop_size: s,
+            rows: hc.div_ceil(s),
+            cols: wc.div_ceil(s),
             unpadded_height: ch,
             unpadded_width: cw,
             times,
             final_height: fh,
             final_width: fw,
-            num_tokens: BASE_TOKENS + fh * (fw + 1),
+            num_tokens: p * p + fh * (fw + 1),
         })
     }
     fn image_into<T: Copy + Send + Sync + 'static>(
@@ -352,7 +389,7 @@ impl Family for LlavaOnevision {
     ) -> Result<()> {
         let data = rgb(img)?;
         let src = ImageRef::new(&data, img.height, img.width, 3)?;
-        let side = CROP_SIZE as usize;
+        let side = plan.crop_size as usize;
         let crop_len = 3 * side * side;
         let (base, crops) = out.split_at_mut(crop_len);
         par::try_for_each(vec![(true, base), (false, crops)], |_, (is_base, dst)| {
@@ -369,13 +406,15 @@ impl Family for LlavaOnevision {
                 pad: [0; 3],
             };
             for (b, crop) in plan.boxes().into_iter().zip(dst.chunks_exact_mut(crop_len)) {
-                window_into(
-                    &view,
-                    at,
-                    [b[0] as usize, b[1] as usize, side, side],
-                    &px.table,
-                    crop,
-                )?;
+                let window = b.map(|v| v as usize);
+                if window[2] == side && window[3] == side {
+                    window_into(&view, at, window, &px.table, crop)?;
+                    continue;
+                }
+                // An edge crop cut short: its bytes, stretched to a full crop.
+                let short = canvas_window(&view, at, window)?;
+                let full = resized(&short.view(), side, side, px.resampling)?;
+                whole(&ImageRef::new(&full, side, side, 3)?, &px.table, crop)?;
             }
             Ok(())
         })
@@ -394,34 +433,50 @@ impl Plan for LlavaOnevisionPlan {
         0
     }
 
-    /// `num_crops · 3 · 384²`.
+    /// `num_crops · 3 · crop_size²`.
     fn pixel_len(&self) -> Option<usize> {
+        let side = usize::try_from(self.crop_size).ok()?;
         usize::try_from(self.num_crops())
             .ok()?
-            .checked_mul(3 * (CROP_SIZE * CROP_SIZE) as usize)
+            .checked_mul(3usize.checked_mul(side)?.checked_mul(side)?)
     }
+}
+
+/// The `[top, left, h, w]` window of the zero canvas `src` is placed on, as RGB bytes.
+fn canvas_window(src: &ImageRef<'_>, at: Placement, window: [usize; 4]) -> Result<ImageBuf> {
+    let [top, left, h, w] = window;
+    let mut out = ImageBuf::zeros(h, w, 3)?;
+    let x0 = at.left.saturating_sub(left).min(w);
+    let x1 = (at.left + src.width).saturating_sub(left).clamp(x0, w);
+    for (y, row) in out.data.chunks_exact_mut(w * 3).enumerate() {
+        let cy = top + y;
+        if cy < at.top || cy >= at.top + src.height || x1 == x0 {
+            continue;
+        }
+        let sx = left + x0 - at.left;
+        row[x0 * 3..x1 * 3].copy_from_slice(&src.row(cy - at.top)[sx * 3..(sx + x1 - x0) * 3]);
+    }
+    Ok(out)
 }
 
 /// LLaVA-OneVision's multi-image path (several images in one prompt): each image padded
 /// to a square with `background` (per channel, `int(255·mean)` upstream) centred with
-/// `(max - min) // 2`, then squashed to 384² — one `(3, 384, 384)` crop per image.
+/// `(max - min) // 2`, then squashed to `side²` — one `(3, side, side)` crop per image.
 ///
 /// # Errors
 /// Invalid images or a wrongly sized `out`.
 pub fn multi_image_into<T: Copy + Send + Sync + 'static>(
     images: &[ImageRef<'_>],
     background: [u8; 3],
+    side: usize,
     px: Pixels<'_, T>,
     out: &mut [T],
 ) -> Result<()> {
-    let side = CROP_SIZE as usize;
-    let work = split(
-        out,
-        images
-            .iter()
-            .map(|im| (im, Some(3 * side * side)))
-            .collect(),
-    )?;
+    if side == 0 || side as u64 > MAX_SIDE {
+        return invalid_arg!("side must be between 1 and {MAX_SIDE} pixels, got {side}");
+    }
+    let side_len = 3usize.checked_mul(side).and_then(|v| v.checked_mul(side));
+    let work = split(out, images.iter().map(|im| (im, side_len)).collect())?;
     par::try_for_each(work, |i, (img, dst)| {
         pad_square_squash(img, background, side, px, dst)
             .map_err(|e| e.context(&format!("image {i}")))
@@ -713,7 +768,21 @@ mod tests {
     #[test]
     fn pinpoints_are_checked() {
         assert!(LlavaOnevision::new(&[], Reference::Transformers).is_err());
-        assert!(LlavaOnevision::new(&[(384, 500)], Reference::Transformers).is_err());
+        assert!(LlavaOnevision::new(&[(300, 500)], Reference::Transformers).is_err());
+        assert!(LlavaOnevision::with_crop(&[(384, 384)], Reference::Transformers, 13).is_err());
+        // A side that is not a multiple of the crop: short edge crops, whole-crop features.
+        let p = LlavaOnevision::new(&[(384, 500)], Reference::Transformers)
+            .unwrap()
+            .plan(100, 130)
+            .unwrap();
+        assert_eq!((p.rows, p.cols), (1, 2));
+        assert_eq!(p.boxes(), vec![[0, 0, 384, 384], [0, 384, 384, 116]]);
+        assert_eq!(p.unpadded_width, 27);
+        let p = LlavaOnevision::with_crop(&[(336, 672)], Reference::Transformers, 336)
+            .unwrap()
+            .plan(100, 200)
+            .unwrap();
+        assert_eq!((p.rows, p.cols, p.num_tokens), (1, 2, 24 * 24 + 24 * 49));
         assert!(select_best_resolution(10, 10, &[(0, 384)], Reference::Original).is_err());
         assert_eq!(
             select_best_resolution(500, 500, &anyres_max_9(), Reference::Original).unwrap(),
