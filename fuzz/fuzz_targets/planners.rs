@@ -3,7 +3,9 @@
 //! refuse; nothing panics, wraps or allocates without bound.
 #![no_main]
 
-use dynres_fast::core::geometry::{smart_resize, video_smart_resize, SmartResizeRule};
+use dynres_fast::core::geometry::{
+    smart_resize, video_smart_resize, SmartResizeRule, VideoResizeRule,
+};
 use dynres_fast::core::sampling::{linspace_indices, stride_indices};
 use dynres_fast::core::video::{sample_frames, FrameCount};
 use libfuzzer_sys::fuzz_target;
@@ -37,8 +39,11 @@ fuzz_target!(|data: &[u8]| {
             assert!(rh < 1 << 40 && rw < 1 << 40, "{rh}x{rw}");
         }
     }
-    if let Ok((rh, rw)) = video_smart_resize(int(&data[0..8], k[5]), h, w, 2, factor, lo, hi) {
-        assert!(rh % factor == 0 && rw % factor == 0);
+    let frames = int(&data[0..8], k[5]);
+    for rule in [VideoResizeRule::Transformers4, VideoResizeRule::Transformers5] {
+        if let Ok((rh, rw)) = video_smart_resize(frames, h, w, 2, factor, lo, hi, rule) {
+            assert!(rh % factor == 0 && rw % factor == 0);
+        }
     }
     let total = int(&data[0..8], k[6]);
     let count = if k[7] & 1 == 0 {
