@@ -293,8 +293,10 @@ class ImageProcessor(FamilyProcessor):
         )
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
-        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
         s = self.image_size
+        arrays, used = sample(
+            arrays, num_frames, lambda n, k: frame_indices(n, k), ((3, s, s), self._norm.storage)
+        )
         values = squash(arrays, [(s, s)] * len(arrays), self._norm, self._config)
         tile = plan(s, s, max_num=1, image_size=s)
         per_frame = tile.num_tokens + tile.wrapper_tokens

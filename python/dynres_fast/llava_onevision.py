@@ -385,7 +385,8 @@ class ImageProcessor(FamilyProcessor):
         )
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
-        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
+        frame_out = ((3, CROP_SIZE, CROP_SIZE), self._norm.storage)
+        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k), frame_out)
         values = squash(arrays, [(CROP_SIZE, CROP_SIZE)] * len(arrays), self._norm, self._config)
         return {
             "pixel_values_videos": values,

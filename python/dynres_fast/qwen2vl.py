@@ -183,8 +183,9 @@ def sample_frames(
     float32 ``torch.linspace(0, total_frames - 1, n)`` rounded half-to-even.
 
     Raises:
-        DynresError: where qwen-vl-utils raises (a count outside ``[2, total_frames]``)
-            and for non-positive rates.
+        DynresError: where qwen-vl-utils raises (a count outside ``[2, total_frames]``),
+            for non-positive rates, and for clips (longer than 2^24 frames) where the
+            float32 linspace puts an index past the last frame.
     """
     return _core.sample_frames(
         as_int("total_frames", total_frames),

@@ -8,21 +8,16 @@
 
 use super::pipeline::{resized, rgb, split, whole, window_into, Pixels, Placement};
 use super::{Family, Plan, Reference};
-use crate::core::error::{invalid_arg, try_with_capacity, Result};
+use crate::core::error::{invalid_arg, try_with_capacity, Error, Result, MAX_ALLOC_BYTES};
 use crate::core::geometry::MAX_SIDE;
 use crate::core::image::{ImageBuf, ImageRef};
 use crate::core::par;
 use crate::core::sampling::py_floordiv;
+use std::collections::HashMap;
 
 /// Crop side of the vision tower (`siglip-so400m-patch14-384`).
 pub const CROP_SIZE: u64 = 384;
 
-/// Most crops one pinpoint may cut (a 32 x 32 grid, a 12288² canvas): bounds the boxes of
-/// a plan and the tiles of an image before either is built.
-pub const MAX_CROPS: u64 = 1024;
-
-/// Most pinpoints a list may hold (the default has 36).
-pub const MAX_PINPOINTS: usize = 4096;
 /// Feature grid side per 384-pixel crop: `384 // 14 = 27` (the last 6 pixels are unused).
 pub const PATCHES_PER_SIDE: u64 = 27;
 /// Tokens of the base (whole-image) crop: 27².
@@ -48,8 +43,10 @@ fn check_side(name: &str, v: u64) -> Result<()> {
     Ok(())
 }
 
-/// Refuses an empty pinpoint list, more than [`MAX_PINPOINTS`] entries, non-positive or
-/// oversized entries, and entries that cut into more than [`MAX_CROPS`] crops.
+/// Refuses an empty pinpoint list and non-positive or oversized entries. Neither the list's
+/// length nor a canvas's crop count is capped here: a plan is arithmetic, and the pixels
+/// (and the listed boxes, [`LlavaOnevisionPlan::boxes`]) of the chosen canvas are bounded
+/// by the one-buffer limit.
 ///
 /// # Errors
 /// As described.
@@ -57,26 +54,11 @@ pub fn check_pinpoints(pinpoints: &[(u64, u64)]) -> Result<()> {
     if pinpoints.is_empty() {
         return invalid_arg!("pinpoints must hold at least one (height, width) pair, got none");
     }
-    if pinpoints.len() > MAX_PINPOINTS {
-        return invalid_arg!(
-            "pinpoints holds {} pairs; at most {MAX_PINPOINTS} are accepted",
-            pinpoints.len()
-        );
-    }
-    for &(a, b) in pinpoints {
-        if a == 0 || b == 0 || a > MAX_SIDE || b > MAX_SIDE {
-            return invalid_arg!(
-                "pinpoints must be positive sizes up to {MAX_SIDE}, got ({a}, {b})"
-            );
-        }
-        // A canvas is cut into 384² crops, each a plan box and a tile of pixels.
-        let crops = a.div_ceil(CROP_SIZE) * b.div_ceil(CROP_SIZE);
-        if crops > MAX_CROPS {
-            return invalid_arg!(
-                "pinpoint ({a}, {b}) cuts into {crops} crops of {CROP_SIZE}²; at most \
-                 {MAX_CROPS} are accepted (the default list has at most 36)"
-            );
-        }
+    if let Some(&(a, b)) = pinpoints
+        .iter()
+        .find(|&&(a, b)| a == 0 || b == 0 || a > MAX_SIDE || b > MAX_SIDE)
+    {
+        return invalid_arg!("pinpoints must be positive sizes up to {MAX_SIDE}, got ({a}, {b})");
     }
     Ok(())
 }
@@ -185,12 +167,27 @@ impl LlavaOnevisionPlan {
 
     /// `(top, left, height, width)` of each 384² crop of the canvas, row-major (the
     /// base crop, a squash of the whole image, comes first and is not listed).
-    pub fn boxes(&self) -> Vec<[u64; 4]> {
-        (0..self.rows)
+    ///
+    /// # Errors
+    /// A canvas whose crops, as uint8 pixels, would not fit one buffer
+    /// ([`MAX_ALLOC_BYTES`]): it can never be preprocessed, and listing its boxes (up to
+    /// 1.9e9 of them) would take minutes and gigabytes.
+    pub fn boxes(&self) -> Result<Vec<[u64; 4]>> {
+        let crops = self.rows * self.cols;
+        let bytes = u128::from(crops) * u128::from(3 * CROP_SIZE * CROP_SIZE);
+        if bytes > MAX_ALLOC_BYTES as u128 {
+            return Err(Error::Budget(format!(
+                "the pinpoint canvas ({}, {}) cuts into {crops} crops of {CROP_SIZE}², whose \
+                 pixels ({bytes} bytes as uint8) exceed the limit of {MAX_ALLOC_BYTES} bytes \
+                 (4 GiB) for one buffer; boxes are listed for canvases within it",
+                self.canvas_height, self.canvas_width
+            )));
+        }
+        Ok((0..self.rows)
             .flat_map(|r| {
                 (0..self.cols).map(move |c| [r * CROP_SIZE, c * CROP_SIZE, CROP_SIZE, CROP_SIZE])
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -223,19 +220,24 @@ impl LlavaOnevision {
             );
         }
         let (mut heights, mut widths, mut scan) = (Vec::new(), Vec::new(), Vec::new());
-        let index = |v: &mut Vec<u64>, x: u64| match v.iter().position(|&y| y == x) {
-            Some(i) => i,
-            None => {
+        // Side -> its index in `heights` / `widths`: one lookup per pinpoint, so a list of
+        // any length is indexed in linear time.
+        let (mut seen_h, mut seen_w) = (HashMap::new(), HashMap::new());
+        let index = |v: &mut Vec<u64>, seen: &mut HashMap<u64, usize>, x: u64| {
+            *seen.entry(x).or_insert_with(|| {
                 v.push(x);
                 v.len() - 1
-            }
+            })
         };
         for &(a, b) in pinpoints {
             let (ch, cw) = match reference {
                 Reference::Transformers => (a, b),
                 Reference::Original => (b, a),
             };
-            scan.push((index(&mut heights, ch), index(&mut widths, cw)));
+            scan.push((
+                index(&mut heights, &mut seen_h, ch),
+                index(&mut widths, &mut seen_w, cw),
+            ));
         }
         Ok(Self {
             pinpoints: pinpoints.to_vec(),
@@ -368,7 +370,11 @@ impl Family for LlavaOnevision {
                 left: plan.pad_left as usize,
                 pad: [0; 3],
             };
-            for (b, crop) in plan.boxes().into_iter().zip(dst.chunks_exact_mut(crop_len)) {
+            for (b, crop) in plan
+                .boxes()?
+                .into_iter()
+                .zip(dst.chunks_exact_mut(crop_len))
+            {
                 window_into(
                     &view,
                     at,
