@@ -23,6 +23,7 @@ from dynres_fast import (
 )
 from dynres_fast import io as dio
 from dynres_fast import llava_onevision as ov
+
 from reference import llava_onevision as ref_ov
 
 LUT = np.zeros((3, 256), np.float32)
@@ -269,7 +270,7 @@ def test_a_huge_pinpoint_plans_but_lists_no_boxes():
     want = ref_ov.plan(300, 500, pinpoints=[(16776960, 16776960)])
     assert (p.canvas, p.num_tokens) == (want["canvas"], want["num_tokens"])
     with pytest.raises(BudgetError, match=r"pinpoint canvas \(16776960, 16776960\)"):
-        p.boxes
+        _ = p.boxes
 
 
 def test_boxes_are_listed_up_to_the_buffer_limit():
@@ -278,7 +279,7 @@ def test_boxes_are_listed_up_to_the_buffer_limit():
     assert len(fits.boxes) == 7 * 1387 == 9709
     over = ov.plan(30000, 30000, image_grid_pinpoints=[(384 * 10, 384 * 971)])
     with pytest.raises(BudgetError, match="9710 crops"):
-        over.boxes
+        _ = over.boxes
 
 
 def test_a_pinpoint_past_the_output_limit_is_refused_when_used():

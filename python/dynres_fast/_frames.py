@@ -10,7 +10,7 @@ import numpy as np
 from ._choices import Normalisation
 from ._coerce import check_size, checked_empty
 from ._images import as_video, from_torch, is_pil, is_torch
-from .errors import DynresError, InvalidImageError
+from .errors import InvalidImageError
 
 
 def _is_frame(item: Any) -> bool:
@@ -137,7 +137,8 @@ def squash(
     resize and normalised; one ``(T, 3, h, w)`` array per video, all views of one
     ``np.empty`` buffer."""
     total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
-    buf = checked_empty((total,), norm.storage, "video frames (num_frames x 3 x h x w)")
+    what = f"video frames (num_frames x 3 x h x w) resized to size {sizes[0] if sizes else ()}"
+    buf = checked_empty((total,), norm.storage, what)
     config.squash_frames(list(arrays), list(sizes), norm.table, buf)
     out, at = [], 0
     for a, (h, w) in zip(arrays, sizes):

@@ -6,6 +6,8 @@ exactly; the caller then runs upstream's implementation. Imports transformers an
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Dict, Optional, Tuple
 
 import torch
@@ -90,16 +92,29 @@ def _side(kw: Dict[str, Any]) -> Optional[int]:
     return int(size.height)
 
 
+def _count(value: Any) -> Optional[int]:
+    """``value`` as an int when it is a whole number (``4`` or ``4.0``), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    f = float(value)
+    return int(f) if math.isfinite(f) and f.is_integer() else None
+
+
 def tiles(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[TileSettings]:
     """GotOcr2 (InternVL) images: square tiles of ``size``, ``crop_to_patches`` grids."""
     base, side = _normalise(kw, compat), _side(kw)
     if base is None or side is None:
         return None
     crop = bool(kw.get("crop_to_patches"))
+    lo, hi = (_count(kw.get("min_patches")), _count(kw.get("max_patches"))) if crop else (1, 1)
+    if lo is None or hi is None:
+        return None  # not whole numbers: upstream decides (its result or its error)
     return TileSettings(
         image_size=side,
-        min_num=int(kw["min_patches"]) if crop else 1,
-        max_num=int(kw["max_patches"]) if crop else 1,
+        min_num=lo,
+        max_num=hi,
         image_mean=base[1],
         image_std=base[2],
         resample=base[0],
