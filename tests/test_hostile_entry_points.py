@@ -78,3 +78,17 @@ def test_undecodable_metadata_does_not_stop_a_video():
 def test_expand_video_tokens_checks_grids_before_expanding(grid, msg):
     with pytest.raises(DynresError, match=f"video_grid_thw.*{msg}"):
         batch.expand_video_tokens([1, 151652, 151656, 151653, 2], grid)
+
+
+def test_pixtral_layout_names_image_sizes():
+    with pytest.raises(TypeError, match="image_sizes"):
+        pixtral.layout([1, 10, 2], None)
+
+
+def test_fetch_video_names_a_huge_patch_size():
+    pytest.importorskip("torch")
+    from dynres_fast import qwen2vl
+
+    ele = {"video": data.video_file(3), "resized_height": 56, "resized_width": 56}
+    with pytest.raises(DynresError, match="image_patch_size"):
+        qwen2vl.fetch_video(ele, image_patch_size=2**62)

@@ -67,17 +67,33 @@ def _normalise(kw: Dict[str, Any], compat: str) -> Optional[Normalise]:
     return resample, mean, std
 
 
+def _count(value: Any) -> Optional[int]:
+    """``value`` as an int when it is a whole number (``4`` or ``4.0``), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    f = float(value)
+    return int(f) if math.isfinite(f) and f.is_integer() else None
+
+
+_QWEN_COUNTS = ("patch_size", "temporal_patch_size", "merge_size")
+
+
 def qwen(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[QwenSettings]:
     """Qwen2-VL images and videos: a ``shortest_edge`` / ``longest_edge`` pixel budget."""
     base, size = _normalise(kw, compat), kw.get("size")
     if base is None or size is None or not size.shortest_edge or not size.longest_edge:
         return None
+    patch, temporal, merge = (_count(kw.get(k)) for k in _QWEN_COUNTS)
+    if patch is None or temporal is None or merge is None:
+        return None  # not whole numbers: upstream decides (its result or its error)
     return QwenSettings(
         min_pixels=size.shortest_edge,
         max_pixels=size.longest_edge,
-        patch_size=int(kw["patch_size"]),
-        temporal_patch_size=int(kw["temporal_patch_size"]),
-        merge_size=int(kw["merge_size"]),
+        patch_size=patch,
+        temporal_patch_size=temporal,
+        merge_size=merge,
         image_mean=base[1],
         image_std=base[2],
         resample=base[0],
@@ -90,16 +106,6 @@ def _side(kw: Dict[str, Any]) -> Optional[int]:
     if size is None or not size.height or size.height != size.width:
         return None
     return int(size.height)
-
-
-def _count(value: Any) -> Optional[int]:
-    """``value`` as an int when it is a whole number (``4`` or ``4.0``), else None."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    f = float(value)
-    return int(f) if math.isfinite(f) and f.is_integer() else None
 
 
 def tiles(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[TileSettings]:
@@ -137,10 +143,10 @@ def qwen_video(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[Qw
     base = qwen(kw, compat)
     if base is None or proc is None:
         return None
-    cap = kw.get("cap_pixels_per_frame")
-    return QwenVideoSettings(
-        base, proc._dynres_budget, None if cap is None else bool(cap), int(proc.max_video_tokens)
-    )
+    cap, tokens = kw.get("cap_pixels_per_frame"), _count(proc.max_video_tokens)
+    if tokens is None:
+        return None
+    return QwenVideoSettings(base, proc._dynres_budget, None if cap is None else bool(cap), tokens)
 
 
 def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSettings]:
@@ -162,6 +168,6 @@ def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSe
         return None
     try:
         points = tuple((int(a), int(b)) for a, b in pinpoints)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return LlavaSettings(points, base[1], base[2], base[0], compat, bool(kw.get("do_pad")))

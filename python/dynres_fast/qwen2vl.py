@@ -915,7 +915,8 @@ def fetch_video(
         max_frames=ele.get("max_frames"),
     )
     sample_fps = len(idx) / max(info.num_frames, 1e-6) * info.fps
-    factor = 2 * as_int("image_patch_size", image_patch_size)
+    # video_budget's range for the patch size, checked here for the resized_* path too.
+    factor = 2 * as_int("image_patch_size", image_patch_size, maximum=4096)
     if "resized_height" in ele and "resized_width" in ele:
         size = smart_resize(
             as_int("resized_height", ele["resized_height"]),

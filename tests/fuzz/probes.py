@@ -830,7 +830,7 @@ ENTRIES += [
             ("threads", "int", "None"),
         ),
         check=VIDEO_CHECK,
-        related=("total_frames", "video frame"),  # the clip decoded: its length and sides
+        related=("total_frames", "video frame", "would sample"),  # the clip: length, sides
         setup=FILES,
         positional=1,
     ),  # fmt: skip
@@ -853,7 +853,7 @@ ENTRIES += [
             ("fps", "float", "None"),
             ("num_frames", "int", "4"),
         ),
-        related=("total_frames", "video frame"),  # the clip decoded: its length and sides
+        related=("total_frames", "video frame", "would sample"),  # the clip: length, sides
         setup=FILES,
         positional=1,
     ),  # fmt: skip
@@ -875,7 +875,7 @@ ENTRIES += [
             ("fps", "float", "None"),
             ("num_frames", "int", "4"),
         ),
-        related=("total_frames", "video frame"),  # the clip decoded: its length and sides
+        related=("total_frames", "video frame", "would sample"),  # the clip: length, sides
         setup=FILES,
         positional=1,
     ),  # fmt: skip
@@ -888,7 +888,7 @@ ENTRIES += [
             ("fps", "float", "1.0"),
             ("force_sample", "bool", "False"),
         ),
-        related=("total_frames", "video frame"),  # the clip decoded: its length and sides
+        related=("total_frames", "video frame", "would sample"),  # the clip: length, sides
         setup=FILES,
         positional=1,
     ),  # fmt: skip

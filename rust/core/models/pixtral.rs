@@ -325,7 +325,13 @@ mod tests {
             })
             .is_err()
         };
-        assert!(bad(0, 16, 1) && bad(1024, 0, 1) && bad(1024, 16, 0) && bad(1 << 17, 16, 1));
+        assert!(bad(0, 16, 1) && bad(1024, 0, 1) && bad(1024, 16, 0) && bad(1 << 25, 16, 1));
+        // Pixtral only shrinks: a maximum past the pixel side limit plans as no resize.
+        assert!(!bad(1 << 17, 16, 1));
+        assert_eq!(
+            pixtral(1 << 17, 16, 1).plan(300, 500).unwrap(),
+            pixtral(1024, 16, 1).plan(300, 500).unwrap()
+        );
         let p = pixtral(1024, 16, 1);
         assert!(p.plan(0, 5).is_err());
         assert!(matches!(p.plan(1, 5000), Err(Error::AspectRatio(_))));
