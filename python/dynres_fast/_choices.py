@@ -197,6 +197,9 @@ class Normalisation:
         self.dtype = as_choice("dtype", dtype, _lut.DTYPES)
         self.table = _lut.table(self.image_mean, self.image_std, self.dtype, self.compat)
         _lut.check_finite(self.table, self.dtype, self.image_mean, self.image_std)
+        self.table = _lut.kernel_table(
+            self.table, self.image_mean, self.image_std, self.dtype, self.compat
+        )
         self.storage = _lut.storage_dtype(self.dtype)
 
     def present(self, values: np.ndarray) -> np.ndarray:

@@ -127,18 +127,24 @@ def sample(
     return picked, used
 
 
+def squash_len(arrays: Sequence[np.ndarray], sizes: Sequence[Tuple[int, int]]) -> int:
+    """Values :func:`squash` writes: ``Σ T·3·h·w``."""
+    return sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
+
+
 def squash(
     arrays: Sequence[np.ndarray],
     sizes: Sequence[Tuple[int, int]],
     norm: Normalisation,
     config: Any,
+    buf: Optional[np.ndarray] = None,
 ) -> List[np.ndarray]:
     """Every frame of video ``i`` squashed to ``sizes[i]`` with the family ``config``'s
-    resize and normalised; one ``(T, 3, h, w)`` array per video, all views of one
-    ``np.empty`` buffer."""
-    total = sum(len(a) * 3 * h * w for a, (h, w) in zip(arrays, sizes))
-    what = f"video frames (num_frames x 3 x h x w) resized to size {sizes[0] if sizes else ()}"
-    buf = checked_empty((total,), norm.storage, what)
+    resize and normalised; one ``(T, 3, h, w)`` array per video, all views of one 1-D
+    buffer of :func:`squash_len` values in the storage type (``buf``, else a new one)."""
+    if buf is None:
+        what = f"video frames (num_frames x 3 x h x w) resized to size {sizes[0] if sizes else ()}"
+        buf = checked_empty((squash_len(arrays, sizes),), norm.storage, what)
     config.squash_frames(list(arrays), list(sizes), norm.table, buf)
     out, at = [], 0
     for a, (h, w) in zip(arrays, sizes):

@@ -42,6 +42,12 @@ def _fast(mean: Sequence[float], std: Sequence[float], rescale_factor: float) ->
     return (v[None, :] - m) / s
 
 
+def _float32(mean: Sequence[float], std: Sequence[float], compat: str) -> np.ndarray:
+    """The float32 table in ``compat``'s operation order."""
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: see check_finite
+        return _fast(mean, std, 1 / 255) if compat == "torchvision" else _slow(mean, std)
+
+
 def _bf16_bits(x: np.ndarray) -> np.ndarray:
     """float32 → bfloat16 bits, round to nearest even (finite inputs)."""
     b = x.astype(np.float32).view(np.uint32).astype(np.uint64)
@@ -63,8 +69,7 @@ def table(
         raise ValueError(f"compat must be one of {', '.join(_core.COMPATS)}, got {compat!r}")
     if dtype == "uint8":
         return np.ascontiguousarray(np.tile(np.arange(256, dtype=np.uint8), (len(mean), 1)))
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow: see check_finite
-        t = _fast(mean, std, 1 / 255) if compat == "torchvision" else _slow(mean, std)
+    t = _float32(mean, std, compat)
     if dtype == "float32":
         return np.ascontiguousarray(t)
     if dtype == "float16":
@@ -73,6 +78,25 @@ def table(
     if dtype == "bfloat16":
         return np.ascontiguousarray(_bf16_bits(t))
     raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
+def kernel_table(
+    table: np.ndarray,
+    mean: Sequence[float],
+    std: Sequence[float],
+    dtype: str,
+    compat: str = "pillow",
+) -> np.ndarray:
+    """The table handed to the kernels: :func:`table`, and for float16 / bfloat16 the float32
+    table it was rounded from appended as ``uint16`` halves (``(9, 256)``: the 3 rows of
+    bits, then the float32 bits low half first). The kernels gather from the first 768
+    entries; the float32 rows let them compute the values in SIMD lanes instead, which they
+    do only after checking that the lanes round to exactly those 768 entries."""
+    if dtype not in ("float16", "bfloat16") or table.shape[0] != 3:
+        return table
+    t = _float32(mean, std, compat)
+    halves = np.ascontiguousarray(t, dtype=np.float32).view(np.uint16).reshape(6, 256)
+    return np.ascontiguousarray(np.concatenate([table, halves]))
 
 
 def check_finite(

@@ -29,7 +29,7 @@ from ._choices import (
 )
 from ._coerce import as_int
 from ._family import FamilyProcessor, pick, processor_for
-from ._frames import as_video_list, sample, squash, torchvision_video_channels
+from ._frames import as_video_list, sample, squash, squash_len, torchvision_video_channels
 from ._images import as_image_list
 from ._video_processor import SquashVideoProcessor
 
@@ -265,7 +265,9 @@ class ImageProcessor(FamilyProcessor):
             "num_patches": np.asarray(counts, dtype=np.int64),
         }
 
-    def videos(self, videos: Any, *, num_frames: Optional[int] = None) -> Dict[str, Any]:
+    def videos(
+        self, videos: Any, *, num_frames: Optional[int] = None, out: Optional[np.ndarray] = None
+    ) -> Dict[str, Any]:
         """Preprocesses videos as the InternVL README's ``load_video`` does: every frame is
         one ``S × S`` tile (``dynamic_preprocess(max_num=1)``: a bicubic squash, no
         thumbnail), normalised like the images — the same values as
@@ -280,6 +282,8 @@ class ImageProcessor(FamilyProcessor):
             num_frames: ``None`` uses every frame given (already sampled); a number first
                 picks the frames :func:`frame_indices` (``get_index`` over the whole clip)
                 chooses, duplicates included.
+            out: optional 1-D array of ``Σ T·3·S·S`` values in the output dtype (all
+                videos' frames, in order); the returned arrays are views of it.
 
         Returns:
             ``pixel_values_videos``: a list with one ``(T, 3, S, S)`` array per video (the
@@ -297,7 +301,9 @@ class ImageProcessor(FamilyProcessor):
         arrays, used = sample(
             arrays, num_frames, lambda n, k: frame_indices(n, k), ((3, s, s), self._norm.storage)
         )
-        values = squash(arrays, [(s, s)] * len(arrays), self._norm, self._config)
+        sizes = [(s, s)] * len(arrays)
+        buf = self._out(out, (squash_len(arrays, sizes),))
+        values = squash(arrays, sizes, self._norm, self._config, buf)
         tile = plan(s, s, max_num=1, image_size=s)
         per_frame = tile.num_tokens + tile.wrapper_tokens
         return {

@@ -30,7 +30,7 @@ from ._choices import (
 )
 from ._coerce import as_int, as_number
 from ._family import FamilyProcessor, pick, processor_for
-from ._frames import as_video_list, sample, squash, torchvision_video_channels
+from ._frames import as_video_list, sample, squash, squash_len, torchvision_video_channels
 from ._images import as_image_list, group_sizes
 from ._video_processor import SquashVideoProcessor
 from .errors import DynresError
@@ -359,7 +359,9 @@ class ImageProcessor(FamilyProcessor):
             "num_image_tokens": np.full(len(arrays), MULTI_IMAGE_TOKENS, dtype=np.int64),
         }
 
-    def videos(self, videos: Any, *, num_frames: Optional[int] = None) -> Dict[str, Any]:
+    def videos(
+        self, videos: Any, *, num_frames: Optional[int] = None, out: Optional[np.ndarray] = None
+    ) -> Dict[str, Any]:
         """Preprocesses videos as LLaVA-OneVision's video path does (LLaVA-NeXT through
         SigLIP's image processor): every frame squashed bicubic to 384² (aspect not kept)
         and normalised. Equals transformers' slow ``SiglipImageProcessor(size={"height":
@@ -374,6 +376,8 @@ class ImageProcessor(FamilyProcessor):
                 frames; a bare list of frames is one video).
             num_frames: ``None`` uses every frame given (already sampled); a number first
                 picks ``np.linspace(0, T-1, num_frames, dtype=int)`` (:func:`frame_indices`).
+            out: optional 1-D array of ``Σ T·3·384·384`` values in the output dtype (all
+                videos' frames, in order); the returned arrays are views of it.
 
         Returns:
             ``pixel_values_videos``: a list with one ``(T, 3, 384, 384)`` array per video;
@@ -387,7 +391,9 @@ class ImageProcessor(FamilyProcessor):
             num_frames = as_int("num_frames", num_frames)
         frame_out = ((3, CROP_SIZE, CROP_SIZE), self._norm.storage)
         arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k), frame_out)
-        values = squash(arrays, [(CROP_SIZE, CROP_SIZE)] * len(arrays), self._norm, self._config)
+        sizes = [(CROP_SIZE, CROP_SIZE)] * len(arrays)
+        buf = self._out(out, (squash_len(arrays, sizes),))
+        values = squash(arrays, sizes, self._norm, self._config, buf)
         return {
             "pixel_values_videos": values,
             "frame_indices": used,

@@ -18,7 +18,7 @@ from . import _core
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
 from ._coerce import as_int, as_number, check_size
 from ._family import FamilyProcessor, pick, processor_for
-from ._frames import as_video_list, sample, squash
+from ._frames import as_video_list, sample, squash, squash_len
 from ._images import as_image_list
 from ._video_processor import clip_timing, decode_sampled
 from .errors import DynresError
@@ -241,7 +241,12 @@ class ImageProcessor(FamilyProcessor):
         }
 
     def videos(
-        self, videos: Any, *, long: bool = False, num_frames: Optional[int] = None
+        self,
+        videos: Any,
+        *,
+        long: bool = False,
+        num_frames: Optional[int] = None,
+        out: Optional[np.ndarray] = None,
     ) -> Dict[str, Any]:
         """Preprocesses videos as ``process_anyres_video_genli`` (``long``:
         ``…_genli_long``) + the CLIP processor do: every frame squashed bicubic to
@@ -254,6 +259,8 @@ class ImageProcessor(FamilyProcessor):
             long: the 'video_long' modality (128-pixel floor, 4×4 pooling in the tokens).
             num_frames: ``None`` uses every frame given; a number first picks
                 ``np.linspace(0, T-1, num_frames, dtype=int)`` (``inference.py`` uses 64).
+            out: optional 1-D array of ``Σ T·3·h·w`` values in the output dtype (all
+                videos' frames, in order); the returned arrays are views of it.
 
         Returns:
             ``pixel_values_videos``: a list with one ``(T, 3, h, w)`` array per video
@@ -283,7 +290,13 @@ class ImageProcessor(FamilyProcessor):
             check_size((values,), self._norm.storage, f"num_frames={num_frames} frames")
         arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
         return {
-            "pixel_values_videos": squash(arrays, sizes, self._norm, self._config),
+            "pixel_values_videos": squash(
+                arrays,
+                sizes,
+                self._norm,
+                self._config,
+                self._out(out, (squash_len(arrays, sizes),)),
+            ),
             "frame_indices": used,
             "num_video_tokens": np.asarray(tokens, np.int64),
         }

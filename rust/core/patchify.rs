@@ -8,10 +8,14 @@
 //! For float32 RGB output with the processors' patch sizes, the table is recognised as
 //! float32 arithmetic ([`affine`]) and the blocks are computed in AVX2 lanes instead
 //! ([`avx2`]), bit-identical to the gather, which stays the reference and the fallback.
+//! float16 / bfloat16 tables that carry the float32 table they round (`_lut.kernel_table`)
+//! get the same lanes, rounded in SIMD. [`fused`] runs the resize and this writer a block
+//! of rows at a time.
 
 pub mod affine;
 #[cfg(target_arch = "x86_64")]
 pub mod avx2;
+pub mod fused;
 
 use super::error::{invalid_arg, Error, Result};
 use super::image::{ImageRef, MAX_IMAGE_SIDE};
@@ -120,33 +124,42 @@ pub fn patchify_into<T: Copy + Send + Sync + 'static>(
             f.height, f.width, f.channels
         )));
     }
-    let (gt, gh, gw) = layout.grid(frames.len(), h, w)?;
-    if lut.len() < 256 * c {
-        return invalid_arg!(
-            "lookup table has {} entries, need 256 per channel ({})",
-            lut.len(),
-            256 * c
-        );
-    }
+    let (gt, gh, gw) = checked_grid(layout, frames.len(), (h, w, c), lut.len(), out.len())?;
     let row_len = layout.row_len(c);
-    if out.len() != gt * gh * gw * row_len {
-        return invalid_arg!(
-            "output holds {} values, expected {} ({} rows x {row_len})",
-            out.len(),
-            gt * gh * gw * row_len,
-            gt * gh * gw
-        );
-    }
     #[cfg(target_arch = "x86_64")]
     if let Some(norm) = simd_norm(lut, c, layout.patch_size) {
-        // SAFETY: `simd_norm` only answers for `T = f32`, so this is the same slice.
-        let out = unsafe { &mut *(std::ptr::from_mut::<[T]>(out) as *mut [f32]) };
         fill_rows(out, layout, gh, gw, row_len, |row, frame0, origin| {
             write_row_simd(frames, frame0, layout, origin, &norm, row);
         });
         return Ok((gt, gh, gw));
     }
     patchify_scalar(frames, layout, lut, out, (gh, gw));
+    Ok((gt, gh, gw))
+}
+
+/// The patch grid of `frames` frames of `(h, w, c)`, checking the table and output lengths.
+fn checked_grid(
+    layout: PatchLayout,
+    frames: usize,
+    (h, w, c): (usize, usize, usize),
+    lut_len: usize,
+    out_len: usize,
+) -> Result<(usize, usize, usize)> {
+    let (gt, gh, gw) = layout.grid(frames, h, w)?;
+    if lut_len < 256 * c {
+        return invalid_arg!(
+            "lookup table has {lut_len} entries, need 256 per channel ({})",
+            256 * c
+        );
+    }
+    let row_len = layout.row_len(c);
+    if out_len != gt * gh * gw * row_len {
+        return invalid_arg!(
+            "output holds {out_len} values, expected {} ({} rows x {row_len})",
+            gt * gh * gw * row_len,
+            gt * gh * gw
+        );
+    }
     Ok((gt, gh, gw))
 }
 
@@ -172,8 +185,8 @@ fn patchify_scalar<T: Copy + Send + Sync>(
     );
 }
 
-/// The AVX2 lanes for `lut` when `T` is float32, the frames RGB, the patch side 14 or 16
-/// and the table exactly one of the normalisation orders; else `None`.
+/// The AVX2 lanes for `lut` when the frames are RGB, the patch side 14 or 16 and the table
+/// one [`rgb_lanes`] recognises; else `None`.
 #[cfg(target_arch = "x86_64")]
 fn simd_norm<T: 'static>(lut: &[T], channels: usize, ps: usize) -> Option<avx2::Norm> {
     if channels != 3 || !(ps == 14 || ps == 16) {
@@ -182,26 +195,52 @@ fn simd_norm<T: 'static>(lut: &[T], channels: usize, ps: usize) -> Option<avx2::
     rgb_lanes(lut)
 }
 
-/// The AVX2 lanes for an RGB table when `T` is float32 and the table is exactly one of the
-/// normalisation orders; else `None`.
+/// The AVX2 lanes for an RGB table, else `None`: a float32 table that is exactly one of
+/// the normalisation orders, or a `u16` table (float16 / bfloat16 bits) whose 768 entries
+/// are followed by the float32 table they were rounded from (its bits as 1536 `u16`, low
+/// half first, as `_lut.kernel_table` appends them) and are that table's rounding.
 #[cfg(target_arch = "x86_64")]
 fn rgb_lanes<T: 'static>(lut: &[T]) -> Option<avx2::Norm> {
     use std::any::TypeId;
-    if TypeId::of::<T>() != TypeId::of::<f32>() {
-        return None;
-    }
     if !avx2::available() {
         return None;
     }
-    // SAFETY: `T` is `f32` (checked above), so the slice is reinterpreted as itself.
-    let lut = unsafe { std::slice::from_raw_parts(lut.as_ptr().cast::<f32>(), lut.len()) };
-    let params = affine::recover_all(lut, 3)?;
-    avx2::Norm::new(&params, lut)
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        // SAFETY: `T` is `f32` (checked above), so the slice is reinterpreted as itself.
+        let lut = unsafe { std::slice::from_raw_parts(lut.as_ptr().cast::<f32>(), lut.len()) };
+        let params = affine::recover_all(lut, 3)?;
+        return avx2::Norm::new(&params, lut);
+    }
+    if TypeId::of::<T>() != TypeId::of::<u16>() {
+        return None;
+    }
+    // SAFETY: `T` is `u16` (checked above), so the slice is reinterpreted as itself.
+    let bits = unsafe { std::slice::from_raw_parts(lut.as_ptr().cast::<u16>(), lut.len()) };
+    let halves = bits.get(768..768 + 1536)?;
+    let source: Vec<f32> = halves
+        .chunks_exact(2)
+        .map(|h| f32::from_bits(u32::from(h[0]) | (u32::from(h[1]) << 16)))
+        .collect();
+    let params = affine::recover_all(&source, 3)?;
+    avx2::Norm::new(&params, &source)?.with_bits(&bits[..768])
+}
+
+/// Reinterprets `d` as the element type of `O` when that is `T`; `None` otherwise.
+#[cfg(target_arch = "x86_64")]
+fn as_elems<T: 'static, O: avx2::Store>(d: &mut [T]) -> Option<&mut [O::Elem]>
+where
+    O::Elem: 'static,
+{
+    use std::any::TypeId;
+    (TypeId::of::<T>() == TypeId::of::<O::Elem>()).then(|| {
+        // SAFETY: `T` and `O::Elem` are the same type (checked above).
+        unsafe { &mut *(std::ptr::from_mut::<[T]>(d) as *mut [O::Elem]) }
+    })
 }
 
 /// Rescale + normalise of RGB rows into three planes (the families' `(3, h, w)` output):
-/// the table gathered, or the same values computed in AVX2 lanes for float32 tables that
-/// are one of the processors' orders (see [`affine`]).
+/// the table gathered, or the same values computed in AVX2 lanes for the tables
+/// `rgb_lanes` recognises (float32, and float16 / bfloat16 with their float32 rows).
 #[derive(Clone, Copy)]
 pub struct PlanarWriter<'a, T> {
     lut: &'a [T],
@@ -234,12 +273,11 @@ impl<'a, T: Copy + 'static> PlanarWriter<'a, T> {
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
         if let Some(norm) = &self.lanes {
-            let f32s = |d: &mut [T]| {
-                // SAFETY: lanes exist only for `T = f32`, so this is the same slice.
-                unsafe { &mut *(std::ptr::from_mut::<[T]>(d) as *mut [f32]) }
+            done = match norm.storage {
+                avx2::Storage::F32 => lanes_row::<T, avx2::F32>(px, norm, [d0, d1, d2]),
+                avx2::Storage::F16 => lanes_row::<T, avx2::F16>(px, norm, [d0, d1, d2]),
+                avx2::Storage::Bf16 => lanes_row::<T, avx2::Bf16>(px, norm, [d0, d1, d2]),
             };
-            // SAFETY: lanes are only built when AVX2 and FMA are available.
-            done = unsafe { avx2::planes_row(px, norm, [f32s(d0), f32s(d1), f32s(d2)]) };
         }
         let (t0, t1, t2) = (&self.lut[..256], &self.lut[256..512], &self.lut[512..768]);
         for (((p, a), b), c) in px[3 * done..]
@@ -252,6 +290,25 @@ impl<'a, T: Copy + 'static> PlanarWriter<'a, T> {
             *b = t1[usize::from(p[1])];
             *c = t2[usize::from(p[2])];
         }
+    }
+}
+
+/// [`avx2::planes_row`] when `T` is `O`'s element (always, for lanes built for `T`), else
+/// nothing; returns the pixels written.
+#[cfg(target_arch = "x86_64")]
+fn lanes_row<T: 'static, O: avx2::Store>(px: &[u8], norm: &avx2::Norm, d: [&mut [T]; 3]) -> usize
+where
+    O::Elem: 'static,
+{
+    let [d0, d1, d2] = d;
+    match (
+        as_elems::<T, O>(d0),
+        as_elems::<T, O>(d1),
+        as_elems::<T, O>(d2),
+    ) {
+        // SAFETY: lanes are only built when `avx2::available()`.
+        (Some(a), Some(b), Some(c)) => unsafe { avx2::planes_row::<O>(px, norm, [a, b, c]) },
+        _ => 0,
     }
 }
 
@@ -280,28 +337,69 @@ fn fill_rows<T: Send, F>(
         let mut rows = band.chunks_exact_mut(row_len);
         for unit in first_unit..first_unit + units {
             let (t, bh) = (unit / units_per_t, unit % units_per_t);
-            for bw in 0..gw / m {
-                for ih in 0..m {
-                    for iw in 0..m {
-                        let row = rows.next().expect("a band holds whole units");
-                        write(row, t * tps, ((bh * m + ih) * ps, (bw * m + iw) * ps));
-                    }
-                }
-            }
+            unit_rows(&mut rows, layout, gw, bh * m * ps, |row, origin| {
+                write(row, t * tps, origin);
+            });
         }
     });
 }
 
-/// [`write_row`] for float32 RGB in AVX2 lanes: the temporal slots that repeat one frame (a
-/// still image, a clip's padded end) get each vector stored into all of them at once.
+/// Calls `write(row, (y0, x0))` for the next rows of `rows` that make up one unit (one
+/// merge-window row of `gw` patch columns whose top pixel row is `top`).
+fn unit_rows<T, F>(
+    rows: &mut std::slice::ChunksExactMut<'_, T>,
+    layout: PatchLayout,
+    gw: usize,
+    top: usize,
+    mut write: F,
+) where
+    F: FnMut(&mut [T], (usize, usize)),
+{
+    let (ps, m) = (layout.patch_size, layout.merge_size);
+    for bw in 0..gw / m {
+        for ih in 0..m {
+            for iw in 0..m {
+                let row = rows.next().expect("a band holds whole units");
+                write(row, (top + ih * ps, (bw * m + iw) * ps));
+            }
+        }
+    }
+}
+
+/// [`write_row`] for RGB in AVX2 lanes (stored as the lanes' storage type, which is `T`):
+/// the temporal slots that repeat one frame (a still image, a clip's padded end) get each
+/// vector stored into all of them at once.
 #[cfg(target_arch = "x86_64")]
-fn write_row_simd(
+fn write_row_simd<T: 'static>(
     frames: &[ImageRef<'_>],
     frame0: usize,
     layout: PatchLayout,
     origin: (usize, usize),
     norm: &avx2::Norm,
-    row: &mut [f32],
+    row: &mut [T],
+) {
+    let done = match norm.storage {
+        avx2::Storage::F32 => as_elems::<T, avx2::F32>(row)
+            .map(|r| write_row_lanes::<avx2::F32>(frames, frame0, layout, origin, norm, r)),
+        avx2::Storage::F16 => as_elems::<T, avx2::F16>(row)
+            .map(|r| write_row_lanes::<avx2::F16>(frames, frame0, layout, origin, norm, r)),
+        avx2::Storage::Bf16 => as_elems::<T, avx2::Bf16>(row)
+            .map(|r| write_row_lanes::<avx2::Bf16>(frames, frame0, layout, origin, norm, r)),
+    };
+    assert!(
+        done.is_some(),
+        "lanes are built for the output's element type"
+    );
+}
+
+#[cfg(target_arch = "x86_64")]
+fn write_row_lanes<O: avx2::Store>(
+    frames: &[ImageRef<'_>],
+    frame0: usize,
+    layout: PatchLayout,
+    origin: (usize, usize),
+    norm: &avx2::Norm,
+    row: &mut [O::Elem],
 ) {
     let (ps, tps) = (layout.patch_size, layout.temporal_patch_size);
     let plane = ps * ps;
@@ -322,17 +420,17 @@ fn write_row_simd(
         let mut s = 0;
         while s < slots {
             let n = (slots - s).min(2);
-            let dst: [*mut f32; 3] =
+            let dst: [*mut O::Elem; 3] =
                 std::array::from_fn(|ch| base.wrapping_add(ch * chan_len + (tt + s) * plane));
             // The block lies inside the frame (asserted); each channel's `n` slots of `plane`
-            // floats from `dst[ch]` end at `ch·chan_len + (tt + s + n)·plane ≤ row.len()`.
-            // SAFETY: `simd_norm` returned lanes only when AVX2 and FMA are present; bounds above.
+            // values from `dst[ch]` end at `ch·chan_len + (tt + s + n)·plane ≤ row.len()`.
+            // SAFETY: lanes exist only when AVX2, FMA and F16C are present; bounds above.
             unsafe {
                 match (ps, n) {
-                    (14, 1) => avx2::write_block::<14, 1>(frame, origin, norm, dst),
-                    (14, _) => avx2::write_block::<14, 2>(frame, origin, norm, dst),
-                    (_, 1) => avx2::write_block::<16, 1>(frame, origin, norm, dst),
-                    _ => avx2::write_block::<16, 2>(frame, origin, norm, dst),
+                    (14, 1) => avx2::write_block::<14, 1, O>(frame, origin, norm, dst),
+                    (14, _) => avx2::write_block::<14, 2, O>(frame, origin, norm, dst),
+                    (_, 1) => avx2::write_block::<16, 1, O>(frame, origin, norm, dst),
+                    _ => avx2::write_block::<16, 2, O>(frame, origin, norm, dst),
                 }
             }
             s += n;
@@ -615,5 +713,90 @@ mod tests {
         let mut out = vec![0u32; 10];
         assert!(patchify_into(&[img], layout, &identity_lut(), &mut out).is_err());
         assert!(patchify_into::<u32>(&[], layout, &identity_lut(), &mut out).is_err());
+    }
+
+    /// IEEE half bits of a finite `x`, rounded to nearest even (NumPy's `astype(float16)`).
+    fn f16_bits(x: f32) -> u16 {
+        let b = x.to_bits();
+        let sign = ((b >> 16) & 0x8000) as u16;
+        let e = ((b >> 23) & 0xff) as i32 - 127 + 15;
+        let round = |m: u32, shift: u32| {
+            let (q, rem, half) = (m >> shift, m & ((1 << shift) - 1), 1 << (shift - 1));
+            q + u32::from(rem > half || (rem == half && q & 1 == 1))
+        };
+        let q = match e {
+            31.. => 0x7c00,
+            ..=-11 => 0,
+            -10..=0 => round((b & 0x7f_ffff) | 0x80_0000, (14 - e) as u32),
+            _ => round(((e as u32) << 23) | (b & 0x7f_ffff), 13),
+        };
+        sign | q as u16
+    }
+
+    /// bfloat16 bits of a finite `x`, rounded to nearest even (`_lut._bf16_bits`).
+    fn bf16_bits(x: f32) -> u16 {
+        let b = u64::from(x.to_bits());
+        ((b + 0x7fff + ((b >> 16) & 1)) >> 16) as u16
+    }
+
+    /// The kernel table of a float16 / bfloat16 output: the bits, then the float32 table's
+    /// bits as `u16` halves, low half first (`_lut.kernel_table`).
+    fn half_table(lut: &[f32], round: fn(f32) -> u16) -> Vec<u16> {
+        let bits = lut.iter().map(|&v| round(v));
+        let halves = lut.iter().flat_map(|v| {
+            let b = v.to_bits();
+            [(b & 0xffff) as u16, (b >> 16) as u16]
+        });
+        bits.chain(halves).collect()
+    }
+
+    #[test]
+    fn half_lanes_match_the_gather_bit_for_bit() {
+        assert_eq!(f16_bits(1.0), 0x3c00);
+        assert_eq!(f16_bits(-2.5), 0xc100);
+        assert_eq!(f16_bits(1.0 + 1.0 / 2048.0), 0x3c00); // tie to even
+        assert_eq!(f16_bits(1.0 + 3.0 / 2048.0), 0x3c02);
+        assert_eq!(f16_bits(5.960_464_5e-8), 0x0001); // smallest subnormal
+        assert_eq!(bf16_bits(1.0), 0x3f80);
+        let data: Vec<u8> = (0..56 * 84 * 3).map(|i| (i * 89 % 256) as u8).collect();
+        let px: Vec<u8> = (0..3 * 37).map(|i| (i * 53 % 256) as u8).collect();
+        for ps in [14, 16] {
+            let layout = PatchLayout {
+                patch_size: ps,
+                temporal_patch_size: 2,
+                merge_size: if ps == 14 { 2 } else { 1 },
+            };
+            let f = layout.factor();
+            let (h, w) = (f * 2, f * 3);
+            let data = &data[..h * w * 3];
+            let img = ImageRef::new(data, h, w, 3).unwrap();
+            let (gt, gh, gw) = layout.grid(1, h, w).unwrap();
+            let n = gt * gh * gw * layout.row_len(3);
+            for lut in float_tables() {
+                for round in [f16_bits as fn(f32) -> u16, bf16_bits] {
+                    let table = half_table(&lut, round);
+                    #[cfg(target_arch = "x86_64")]
+                    if avx2::available() {
+                        assert!(simd_norm(&table, 3, ps).is_some(), "lanes for a half table");
+                        assert!(simd_norm(&table[..768], 3, ps).is_none());
+                    }
+                    let (mut fast, mut slow) = (vec![0u16; n], vec![1u16; n]);
+                    patchify_into(&[img], layout, &table, &mut fast).unwrap();
+                    patchify_into(&[img], layout, &table[..768], &mut slow).unwrap();
+                    assert_eq!(fast, slow, "ps {ps}");
+                    let (lanes, gather) = (
+                        PlanarWriter::new(&table).unwrap(),
+                        PlanarWriter::new(&table[..768]).unwrap(),
+                    );
+                    let mut d = vec![vec![0u16; 37]; 6];
+                    let [a0, a1, a2, b0, b1, b2] = &mut d[..] else {
+                        unreachable!()
+                    };
+                    lanes.row_into(&px, a0, a1, a2);
+                    gather.row_into(&px, b0, b1, b2);
+                    assert_eq!(d[..3], d[3..]);
+                }
+            }
+        }
     }
 }

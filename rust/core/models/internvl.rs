@@ -8,12 +8,13 @@
 //! ([`Reference::Original`]); transformers' GotOcr2 port orders them width-major
 //! ([`Reference::Transformers`]). The two only disagree when `min_num > 1`.
 
-use super::pipeline::{resized, rgb, whole, window_into, Pixels, AT_ORIGIN};
+use super::pipeline::{resized, rgb, tile_row_into, whole, Pixels};
 use super::{Family, Plan, Reference};
 use crate::core::error::{invalid_arg, Result};
 use crate::core::geometry::MAX_SIDE;
 use crate::core::image::ImageRef;
 use crate::core::par;
+use crate::core::resize::rows::RowResize;
 use crate::core::sampling::check_frame_counts;
 
 /// ViT patch size of InternViT; tiles are split into `S / 14` patches per side.
@@ -406,33 +407,24 @@ impl Family for InternVL {
         let s = plan.image_size as usize;
         let grid_len = (plan.cols * plan.rows) as usize * 3 * s * s;
         let (grid, thumb) = out.split_at_mut(grid_len);
-        let parts = if plan.has_thumbnail {
-            vec![(false, grid), (true, thumb)]
-        } else {
-            vec![(false, grid)]
-        };
-        par::try_for_each(parts, |_, (is_thumb, dst)| {
-            if is_thumb {
+        let (rh, rw) = (plan.resized_height as usize, plan.resized_width as usize);
+        let canvas = RowResize::new(&src, rh, rw, px.resampling.filter, px.resampling.compat)?;
+        // Tile rows (each resized a block of rows at a time) and the thumbnail are
+        // independent jobs for the opt-in threads.
+        let mut parts: Vec<(Option<usize>, &mut [T])> = grid
+            .chunks_exact_mut((plan.cols as usize) * 3 * s * s)
+            .enumerate()
+            .map(|(r, d)| (Some(r), d))
+            .collect();
+        if plan.has_thumbnail {
+            parts.push((None, thumb));
+        }
+        par::try_for_each(parts, |_, (row, dst)| match row {
+            Some(r) => tile_row_into(&canvas, r, s, &px.table, dst),
+            None => {
                 let thumb = resized(&src, s, s, px.resampling)?;
-                return whole(&ImageRef::new(&thumb, s, s, 3)?, &px.table, dst);
+                whole(&ImageRef::new(&thumb, s, s, 3)?, &px.table, dst)
             }
-            let (rh, rw) = (plan.resized_height as usize, plan.resized_width as usize);
-            let canvas = resized(&src, rh, rw, px.resampling)?;
-            let view = ImageRef::new(&canvas, rh, rw, 3)?;
-            for (b, tile) in plan
-                .boxes()
-                .into_iter()
-                .zip(dst.chunks_exact_mut(3 * s * s))
-            {
-                window_into(
-                    &view,
-                    AT_ORIGIN,
-                    [b[0] as usize, b[1] as usize, s, s],
-                    &px.table,
-                    tile,
-                )?;
-            }
-            Ok(())
         })
     }
 }

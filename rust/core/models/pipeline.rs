@@ -16,6 +16,7 @@ use crate::core::image::ImageRef;
 use crate::core::ops::to_rgb;
 use crate::core::par;
 use crate::core::patchify::PlanarWriter;
+use crate::core::resize::rows::RowResize;
 use crate::core::resize::{resize, Compat, Filter};
 
 /// How a family's pixels are produced: the resize and the normalisation table.
@@ -32,7 +33,7 @@ pub struct Pixels<'a, T> {
 pub struct Tables<'a, T> {
     t: [&'a [T; 256]; 3],
     raw: &'a [T],
-    /// Whole rows into planes: the gather, or SIMD lanes for float32 processor tables.
+    /// Whole rows into planes: the gather, or SIMD lanes for processor tables.
     rows: PlanarWriter<'a, T>,
 }
 
@@ -144,6 +145,55 @@ pub(crate) fn window_into<T: Copy + 'static>(
         let sx = left + x0 - at.left;
         let row = &src.row(cy - at.top)[sx * 3..(sx + x1 - x0) * 3];
         row_into(row, t, &mut d0[x0..x1], &mut d1[x0..x1], &mut d2[x0..x1]);
+    }
+    Ok(())
+}
+
+/// Output rows a tile row is resized in at a time: a block of a 1792-pixel canvas is
+/// 86 KB, which stays in L2 until its tiles are written.
+const TILE_BLOCK_ROWS: usize = 16;
+
+/// Tile row `r` of `resize`'s output cut into `tile × tile` tiles: its planar
+/// `(3, tile, tile)` tiles, left to right, into `dst`. The canvas is resized a block of rows
+/// at a time and never materialised (InternVL's grid; see [`RowResize`]).
+///
+/// # Errors
+/// A canvas that is not whole tiles, a row outside it, or a wrongly sized `dst`.
+pub(crate) fn tile_row_into<T: Copy + 'static>(
+    resize: &RowResize<'_>,
+    r: usize,
+    tile: usize,
+    t: &Tables<'_, T>,
+    dst: &mut [T],
+) -> Result<()> {
+    let (h, w) = resize.size();
+    let plane = tile * tile;
+    if tile == 0 || h % tile != 0 || w % tile != 0 || (r + 1) * tile > h {
+        return invalid_arg!("tile row {r} of {tile}-pixel tiles does not fit a {h}x{w} canvas");
+    }
+    if dst.len() != (w / tile) * 3 * plane {
+        return invalid_arg!(
+            "output holds {} values, expected {}",
+            dst.len(),
+            (w / tile) * 3 * plane
+        );
+    }
+    let rb = resize.row_bytes();
+    let mut band = resize.band(r * tile..(r + 1) * tile)?;
+    let mut block = vec![0u8; TILE_BLOCK_ROWS.min(tile) * rb];
+    for y in (0..tile).step_by(TILE_BLOCK_ROWS) {
+        let k = TILE_BLOCK_ROWS.min(tile - y);
+        let rows = &mut block[..k * rb];
+        band.rows_into(r * tile + y..r * tile + y + k, rows)?;
+        for (c, out) in dst.chunks_exact_mut(3 * plane).enumerate() {
+            let (p0, rest) = out.split_at_mut(plane);
+            let (p1, p2) = rest.split_at_mut(plane);
+            for (yy, row) in rows.chunks_exact(rb).enumerate() {
+                let at = (y + yy) * tile..(y + yy + 1) * tile;
+                let px = &row[c * tile * 3..(c + 1) * tile * 3];
+                row_into(px, t, &mut p0[at.clone()], &mut p1[at.clone()], &mut p2[at]);
+            }
+        }
     }
     Ok(())
 }
@@ -300,6 +350,37 @@ mod tests {
             }
         }
         assert!(Tables::new(&lut[..10]).is_err());
+    }
+
+    #[test]
+    fn tile_rows_are_windows_of_the_whole_resize() {
+        let data = ramp(70, 90);
+        let img = ImageRef::new(&data, 70, 90, 3).unwrap();
+        let lut: Vec<f32> = (0..768).map(|v| (v % 256) as f32 / 255.0 - 0.5).collect();
+        let t = Tables::new(&lut).unwrap();
+        for (tile, rows, cols, compat) in [
+            (20, 2, 3, Compat::Pillow),
+            (17, 3, 2, Compat::Torchvision),
+            (35, 2, 1, Compat::Pillow12),
+        ] {
+            let (h, w) = (rows * tile, cols * tile);
+            let canvas = resize(&img, h, w, Filter::Bicubic, compat).unwrap();
+            let r = RowResize::new(&img, h, w, Filter::Bicubic, compat).unwrap();
+            for row in 0..rows {
+                let mut got = vec![0f32; cols * 3 * tile * tile];
+                tile_row_into(&r, row, tile, &t, &mut got).unwrap();
+                for (c, tile_out) in got.chunks_exact(3 * tile * tile).enumerate() {
+                    let mut want = vec![0f32; 3 * tile * tile];
+                    let window = [row * tile, c * tile, tile, tile];
+                    window_into(&canvas.view(), AT_ORIGIN, window, &t, &mut want).unwrap();
+                    assert_eq!(tile_out, &want[..], "tile {tile} row {row} col {c}");
+                }
+            }
+            assert!(
+                tile_row_into(&r, rows, tile, &t, &mut vec![0f32; cols * 3 * tile * tile]).is_err()
+            );
+            assert!(tile_row_into(&r, 0, tile, &t, &mut [0f32; 5]).is_err());
+        }
     }
 
     #[test]

@@ -7,15 +7,16 @@
 //! `fetch_video` first picks the frames (`smart_nframes`) and a per-frame size under a
 //! clip budget ([`Qwen2VL::video_plan`]), which the processor then keeps.
 
-use super::pipeline::Pixels;
+use std::borrow::Cow;
+
+use super::pipeline::{self, Pixels};
 use super::{Family, Plan};
 use crate::core::error::{invalid_arg, Error, Result};
 use crate::core::geometry::{smart_resize, RowErrors, SmartResizeRule};
-use crate::core::image::{ImageBuf, ImageRef};
-use crate::core::ops::to_rgb;
+use crate::core::image::ImageRef;
 use crate::core::par;
+use crate::core::patchify::fused::resize_patchify_into;
 use crate::core::patchify::{patchify_into, PatchLayout};
-use crate::core::resize::resize;
 use crate::core::video::{smart_nframes, video_budget, FrameCount, VideoBudget};
 
 /// `<|vision_start|>` and `<|vision_end|>` around each image's or video's pad tokens.
@@ -297,25 +298,29 @@ fn frames_into<T: Copy + Send + Sync + 'static>(
     out: &mut [T],
 ) -> Result<()> {
     let (h, w) = (plan.resized.0 as usize, plan.resized.1 as usize);
-    let prepared: Vec<ImageBuf> = frames
+    // Converting first matches Pillow's `convert("RGB")` before the resize.
+    let rgb: Vec<Cow<'_, [u8]>> = frames.iter().map(pipeline::rgb).collect::<Result<_>>()?;
+    let views: Vec<ImageRef<'_>> = rgb
         .iter()
-        .map(|f| prepare(f, h, w, px))
+        .zip(frames)
+        .map(|(d, f)| ImageRef::new(d, f.height, f.width, 3))
         .collect::<Result<_>>()?;
-    let views: Vec<ImageRef<'_>> = prepared.iter().map(ImageBuf::view).collect();
-    patchify_into(&views, layout, px.table.raw(), out)?;
-    Ok(())
-}
-
-/// RGB at the target size. Converting first matches Pillow's `convert("RGB")` before resize.
-fn prepare<T>(frame: &ImageRef<'_>, h: usize, w: usize, px: Pixels<'_, T>) -> Result<ImageBuf> {
-    let rgb;
-    let src = if frame.channels == 3 {
-        *frame
+    if views.iter().all(|v| (v.height, v.width) == (h, w)) {
+        // Already at the target size: patches straight from the frames.
+        patchify_into(&views, layout, px.table.raw(), out)?;
     } else {
-        rgb = to_rgb(frame)?;
-        rgb.view()
-    };
-    resize(&src, h, w, px.resampling.filter, px.resampling.compat)
+        let rs = px.resampling;
+        resize_patchify_into(
+            &views,
+            (h, w),
+            rs.filter,
+            rs.compat,
+            layout,
+            px.table.raw(),
+            out,
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
-//! AVX2 + FMA patch blocks for float32 outputs of RGB frames: normalised in SIMD lanes,
-//! bit-identical to the table gather (see [`super::affine`]).
+//! AVX2 + FMA patch blocks for float32, float16 and bfloat16 outputs of RGB frames:
+//! normalised in SIMD lanes, bit-identical to the table gather (see [`super::affine`]).
 //!
 //! A block row of `PS` pixels (42 or 48 bytes) is split into its three channels with byte
 //! shuffles, widened to float32 and normalised 8 lanes at a time; each result vector is
 //! stored into every temporal slot that repeats the frame. Division is `x * (1/d)` refined
 //! by one FMA step, which gives the correctly rounded quotient here; [`Norm::new`] checks
 //! that on all 256 bytes of each channel and refuses the parameters otherwise.
+//! float16 lanes are rounded by F16C's `vcvtps2ph` (to nearest even, as NumPy's
+//! `astype(float16)` that built the table), bfloat16 lanes by the integer round to nearest
+//! even `_lut.py` uses; [`Norm::with_bits`] checks those on every byte too.
 //!
 //! Everything here may only run after [`available`] returned true.
 
@@ -17,7 +20,72 @@ use crate::core::image::ImageRef;
 /// Whether this CPU can run the kernels here.
 #[must_use]
 pub fn available() -> bool {
-    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma")
+        && is_x86_feature_detected!("f16c")
+}
+
+/// The element type the lanes are stored as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// float32 values.
+    F32,
+    /// IEEE half bits (`u16` elements).
+    F16,
+    /// bfloat16 bits (`u16` elements).
+    Bf16,
+}
+
+/// Stores 8 float32 lanes as one storage type.
+pub trait Store {
+    /// The output element.
+    type Elem;
+    /// Writes the 8 lanes of `v` to `p` (unaligned).
+    ///
+    /// # Safety
+    /// [`available`]; 8 elements writable at `p`.
+    unsafe fn store8(p: *mut Self::Elem, v: __m256);
+}
+
+/// float32 output.
+pub struct F32;
+/// float16 bits output.
+pub struct F16;
+/// bfloat16 bits output.
+pub struct Bf16;
+
+impl Store for F32 {
+    type Elem = f32;
+    #[inline(always)]
+    unsafe fn store8(p: *mut f32, v: __m256) {
+        _mm256_storeu_ps(p, v);
+    }
+}
+
+impl Store for F16 {
+    type Elem = u16;
+    #[inline(always)]
+    unsafe fn store8(p: *mut u16, v: __m256) {
+        let h = _mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(v);
+        _mm_storeu_si128(p.cast(), h);
+    }
+}
+
+impl Store for Bf16 {
+    type Elem = u16;
+    #[inline(always)]
+    unsafe fn store8(p: *mut u16, v: __m256) {
+        // (bits + 0x7FFF + lowest kept bit) >> 16: round to nearest even (finite values).
+        let b = _mm256_castps_si256(v);
+        let odd = _mm256_and_si256(_mm256_srli_epi32::<16>(b), _mm256_set1_epi32(1));
+        let r = _mm256_srli_epi32::<16>(_mm256_add_epi32(
+            _mm256_add_epi32(b, _mm256_set1_epi32(0x7FFF)),
+            odd,
+        ));
+        // Pack each 128-bit half to 4 u16 (values fit), then gather the two halves.
+        let packed = _mm256_permute4x64_epi64::<0b1000>(_mm256_packus_epi32(r, r));
+        _mm_storeu_si128(p.cast(), _mm256_castsi256_si128(packed));
+    }
 }
 
 /// One channel's constants in lanes.
@@ -35,6 +103,8 @@ pub struct Norm {
     ch: [Lanes; 3],
     /// `pshufb` masks: `masks[ch][k]` picks channel `ch`'s bytes out of source chunk `k`.
     masks: [[__m128i; 3]; 3],
+    /// What the lanes are stored as.
+    pub storage: Storage,
 }
 
 // SAFETY (for Send/Sync): the fields are plain vector values, no pointers.
@@ -95,6 +165,42 @@ impl Norm {
         Self {
             ch: [lanes(&params[0]), lanes(&params[1]), lanes(&params[2])],
             masks,
+            storage: Storage::F32,
+        }
+    }
+
+    /// These (float32-checked) lanes stored as float16 or bfloat16, whichever gives exactly
+    /// `bits` (`256` per channel, the table's rounding of the float32 table) on every byte.
+    #[must_use]
+    pub fn with_bits(self, bits: &[u16]) -> Option<Self> {
+        if bits.len() < 768 {
+            return None;
+        }
+        [Storage::F16, Storage::Bf16]
+            .into_iter()
+            .map(|storage| Self { storage, ..self })
+            .find(|norm| {
+                (0..3).all(|ch| {
+                    let mut got = [0u16; 256];
+                    // SAFETY: lanes exist only after `available()`; `got` holds 256 slots.
+                    unsafe { norm.all_bytes(ch, &mut got) };
+                    got == bits[256 * ch..256 * ch + 256]
+                })
+            })
+    }
+
+    /// Channel `ch`'s value of every byte, stored as `self.storage` (a `u16` one).
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn all_bytes(&self, ch: usize, got: &mut [u16; 256]) {
+        let all_bytes: Vec<u8> = (0..=255).collect();
+        for (i, chunk) in all_bytes.chunks_exact(8).enumerate() {
+            let x = _mm_loadl_epi64(chunk.as_ptr().cast());
+            let y = normalise(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(x)), &self.ch[ch]);
+            let at = got.as_mut_ptr().add(8 * i);
+            match self.storage {
+                Storage::Bf16 => Bf16::store8(at, y),
+                _ => F16::store8(at, y),
+            }
         }
     }
 }
@@ -124,12 +230,12 @@ unsafe fn normalise(x: __m256, c: &Lanes) -> __m256 {
 /// # Safety
 /// [`available`] must be true; `(y0 + PS, x0 + PS)` must lie inside `frame`; for each
 /// channel, `S·plane` floats from `dst[ch]` (with `plane = PS²`) must be writable.
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn write_block<const PS: usize, const S: usize>(
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn write_block<const PS: usize, const S: usize, O: Store>(
     frame: &ImageRef<'_>,
     (y0, x0): (usize, usize),
     norm: &Norm,
-    dst: [*mut f32; 3],
+    dst: [*mut O::Elem; 3],
 ) {
     const { assert!(PS == 14 || PS == 16) };
     let plane = PS * PS;
@@ -177,8 +283,8 @@ pub unsafe fn write_block<const PS: usize, const S: usize>(
             let hi = normalise(to_f32(second), lanes);
             for s in 0..S {
                 let out = out_ch.add(s * plane + py * PS);
-                _mm256_storeu_ps(out, lo);
-                _mm256_storeu_ps(out.add(PS - 8), hi);
+                O::store8(out, lo);
+                O::store8(out.add(PS - 8), hi);
             }
         }
     }
@@ -190,8 +296,8 @@ pub unsafe fn write_block<const PS: usize, const S: usize>(
 ///
 /// # Safety
 /// [`available`] must be true.
-#[target_feature(enable = "avx2,fma")]
-pub unsafe fn planes_row(px: &[u8], norm: &Norm, mut d: [&mut [f32]; 3]) -> usize {
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn planes_row<O: Store>(px: &[u8], norm: &Norm, mut d: [&mut [O::Elem]; 3]) -> usize {
     let n = px.len() / 3;
     assert!(d.iter().all(|p| p.len() >= n));
     let full = n / 16;
@@ -215,8 +321,8 @@ pub unsafe fn planes_row(px: &[u8], norm: &Norm, mut d: [&mut [f32]; 3]) -> usiz
                 _mm_shuffle_epi8(chunks[2], m[2]),
             );
             let o = out.as_mut_ptr().add(16 * i);
-            _mm256_storeu_ps(o, normalise(to_f32(bytes), lanes));
-            _mm256_storeu_ps(
+            O::store8(o, normalise(to_f32(bytes), lanes));
+            O::store8(
                 o.add(8),
                 normalise(to_f32(_mm_srli_si128::<8>(bytes)), lanes),
             );

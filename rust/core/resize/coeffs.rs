@@ -4,6 +4,7 @@
 //! 22-bit integer weights come out identical.
 
 use std::f64::consts::PI;
+use std::sync::OnceLock;
 
 use super::Filter;
 
@@ -109,6 +110,10 @@ pub struct Coeffs {
     pub k: Vec<i32>,
     /// Fraction bits of `k`: 22 for Pillow, 1..=22 for torchvision (int16 weights).
     pub precision: u32,
+    /// The AVX2 horizontal pass's weight records, derived from the fields above on first
+    /// use so passes run block by block do not rebuild them (a table is not changed once
+    /// a pass has read it).
+    pub(super) simd_pairs: OnceLock<Vec<i32>>,
 }
 
 /// Normalised floating-point weights for one axis, before any fixed-point rounding.
@@ -196,6 +201,7 @@ impl Coeffs {
             ksize: f.ksize,
             k,
             precision: PRECISION_BITS,
+            simd_pairs: OnceLock::new(),
         }
     }
 
@@ -208,6 +214,7 @@ impl Coeffs {
             ksize: self.ksize,
             k: self.k[range.start * self.ksize..range.end * self.ksize].to_vec(),
             precision: self.precision,
+            simd_pairs: OnceLock::new(),
         }
     }
 

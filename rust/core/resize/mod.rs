@@ -15,6 +15,7 @@ pub mod alpha;
 mod avx2;
 pub mod coeffs;
 pub mod nearest;
+pub mod rows;
 pub mod scalar;
 pub mod torchvision;
 

@@ -1,5 +1,6 @@
 //! Core tests: hand-checked cases, the pass-order rule, errors, and scalar == AVX2.
 
+use super::coeffs::PRECISION_BITS;
 use super::*;
 
 /// A small deterministic generator (no external crates in the core's tests).
@@ -397,4 +398,124 @@ fn banded_passes_on_several_threads_give_the_same_bytes() {
     let three = run();
     crate::core::par::set_num_threads(1);
     assert_eq!(one, three);
+}
+
+/// A random weight table for `n_in -> n_out`: windows of 1..=`max_len` taps anywhere in
+/// the input, weights of any sign up to `bound` in magnitude, at `precision` bits.
+fn random_coeffs(g: &mut Lcg, n_in: usize, n_out: usize, max_len: usize, bound: i32) -> Coeffs {
+    let ksize = max_len.min(n_in);
+    let mut c = Coeffs {
+        start: Vec::new(),
+        len: Vec::new(),
+        ksize,
+        k: vec![0; n_out * ksize],
+        precision: PRECISION_BITS,
+        simd_pairs: std::sync::OnceLock::new(),
+    };
+    for i in 0..n_out {
+        let len = 1 + g.below(ksize as u64);
+        c.start.push(g.below((n_in - len + 1) as u64));
+        c.len.push(len);
+        for k in &mut c.k[i * ksize..i * ksize + len] {
+            *k = g.below(2 * bound as u64 + 1) as i32 - bound;
+        }
+    }
+    c
+}
+
+#[test]
+fn avx2_passes_match_scalar_on_random_tables() {
+    if !Kernel::avx2_available() {
+        return;
+    }
+    let mut g = Lcg(7);
+    // Wide 22-bit tables up to the split's limit (|k| < 2^26) and narrow i16 ones.
+    let tables: [(i32, u32); 4] = [
+        ((1 << 26) - 1, 22),
+        (1 << 22, 22),
+        (i16::MAX as i32, 14),
+        (300, 9),
+    ];
+    for case in 0..400 {
+        let (bound, precision) = tables[case % 4];
+        let c_in = [1, 3, 4][case % 3];
+        let (n_in, n_out) = (1 + g.below(70), 1 + g.below(40));
+        let max_len = 1 + g.below(24);
+        let mut c = random_coeffs(&mut g, n_in, n_out, max_len, bound);
+        c.precision = precision;
+        // Every remainder of the four-row blocks, and rows of a single pixel.
+        let rows = 1 + case % 9;
+        let src = g.bytes(rows * n_in * c_in);
+        let (mut a, mut b) = (vec![0; rows * n_out * c_in], vec![0; rows * n_out * c_in]);
+        scalar::horizontal(&src, n_in, c_in, &c, &mut a);
+        avx2::horizontal(&src, n_in, c_in, &c, &mut b);
+        assert_eq!(
+            a, b,
+            "horizontal case {case}: {rows}x{n_in}x{c_in} -> {n_out}"
+        );
+        // A table of the same kind vertically, on rows of any length (32-byte blocks and
+        // tails), the band starting at input row `first`.
+        let (row_bytes, first) = (1 + g.below(100), g.below(3));
+        let mut c = random_coeffs(&mut g, n_in, n_out, max_len, bound);
+        c.precision = precision;
+        c.start.iter_mut().for_each(|s| *s += first);
+        let src = g.bytes(n_in * row_bytes);
+        let (mut a, mut b) = (vec![0; n_out * row_bytes], vec![0; n_out * row_bytes]);
+        scalar::vertical(&src, row_bytes, first, &c, &mut a);
+        avx2::vertical(&src, row_bytes, first, &c, &mut b);
+        assert_eq!(
+            a, b,
+            "vertical case {case}: {n_in} rows of {row_bytes} from {first}"
+        );
+    }
+}
+
+#[test]
+fn avx2_and_scalar_agree_on_saturating_and_edge_images() {
+    if !Kernel::avx2_available() {
+        return;
+    }
+    let mut g = Lcg(11);
+    // Lanczos and bicubic overshoot on hard edges (clamped at 0 and 255); sizes straddle
+    // the 16-byte loads, the two-pixel output steps and the four-row blocks.
+    for (h, w, oh, ow) in [
+        (9, 33, 5, 17),
+        (7, 16, 13, 31),
+        (5, 6, 3, 1),
+        (1, 40, 1, 13),
+        (40, 1, 13, 1),
+        (2, 2, 7, 9),
+        (13, 257, 6, 64),
+        (64, 21, 63, 22),
+    ] {
+        for c in [1, 3, 4] {
+            let data: Vec<u8> = (0..h * w * c)
+                .map(|i| {
+                    if (i / c + i / (w * c)) % 2 == 0 {
+                        255
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let noise = g.bytes(h * w * c);
+            for img in [&data, &noise] {
+                for f in [
+                    Filter::Lanczos,
+                    Filter::Bicubic,
+                    Filter::Bilinear,
+                    Filter::Hamming,
+                ] {
+                    for compat in [Compat::Pillow, Compat::Pillow12, Compat::Torchvision] {
+                        if compat.check_filter(f).is_err() {
+                            continue;
+                        }
+                        let a = run(img, (h, w, c), (oh, ow), f, compat, Kernel::Scalar);
+                        let b = run(img, (h, w, c), (oh, ow), f, compat, Kernel::Avx2);
+                        assert_eq!(a, b, "{f:?} {compat:?} ({h},{w},{c}) -> ({oh},{ow})");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -96,6 +96,7 @@ impl Int16Coeffs {
             ksize: self.ksize,
             k: self.k.iter().map(|&v| i32::from(v)).collect(),
             precision: self.precision,
+            simd_pairs: std::sync::OnceLock::new(),
         }
     }
 }
