@@ -4,9 +4,9 @@
 vision-start and vision-end, then text), left padding on half the rows, Qwen2.5-VL time
 scaling (tokens_per_second 2, fractional seconds). The floor is
 ``np.ones((3, 8, 16380), np.int64)``: allocating and writing the output once.
-Upstream is transformers 4.57.6 ``Qwen2_5_VLModel.get_rope_index`` when torch is
-importable; otherwise the project's pure-Python reference (tests/reference/rope.py)
-stands in for it.
+Upstream is the installed transformers 5.x ``Qwen2_5_VLModel.get_rope_index`` (given the
+``mm_token_type_ids`` 5.x processors return) against our ``convention="transformers5"``;
+without torch the project's pure-Python reference (tests/reference/rope.py) stands in for it.
 
 Run: python bench/bench_rope.py
 """
@@ -42,8 +42,14 @@ def make_batch():
     return (ids, None, grids, mask), kwargs
 
 
+def transformers_version() -> str:
+    import transformers
+
+    return transformers.__version__
+
+
 def upstream_fn(args, kwargs):
-    """transformers' get_rope_index if torch is importable, else None."""
+    """transformers 5.x's get_rope_index if torch is importable, else None."""
     try:
         import torch
         from transformers import Qwen2_5_VLConfig
@@ -55,22 +61,23 @@ def upstream_fn(args, kwargs):
     model = Qwen2_5_VLModel.__new__(Qwen2_5_VLModel)  # get_rope_index only reads config
     model.config = cfg
     ids, _, grids, mask = (None if a is None else torch.from_numpy(a) for a in args)
+    token_types = (ids == VIDEO).to(torch.int32) * 2  # text 0, video 2
     seconds = torch.from_numpy(kwargs["second_per_grid_ts"])
-    return lambda: model.get_rope_index(ids, None, grids, seconds, mask)
+    return lambda: model.get_rope_index(ids, token_types, None, grids, seconds, mask)
 
 
 def main() -> None:
     args, kwargs = make_batch()
-    conv = "transformers4"
+    conv = "transformers5"
     ours = median_seconds(
         lambda: rope.mrope_position_ids(*args, **kwargs, convention=conv), repeat=21, warmup=3
     )
     floor = median_seconds(lambda: np.ones((3, ROWS, LENGTH), np.int64), repeat=21, warmup=3)
     rows = [
-        ("dynres_fast (transformers4)", f"{ours * 1e3:.2f} ms", f"{ours / floor:.2f}x", "1x"),
+        ("dynres_fast (transformers5)", f"{ours * 1e3:.2f} ms", f"{ours / floor:.2f}x", "1x"),
         ("np.ones((3, 8, 16380)) floor", f"{floor * 1e3:.2f} ms", "1.00x", ""),
     ]
-    for other in ("qwen", "transformers5"):
+    for other in ("qwen", "transformers4"):
         t = median_seconds(
             lambda c=other: rope.mrope_position_ids(*args, **kwargs, convention=c), repeat=21
         )
@@ -82,7 +89,7 @@ def main() -> None:
         want = upstream()
         assert np.array_equal(got[0], want[0].numpy()) and np.array_equal(got[1], want[1].numpy())
         t = median_seconds(upstream, repeat=3)
-        name = "transformers 4.57.6 get_rope_index"
+        name = f"transformers {transformers_version()} get_rope_index"
     else:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
         from reference import rope as ref

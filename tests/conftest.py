@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -29,16 +30,21 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 def _count_until(stop: threading.Event, counter: list) -> None:
     while not stop.is_set():
         counter[0] += 1
+        if counter[0] % 256 == 0:
+            time.sleep(0)  # hand the GIL over if the worker is waiting for it
 
 
 def gil_free_fraction(call) -> float:
     """The share of ``call``'s run time during which the main thread kept running Python.
 
     ``call`` runs in a worker thread while the main thread counts; the worker reads the
-    count just before and just after ``call``. A kernel that holds the GIL leaves the count
-    still (at most one 5 ms switch interval slips in): about 0. One that releases it gives
-    about 1 on an idle machine, less under load. The counting rate is calibrated first, so
-    the result does not depend on the machine's speed.
+    count just before and just after ``call``. The counting rate is calibrated first, so the
+    result does not depend on the machine's speed. While ``call`` runs, the interpreter's
+    switch interval is raised to 2 s and the counting loop hands the GIL over every 256
+    counts, so the worker gets the GIL whenever it asks and the main thread can never take it
+    from the worker: a kernel that holds the GIL leaves the count exactly still (0), one that
+    releases it lets the main thread count at once — about 1 on an idle machine, less the
+    more other jobs share the cores.
     """
     stop, counter = threading.Event(), [0]
     timer = threading.Timer(0.05, stop.set)
@@ -55,9 +61,14 @@ def gil_free_fraction(call) -> float:
         result["dt"], result["count"] = time.perf_counter() - t, counter[0] - before
         stop.set()
 
-    thread = threading.Thread(target=worker)
-    thread.start()
-    _count_until(stop, counter)
-    thread.join()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(2.0)
+    try:
+        thread = threading.Thread(target=worker)
+        thread.start()
+        _count_until(stop, counter)
+        thread.join()
+    finally:
+        sys.setswitchinterval(interval)
     assert result["dt"] > 0.05, f"call took {result['dt']:.3f} s, too short to tell"
     return result["count"] / (rate * result["dt"])

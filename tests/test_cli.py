@@ -295,3 +295,69 @@ def test_plan_video_files_counts_decoded_frames(tmp_path_factory) -> None:
     row = json.loads(run("plan", clip, "--model", "qwen2.5-vl", "--json").stdout)
     assert row["total_frames"] == len(frames)
     assert row["video_fps"] == float(30)
+
+
+@pytest.mark.parametrize("model", ["qwen2.5-vl", "qwen3-vl"])
+def test_show_video_draws_the_sampled_frames(model: str, tmp_path: Path, tmp_path_factory) -> None:
+    """``show`` on a video: the frames qwen-vl-utils samples (decoded from the file),
+    resized as the plan says, grouped by temporal patch, and the plan's token count."""
+    from video_clips import clip_path, decode_all
+
+    from dynres_fast import video
+
+    clip = clip_path(tmp_path_factory, "h264_bframes")
+    out = tmp_path / "sheet.png"
+    r = run("show", clip, "--model", model, "-o", out, "--patches")
+    info = video.probe(clip)
+    plan = models.get(model).plan(
+        info.height, info.width, total_frames=info.num_frames, video_fps=info.fps
+    )
+    assert f"{plan.num_tokens} tokens" in r.stdout
+    idx = video.sample_indices(info.num_frames, rule="qwen_vl_utils", video_fps=info.fps, fps=2)
+    assert len(idx) == plan.num_frames and plan.grid_thw[0] == -(-len(idx) // 2)
+    frames = decode_all(str(clip))[0][idx]
+    want = qwen2vl.draw_video(
+        frames, plan, model, frame_indices=idx, video_fps=info.fps, patches=True
+    )
+    with Image.open(out) as im:
+        np.testing.assert_array_equal(np.asarray(im.convert("RGB")), np.asarray(want))
+
+
+def test_show_video_thumbnails_and_groups() -> None:
+    """Each sampled frame is drawn resized to the plan's size (scaled to its cell) with
+    its merge windows, and frames are boxed in temporal-patch groups."""
+    from dynres_fast import _show
+
+    plan = qwen2vl.plan(96, 160, total_frames=8, video_fps=2.0)
+    rh, rw = plan.resized
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (plan.num_frames, 96, 160, 3), dtype=np.uint8)
+    sheet = qwen2vl.draw_video(frames, plan, "q", frame_indices=range(8), video_fps=2.0)
+    px = np.asarray(sheet)
+    assert (px == _show.TILE_LINE[:3]).all(axis=2).sum() > 0  # group boxes
+    frame0 = Image.fromarray(frames[0]).resize((rw, rh), Image.Resampling.BICUBIC)
+    thumb = np.asarray(_show.thumbnail(frame0, [(28, _show.MERGE_LINE, 2)]))
+    s = min(240 / max(rh, rw), max(1, -(-240 // max(rh, rw))))
+    assert thumb.shape[:2] == (round(rh * s), round(rw * s))
+    found = [
+        (y, x)
+        for y in range(px.shape[0] - thumb.shape[0])
+        for x in range(px.shape[1] - thumb.shape[1])
+        if px[y, x, 0] == thumb[0, 0, 0]
+        and np.array_equal(px[y : y + 2, x : x + 2], thumb[:2, :2])
+        and np.array_equal(px[y : y + thumb.shape[0], x : x + thumb.shape[1]], thumb)
+    ]
+    assert len(found) == 1  # frame 0's cell, once
+    assert plan.grid_thw[0] == 4
+
+
+def test_show_video_refused_by_image_only_models(tmp_path: Path, tmp_path_factory) -> None:
+    from video_clips import clip_path
+
+    clip = clip_path(tmp_path_factory, "h264_bframes")
+    r = run("show", clip, "--model", "internvl", "-o", tmp_path / "x.png", ok=False)
+    assert r.returncode == 2 and "does not plan video files" in r.stderr
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 64)
+    r = run("show", bad, "--model", "qwen3-vl", "-o", tmp_path / "x.png", ok=False)
+    assert r.returncode == 2 and "bad.mp4" in r.stderr

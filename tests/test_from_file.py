@@ -125,3 +125,81 @@ def test_from_file_errors(tmp_path, make):
         make().from_file(tmp_path / "missing.mp4")
     with pytest.raises(TypeError):
         make().from_file(12345)
+
+
+STREAMED = {
+    "qwen2_vl": (lambda: qwen2vl.VideoProcessor(), {"num_frames": 14}),
+    "qwen3_vl_odd": (lambda: qwen2vl.VideoProcessor.qwen3_vl(), {"num_frames": 13, "fps": None}),
+    "qwen3_vl_tp3": (
+        lambda: qwen2vl.VideoProcessor.qwen3_vl(temporal_patch_size=3, fps=None),
+        {"num_frames": 17},
+    ),
+    "qwen3_vl_bf16": (lambda: qwen2vl.VideoProcessor.qwen3_vl(dtype="bfloat16"), {}),
+    "internvl": (lambda: internvl.VideoProcessor(), {"num_frames": 19}),
+    "llava_onevision": (lambda: ov.VideoProcessor(dtype="float16"), {"num_frames": 11}),
+}
+
+
+@pytest.mark.parametrize("name", list(STREAMED))
+@pytest.mark.parametrize("threads", [None, 2])
+def test_streamed_from_file_equals_processing_all_frames(tmp_path_factory, name, threads):
+    """from_file hands the kernels one group of frames at a time (overlapping the decode
+    of the next group with ``threads`` > 1): the outputs equal processing every decoded
+    frame in one call, bit for bit, also with a short, padded last temporal patch."""
+    make, sampling = STREAMED[name]
+    path = clip_path(tmp_path_factory, "h264_bframes")
+    proc = make()
+    got = proc.from_file(path, do_sample_frames=True, threads=threads, **sampling)
+    idx = got["frame_indices"][0]
+    frames, _ = decode_all(str(path))
+    want = proc._process([np.ascontiguousarray(frames[idx])])
+    for key, value in want.items():
+        g, w = got[key], value
+        if isinstance(w, list):
+            g, w = g[0], w[0]
+        assert g.dtype == w.dtype and g.shape == w.shape
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+@pytest.mark.parametrize("group", [1, 3, 8, 100])
+def test_iter_frames_equals_read_frames(tmp_path_factory, group):
+    path = clip_path(tmp_path_factory, "h264_vfr")
+    n = video.probe(path).num_frames
+    rng = np.random.default_rng(group)
+    for idx in (
+        np.sort(rng.integers(0, n, 17)),  # sorted, with repeats
+        rng.permutation(n)[:11],  # any order: rows that come early wait
+    ):
+        want = video.read_frames(path, idx)
+        got = [g.copy() for g in video.iter_frames(path, idx, group=group)]
+        assert [len(g) for g in got[:-1]] == [group] * (len(got) - 1)
+        np.testing.assert_array_equal(np.concatenate(got), want)
+        seen: list = []
+
+        def keep(start, frames, seen=seen):
+            seen.append((start, frames.copy()))
+
+        video.for_each_group(path, idx, keep, group=group)
+        assert [s for s, _ in seen] == list(range(0, len(idx), group))
+        np.testing.assert_array_equal(np.concatenate([f for _, f in seen]), want)
+
+
+def test_iter_frames_stops_and_reports_errors(tmp_path_factory, tmp_path):
+    import threading
+
+    path = clip_path(tmp_path_factory, "h264_bframes")
+    before = threading.active_count()
+    it = video.iter_frames(path, np.arange(48), group=2, threads=2)
+    first = next(it)
+    assert first.shape[0] == 2
+    it.close()  # the decoding thread ends instead of blocking on a full queue
+    assert threading.active_count() == before
+    with pytest.raises(DynresError, match="out of range"):
+        video.iter_frames(path, [48])  # checked before it returns
+    with pytest.raises(DynresError, match="group"):
+        video.iter_frames(path, [0], group=0)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(DynresError):
+        list(video.iter_frames(cut, np.arange(40)))

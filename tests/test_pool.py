@@ -49,3 +49,42 @@ def test_reuse_output_equals_fresh_and_reuses_memory(make):
         return v[0] if isinstance(v, list) else v
 
     assert np.shares_memory(first(outs[-1]), first(pooled(imgs[-1])))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: qwen2vl.VideoProcessor(**kw),
+        lambda **kw: qwen2vl.VideoProcessor.qwen3_vl(dtype="bfloat16", **kw),
+        lambda **kw: internvl.VideoProcessor(**kw),
+        lambda **kw: llava_onevision.VideoProcessor(dtype="float16", **kw),
+    ],
+    ids=["qwen2vl", "qwen3vl_bf16", "internvl", "llava_onevision"],
+)
+def test_video_reuse_output_equals_fresh_and_reuses_memory(make, tmp_path_factory):
+    """``pixel_values_videos`` in the reused buffer: the same values as fresh outputs, for
+    arrays and (streamed group by group) for files; each call reuses the memory."""
+    from video_clips import clip_path
+
+    rng = np.random.default_rng(1)
+    clips = [rng.integers(0, 256, (4 + 2 * i, 60 + 9 * i, 80, 3), dtype=np.uint8) for i in range(3)]
+    fresh, pooled = make(), make(reuse_output=True)
+    assert pooled.reuse_output and not fresh.reuse_output
+    outs = []
+    for clip in clips:
+        got = pooled(clip)
+        for a, b in zip(_values(got), _values(fresh(clip))):
+            np.testing.assert_array_equal(a, b)
+        outs.append(got)
+
+    def first(out):  # the squash processors return one array per video
+        v = out["pixel_values_videos"]
+        return v[0] if isinstance(v, list) else v
+
+    assert np.shares_memory(first(outs[-1]), first(pooled(clips[-1])))
+    path = clip_path(tmp_path_factory, "h264_bframes")
+    kw = {"do_sample_frames": True, "num_frames": 6, "fps": None}
+    got = pooled.from_file(path, **kw)
+    for a, b in zip(_values(got), _values(fresh.from_file(path, **kw))):
+        np.testing.assert_array_equal(a, b)
+    assert np.shares_memory(first(got), first(outs[-1]))

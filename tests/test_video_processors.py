@@ -477,3 +477,64 @@ def test_dtypes_and_pickling():
         np.testing.assert_array_equal(again[0] if isinstance(again, list) else again, full)
     raw = internvl.VideoProcessor(dtype="uint8")(vid)["pixel_values_videos"][0]
     assert raw.dtype == np.uint8 and raw.shape == (4, 3, 384, 384)
+
+
+_GRID_SETTING = [None, 1.5, "unset"]  # a processor's fps / num_frames (scaled below)
+_GRID_CALL = ["unset", None, 1]
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen3_vl", "internvl", "llava_onevision"])
+@pytest.mark.parametrize("video_fps", [None, 10.0])
+def test_fps_and_num_frames_resolve_like_upstream(family, video_fps):
+    """Every combination of a processor's ``fps`` / ``num_frames`` (unset, None, a value)
+    with a call's (not given, None, a value): the same frames, or both refuse."""
+    import itertools
+
+    up_cls, make = _sampling_cases()[family]
+    t = 24
+    vid = clip(t, 40, 56)
+    meta = None if video_fps is None else {"total_num_frames": t, "fps": video_fps}
+    squash = family in ("internvl", "llava_onevision")
+    refusals = 0
+    for set_fps, set_n, call_fps, call_n in itertools.product(
+        _GRID_SETTING, _GRID_SETTING, _GRID_CALL, _GRID_CALL
+    ):
+        init: dict = {}
+        if set_fps != "unset":
+            init["fps"] = set_fps
+        if set_n != "unset":
+            init["num_frames"] = None if set_n is None else 6
+        call: dict = {"do_sample_frames": True, "video_metadata": meta}
+        if call_fps != "unset":
+            call["fps"] = None if call_fps is None else 3.0
+        if call_n != "unset":
+            call["num_frames"] = None if call_n is None else 8
+        up = up_cls(**init, **({"size": {"height": 64, "width": 64}} if squash else {}))
+        ours = make(**init, **({"size": (64, 64)} if squash else {}))
+        assert (ours.fps, ours.num_frames) == (up.fps, up.num_frames)
+        want, got = _call_both(up, ours, vid, **call)
+        if want is None:
+            refusals += 1
+            continue
+        for idx, m in zip(got["frame_indices"], want["video_metadata"]):
+            np.testing.assert_array_equal(idx, np.asarray(m.frames_indices))
+            np.testing.assert_array_equal(
+                ours.sample_indices(
+                    t, video_fps=m.fps, **{k: call[k] for k in ("fps", "num_frames") if k in call}
+                ),
+                np.asarray(m.frames_indices),
+            )
+        assert got["video_fps"] == [m.fps for m in want["video_metadata"]]
+    assert 0 < refusals < 81
+
+
+def test_both_fps_and_num_frames_name_both():
+    vid = clip(24, 40, 56)
+    proc = qwen2vl.VideoProcessor.qwen3_vl()
+    with pytest.raises(DynresError, match=r"processor's fps=2.0 and num_frames=8 .*fps=None"):
+        proc(vid, num_frames=8)
+    assert proc(vid, num_frames=8, fps=None)["frame_indices"][0].tolist() == [
+        0, 3, 7, 10, 13, 16, 20, 23
+    ]  # fmt: skip
+    with pytest.raises(DynresError, match=r"^fps=3.0 and the processor's num_frames=6"):
+        qwen2vl.VideoProcessor(num_frames=6).sample_indices(24, video_fps=8.0, fps=3.0)

@@ -64,7 +64,11 @@ def add_subcommands(sub: Any) -> None:
     c.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.csv")
     c.add_argument("--budget", type=int, help="report how many rows exceed this many tokens")
 
-    s = sub.add_parser("show", help="draw the image as the model sees it, with its patch grid")
+    s = sub.add_parser(
+        "show",
+        help="draw the image (or the video's sampled frames) as the model sees it, with its "
+        "patch grid",
+    )
     s.add_argument("file", type=Path, metavar="FILE")
     budget_flags(s)
     s.add_argument("-o", "--output", type=Path, required=True, metavar="out.png")
@@ -334,19 +338,59 @@ def _summary(
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    """``dynres-fast show FILE -o out.png``."""
+    """``dynres-fast show FILE -o out.png``: an image, or a video file as a contact sheet
+    of the frames the model samples."""
     from . import _show
 
     spec, overrides = _spec(args)
-    h, w = image_size(args.file)
-    plan = spec.plan(h, w, **overrides)
-    canvas = _show.render(args.file, plan, spec, patches=args.patches)
+    if args.file.suffix.lower() in VIDEO_SUFFIXES:
+        canvas, plan = show_video(spec, args.file, overrides, patches=args.patches)
+    else:
+        h, w = image_size(args.file)
+        plan = spec.plan(h, w, **overrides)
+        canvas = _show.render(args.file, plan, spec, patches=args.patches)
     try:
         canvas.save(args.output)
     except (OSError, ValueError) as e:
         raise DynresError(f"{args.output}: cannot write the picture ({e})") from None
     print(f"{args.output}: {canvas.width}x{canvas.height} picture, {plan.num_tokens} tokens")
     return 0
+
+
+def show_video(
+    spec: models.ModelSpec, path: Path, overrides: Dict[str, Any], *, patches: bool
+) -> Tuple[Any, Any]:
+    """``(contact sheet, plan)`` of a video file: probed, sampled as ``plan`` samples it
+    (qwen-vl-utils' rule at the model's fps), only those frames decoded, drawn by the
+    family's ``draw_video``."""
+    draw = getattr(spec.family, "draw_video", None)
+    if "total_frames" not in spec.options or draw is None:
+        raise DynresError(f"{path}: model {spec.name!r} does not plan video files here")
+    io.check_regular_file(path, "video")
+    try:
+        from . import video
+
+        info = video.probe(path)
+    except ImportError as e:
+        raise DynresError(f"{path}: cannot read video: {e}") from None
+    plan = spec.plan(
+        info.height, info.width, total_frames=info.num_frames, video_fps=info.fps, **overrides
+    )
+    proc = spec.processor(**overrides)
+    idx = video.sample_indices(
+        info.num_frames, rule="qwen_vl_utils", video_fps=info.fps, fps=proc.fps
+    )
+    frames = video.read_frames(path, idx)
+    canvas = draw(
+        frames,
+        plan,
+        spec.name,
+        frame_indices=idx,
+        video_fps=info.fps,
+        temporal_patch_size=proc.temporal_patch_size,
+        patches=patches,
+    )
+    return canvas, plan
 
 
 COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {

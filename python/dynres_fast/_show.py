@@ -91,3 +91,63 @@ def _wrap(draw: Any, text: str, font: Any, width: int) -> List[str]:
         else:
             cur = trial
     return lines + [cur]
+
+
+_THUMB_SIDE = 240  # longest side of one frame on a contact sheet
+_SHEET_WIDTH = 1600  # a contact sheet wraps its groups into rows about this wide
+
+
+def thumbnail(img: Any, lines: Sequence[Tuple[int, Any, int]]) -> Any:
+    """``img`` scaled to fit a contact-sheet cell, with lines every ``step`` pixels of
+    ``img`` (each ``(step, color, width)``) drawn at their scaled positions."""
+    from PIL import Image, ImageDraw
+
+    h, w = img.height, img.width
+    s = min(_THUMB_SIDE / max(h, w), max(1, -(-_THUMB_SIDE // max(h, w))))
+    th, tw = max(1, round(h * s)), max(1, round(w * s))
+    small = img.resize((tw, th), Image.Resampling.BICUBIC if s < 1 else Image.Resampling.NEAREST)
+    overlay = Image.new("RGBA", small.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    for step, color, width in lines:
+        if step * s < 3:
+            continue  # too dense to read at this scale
+        for x in range(0, w + 1, step):
+            xs = min(round(x * s), tw - 1)
+            draw.line([(xs, 0), (xs, th - 1)], fill=color, width=width)
+        for y in range(0, h + 1, step):
+            ys = min(round(y * s), th - 1)
+            draw.line([(0, ys), (tw - 1, ys)], fill=color, width=width)
+    return Image.alpha_composite(small.convert("RGBA"), overlay).convert("RGB")
+
+
+def contact_sheet(groups: Sequence[Tuple[str, Sequence[Tuple[str, Any]]]]) -> Any:
+    """Labelled groups of labelled cells (e.g. the frames of each temporal patch), the
+    groups left to right wrapped into rows; each group boxed so the grouping shows."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = 14
+    try:
+        font = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: fixed bitmap font
+        font = ImageFont.load_default()
+    line_h, pad = size + 6, 4
+    cell_w = max(img.width for _, cells in groups for _, img in cells)
+    cell_h = max(img.height for _, cells in groups for _, img in cells)
+    per_group = max(len(cells) for _, cells in groups)
+    group_w = per_group * (cell_w + pad) + pad
+    group_h = line_h + cell_h + line_h + pad
+    cols = max(1, min(len(groups), _SHEET_WIDTH // (group_w + _GAP)))
+    rows = -(-len(groups) // cols)
+    sheet = Image.new(
+        "RGB", (cols * (group_w + _GAP) - _GAP, rows * (group_h + _GAP) - _GAP), _CAPTION_BG
+    )
+    draw = ImageDraw.Draw(sheet)
+    for g, (label, cells) in enumerate(groups):
+        x0, y0 = (g % cols) * (group_w + _GAP), (g // cols) * (group_h + _GAP)
+        draw.rectangle([x0, y0, x0 + group_w - 1, y0 + group_h - 1], outline=TILE_LINE, width=2)
+        draw.text((x0 + pad, y0 + 2), label, fill=_CAPTION_FG, font=font)
+        for c, (cell_label, img) in enumerate(cells):
+            x = x0 + pad + c * (cell_w + pad)
+            sheet.paste(img, (x, y0 + line_h))
+            draw.text((x, y0 + line_h + img.height + 2), cell_label, fill=_CAPTION_FG, font=font)
+    return sheet

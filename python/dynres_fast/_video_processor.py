@@ -6,6 +6,7 @@ The family modules subclass :class:`VideoProcessorBase` with their resize/layout
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -13,10 +14,35 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
-from ._coerce import as_int
+from ._coerce import as_int, checked_empty
 from ._family import _rebuild, check_fixed, pick
-from ._frames import as_video_list, squash, torchvision_video_channels
+from ._frames import as_video_list, squash, squash_len, torchvision_video_channels
 from .errors import DynresError
+from .pool import OutputPool
+
+
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`."""
+
+    UNSET = "UNSET"
+
+
+#: The default of a call's ``fps`` / ``num_frames``: "not given", so the processor's own
+#: setting applies, as transformers fills a call's missing keywords from the processor
+#: (an explicit ``None`` is a value: it clears the processor's setting for the call).
+UNSET = Unset.UNSET
+
+#: A call-time ``fps`` / ``num_frames``: a number, ``None`` or :data:`UNSET`.
+CallFps = Union[float, None, Unset]
+CallCount = Union[int, None, Unset]
+
+#: The upstream class whose ``sample_frames`` each rule is, for messages.
+_SAMPLER_OF = {
+    "qwen2_vl": "Qwen2VLVideoProcessor",
+    "qwen3_vl": "Qwen3VLVideoProcessor",
+    "llava_onevision": "LlavaOnevisionVideoProcessor",
+    "internvl": "InternVLVideoProcessor",
+}
 
 #: The only backend transformers' video processors have.
 VIDEO_COMPATS = ("torchvision",)
@@ -24,6 +50,10 @@ VIDEO_COMPATS = ("torchvision",)
 #: Config files ``from_pretrained`` reads, in transformers 5.x's order of preference
 #: (``processor_config.json`` only where it nests a ``"video_processor"`` entry).
 _CONFIG_FILES = ("video_preprocessor_config.json", "preprocessor_config.json")
+
+
+def _optional_count(num_frames: Any) -> Optional[int]:
+    return None if num_frames is None else as_int("num_frames", num_frames)
 
 
 def _meta_get(meta: Any, key: str) -> Any:
@@ -126,6 +156,31 @@ def clip_timing(
     }
 
 
+_SQUASH_WHAT = "video frames (num_frames x 3 x h x w)"
+
+
+class _SquashSink:
+    """Each group of frames squashed straight into its rows of the ``(T, 3, h, w)``
+    output (frames are resized independently, so this equals one call on all of them)."""
+
+    group = 8
+
+    def __init__(self, proc: Any, num_frames: int) -> None:
+        self.proc, (h, w) = proc, proc.size
+        self.frame_len = 3 * h * w
+        self.buf = proc._output((num_frames * self.frame_len,), _SQUASH_WHAT)
+        self.shape = (num_frames, 3, h, w)
+
+    def put(self, start: int, frames: np.ndarray) -> None:
+        at = start * self.frame_len
+        part = self.buf[at : at + len(frames) * self.frame_len]
+        p = self.proc
+        p._config.squash_frames([frames], [p.size], p._norm.table, part)
+
+    def finish(self) -> Dict[str, Any]:
+        return {"pixel_values_videos": [self.proc._norm.present(self.buf.reshape(self.shape))]}
+
+
 class VideoProcessorBase:
     """Reading, metadata and frame sampling of one transformers 5.x video processor.
 
@@ -135,6 +190,7 @@ class VideoProcessorBase:
 
     _rule = ""
     _kwargs: Dict[str, Any]
+    _pool: Optional[OutputPool] = None
 
     def __new__(cls, **kwargs: Any) -> Any:
         # The constructor keywords, so a processor pickles (DataLoader workers, Ray) by
@@ -161,6 +217,19 @@ class VideoProcessorBase:
         self.min_frames = None if min_frames is None else as_int("min_frames", min_frames)
         self.max_frames = None if max_frames is None else as_int("max_frames", max_frames)
 
+    def _init_output(self, reuse_output: Any) -> None:
+        self.reuse_output = as_bool("reuse_output", reuse_output)
+        self._pool = OutputPool() if self.reuse_output else None
+
+    def _output(self, shape: Tuple[int, ...], what: str) -> np.ndarray:
+        """A call's ``pixel_values_videos`` storage: the reused buffer with
+        ``reuse_output=True`` (each call then overwrites the previous call's output, see
+        :mod:`dynres_fast.pool`), else a fresh array."""
+        storage = self._norm.storage
+        if self._pool is not None:
+            return self._pool.take(shape, storage)
+        return checked_empty(shape, storage, what)
+
     def _init_norm(
         self, image_mean: Any, image_std: Any, resample: Any, dtype: Any, compat: Any
     ) -> Normalisation:
@@ -176,28 +245,68 @@ class VideoProcessorBase:
         )
         return self._norm
 
+    def resolve_sampling(
+        self, total_frames: int, *, fps: CallFps = UNSET, num_frames: CallCount = UNSET
+    ) -> Tuple[Optional[float], Optional[int]]:
+        """The ``(fps, num_frames)`` this processor's upstream ``sample_frames`` acts on
+        for a call given ``fps`` / ``num_frames`` (:data:`UNSET`: not given), at most one
+        of them not None (a count wins over a rate).
+
+        As upstream: a call's missing keyword takes the processor's setting; both then
+        set is refused (except by InternVL's sampler, where the count wins); a ``None``
+        left after that falls back to the processor's setting where its ``sample_frames``
+        does so (the count for Qwen2-VL, LLaVA-OneVision and InternVL, the rate for
+        Qwen2-VL, Qwen3-VL and LLaVA-OneVision); Qwen3-VL with neither samples
+        ``min(max(total_frames, min_frames), max_frames)`` frames.
+
+        Raises:
+            DynresError: both set where upstream raises, naming where each came from.
+            TypeError: a non-numeric value.
+        """
+        f = self.fps if fps is UNSET else as_optional_number("fps", fps)
+        n = self.num_frames if num_frames is UNSET else _optional_count(num_frames)
+        rule = self._rule
+        if rule != "internvl" and f is not None and n is not None:
+            src_f = "the processor's fps" if fps is UNSET else "fps"
+            src_n = "the processor's num_frames" if num_frames is UNSET else "num_frames"
+            raise DynresError(
+                f"{src_f}={f} and {src_n}={n} are both set, and {_SAMPLER_OF[rule]}"
+                ".sample_frames takes one of them (fps and num_frames are mutually "
+                f"exclusive): pass num_frames={n}, fps=None to sample {n} frames, or "
+                f"fps={f}, num_frames=None to sample at {f} fps"
+            )
+        if rule != "qwen3_vl" and n is None:
+            n = self.num_frames
+        if rule != "internvl" and f is None:
+            f = self.fps
+        if n is not None:
+            return None, n
+        if rule == "qwen3_vl" and f is None:
+            lo = 4 if self.min_frames is None else self.min_frames
+            hi = 768 if self.max_frames is None else self.max_frames
+            return None, min(max(as_int("total_frames", total_frames), lo), hi)
+        return f, None
+
     def sample_indices(
         self,
         total_frames: int,
         *,
         video_fps: Optional[float] = None,
-        fps: Optional[float] = None,
-        num_frames: Optional[int] = None,
+        fps: CallFps = UNSET,
+        num_frames: CallCount = UNSET,
     ) -> np.ndarray:
-        """The frames this processor's ``sample_frames`` picks from a clip of
-        ``total_frames`` frames at ``video_fps`` (None: unknown). ``fps`` / ``num_frames``
-        override the processor's own; giving either replaces both (upstream raises when
-        a call's ``num_frames`` meets the processor's default ``fps``)."""
+        """The frames this processor's upstream ``__call__`` samples from a clip of
+        ``total_frames`` frames at ``video_fps`` (None: unknown), the call giving ``fps``
+        / ``num_frames`` (:data:`UNSET`: not given; see :meth:`resolve_sampling`)."""
         from . import video
 
-        if fps is None and num_frames is None:
-            fps, num_frames = self.fps, self.num_frames
+        rate, count = self.resolve_sampling(total_frames, fps=fps, num_frames=num_frames)
         return video.sample_indices(
             total_frames,
             rule=self._rule,
             video_fps=video_fps,
-            fps=fps,
-            num_frames=num_frames,
+            fps=rate,
+            num_frames=count,
             min_frames=self.min_frames,
             max_frames=self.max_frames,
         )
@@ -207,21 +316,27 @@ class VideoProcessorBase:
         src: Any,
         *,
         do_sample_frames: Optional[bool] = None,
-        fps: Optional[float] = None,
-        num_frames: Optional[int] = None,
+        fps: CallFps = UNSET,
+        num_frames: CallCount = UNSET,
         threads: Optional[int] = None,
     ) -> Dict[str, Any]:
         """Decodes a video file and preprocesses it, as the processor given the path.
 
         The frames are the ones the processor's ``sample_frames`` picks from the file's
         metadata (:func:`dynres_fast.video.probe`: frame count and average rate), or every
-        frame when sampling is off; only those are decoded
-        (:func:`dynres_fast.video.read_frames`, ``threads`` decoder threads).
+        frame when sampling is off; only those are decoded (as
+        :func:`dynres_fast.video.read_frames`). The decoded frames reach the kernels a
+        group at a time, written straight into the output, so memory stays at the output
+        plus a few frames; with ``threads`` > 1 the next group is decoded in a background
+        thread while the kernels work on this one. Outputs equal :meth:`__call__` on the
+        decoded frames, bit for bit.
 
         Args:
             src: a path, the file's bytes or a seekable binary file object.
-            do_sample_frames, fps, num_frames: as :meth:`__call__`.
-            threads: decoder threads (None: one).
+            do_sample_frames, fps, num_frames: as :meth:`__call__` (:data:`UNSET`: the
+                processor's setting).
+            threads: decoder threads (None or 1: one, decoding and processing in turn on
+                the calling thread; 0: FFmpeg's choice).
 
         Returns:
             The outputs of :meth:`__call__` for the one video, ``frame_indices`` being the
@@ -236,20 +351,33 @@ class VideoProcessorBase:
             if do_sample_frames is None
             else as_bool("do_sample_frames", do_sample_frames)
         )
-        fps = as_optional_number("fps", fps)
-        num_frames = None if num_frames is None else as_int("num_frames", num_frames)
+        from . import video
 
-        def choose(info: Any) -> np.ndarray:
-            if not sampling:
-                return np.arange(info.num_frames, dtype=np.int64)
-            return self.sample_indices(
+        info = video.probe(src)
+        if sampling:
+            idx = self.sample_indices(
                 info.num_frames, video_fps=info.fps, fps=fps, num_frames=num_frames
             )
-
-        frames, idx, info = decode_sampled(src, choose, threads)
-        out = self._process([frames])
+        else:
+            idx = np.arange(info.num_frames, dtype=np.int64)
+        idx = np.asarray(idx, dtype=np.int64)
+        sink = self._stream_sink(len(idx), info.height, info.width)
+        if threads is None or threads == 1:
+            video.for_each_group(src, idx, sink.put, group=sink.group, threads=threads)
+        else:  # decode the next group while the kernels process this one
+            frames = video.iter_frames(src, idx, group=sink.group, threads=threads)
+            for k, group in enumerate(frames):
+                sink.put(k * sink.group, group)
+        out = sink.finish()
         out.update(self._timing([idx], [(info.num_frames, info.fps)]))
         return out
+
+    def _stream_sink(self, num_frames: int, height: int, width: int) -> Any:
+        """Where :meth:`from_file` hands the decoded frames, group by group: an object
+        with ``group`` (rows per call), ``put(first_row, frames)`` (the kernels write the
+        group straight into its part of the output) and ``finish()`` (the outputs of
+        :meth:`_process` for the one video)."""
+        raise NotImplementedError
 
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
         raise NotImplementedError
@@ -265,8 +393,8 @@ class VideoProcessorBase:
         videos: Any,
         video_metadata: Any,
         do_sample_frames: Optional[bool],
-        fps: Optional[float],
-        num_frames: Optional[int],
+        fps: CallFps,
+        num_frames: CallCount,
     ) -> Dict[str, Any]:
         arrays, used, clips = self._read(videos, video_metadata, do_sample_frames, fps, num_frames)
         out = self._process(arrays)
@@ -278,8 +406,8 @@ class VideoProcessorBase:
         videos: Any,
         video_metadata: Any,
         do_sample_frames: Optional[bool],
-        fps: Optional[float],
-        num_frames: Optional[int],
+        fps: CallFps,
+        num_frames: CallCount,
     ) -> Tuple[List[np.ndarray], List[np.ndarray], List[Tuple[int, Optional[float]]]]:
         """The videos (sampled if asked), the frame indices used and each clip's
         ``(total_num_frames, fps)`` — fps 24 where Qwen3-VL's sampler assumes it."""
@@ -290,8 +418,6 @@ class VideoProcessorBase:
             if do_sample_frames is None
             else as_bool("do_sample_frames", do_sample_frames)
         )
-        fps = as_optional_number("fps", fps)
-        num_frames = None if num_frames is None else as_int("num_frames", num_frames)
         picked, used, timed = [], [], []
         for i, (a, (total, vfps)) in enumerate(zip(arrays, clips)):
             if not sampling:
@@ -299,9 +425,10 @@ class VideoProcessorBase:
                 used.append(np.arange(len(a), dtype=np.int64))
                 timed.append((total, vfps))
                 continue
-            if vfps is None and self._rule == "qwen3_vl" and num_frames is None:
-                vfps = 24.0  # its sampler writes this into the metadata
             try:
+                rate, _ = self.resolve_sampling(total, fps=fps, num_frames=num_frames)
+                if vfps is None and self._rule == "qwen3_vl" and rate is not None:
+                    vfps = 24.0  # its sampler writes this into the metadata
                 idx = self.sample_indices(total, video_fps=vfps, fps=fps, num_frames=num_frames)
             except DynresError as e:
                 raise type(e)(f"video {i}: {e}") from None
@@ -329,6 +456,9 @@ class SquashVideoProcessor(VideoProcessorBase):
         image_mean, image_std, resample, dtype: as the family image processors.
         do_sample_frames, fps, num_frames: the upstream ``sample_frames`` settings.
         compat: ``"torchvision"`` only.
+        reuse_output: write every call's ``pixel_values_videos`` into one reused buffer
+            (each call overwrites the previous call's output; see
+            :mod:`dynres_fast.pool`).
     """
 
     _rule = ""
@@ -346,12 +476,14 @@ class SquashVideoProcessor(VideoProcessorBase):
         num_frames: Optional[int] = None,
         compat: str = "torchvision",
         dtype: str = "float32",
+        reuse_output: bool = False,
     ) -> None:
         if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 2:
             raise TypeError(f"size must be a (height, width) pair, got {size!r}")
         self.size = (as_int("size[0]", size[0]), as_int("size[1]", size[1]))
         self._init_sampling(do_sample_frames=do_sample_frames, fps=fps, num_frames=num_frames)
         n = self._init_norm(image_mean, image_std, resample, dtype, compat)
+        self._init_output(reuse_output)
         self._config = self._squash_config(n.resample, n.compat)
 
     @staticmethod
@@ -391,8 +523,8 @@ class SquashVideoProcessor(VideoProcessorBase):
         *,
         video_metadata: Any = None,
         do_sample_frames: Optional[bool] = None,
-        fps: Optional[float] = None,
-        num_frames: Optional[int] = None,
+        fps: CallFps = UNSET,
+        num_frames: CallCount = UNSET,
     ) -> Dict[str, Any]:
         """Preprocesses videos as the upstream processor's ``__call__`` (arguments as
         ``qwen2vl.VideoProcessor.__call__``).
@@ -404,6 +536,10 @@ class SquashVideoProcessor(VideoProcessorBase):
         """
         return self._run(videos, video_metadata, do_sample_frames, fps, num_frames)
 
+    def _stream_sink(self, num_frames: int, height: int, width: int) -> Any:
+        return _SquashSink(self, num_frames)
+
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
         sizes = [self.size] * len(arrays)
-        return {"pixel_values_videos": squash(arrays, sizes, self._norm, self._config)}
+        buf = self._output((squash_len(arrays, sizes),), _SQUASH_WHAT)
+        return {"pixel_values_videos": squash(arrays, sizes, self._norm, self._config, buf)}

@@ -29,7 +29,7 @@ from ._coerce import as_int, as_int64_array, as_number
 from ._family import FamilyProcessor, check_fixed, pick, processor_for
 from ._frames import as_video_list
 from ._images import as_image_list
-from ._video_processor import VideoProcessorBase, load_config
+from ._video_processor import UNSET, CallCount, CallFps, VideoProcessorBase, load_config
 from .errors import BudgetError, DynresError
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "num_tokens_many",
     "describe",
     "draw",
+    "draw_video",
     "plan",
     "sample_frames",
     "smart_resize",
@@ -533,6 +534,50 @@ def draw(image: Any, plan: Qwen2VLPlan, title: str, *, patches: bool = False) ->
     return _show.compose(_show.gridded(canvas, [(s, s, c, w) for s, c, w in lines]), [], text)
 
 
+def draw_video(
+    frames: np.ndarray,
+    plan: Qwen2VLPlan,
+    title: str,
+    *,
+    frame_indices: Any,
+    video_fps: float,
+    temporal_patch_size: int = 2,
+    patches: bool = False,
+) -> Any:
+    """A contact sheet of a clip as ``plan`` says the model sees it: the sampled
+    ``frames`` (``(T, H, W, 3)`` uint8, the file's frames ``frame_indices`` at
+    ``video_fps``) resized to ``plan.resized``, boxed by temporal patch (the frames one
+    ``grid_t`` step merges), each with its merge windows (and ViT patches with
+    ``patches``), its frame number and time."""
+    from PIL import Image
+
+    from . import _show
+
+    rh, rw = plan.resized
+    p, window = plan.patch_size, plan.patch_size * plan.merge_size
+    lines = [(p, _show.PATCH_LINE, 1)] if patches else []
+    lines.append((window, _show.MERGE_LINE, 2))
+    idx = [int(i) for i in frame_indices]
+    tp = temporal_patch_size
+    groups = []
+    for k in range(0, len(idx), tp):
+        cells = []
+        for j in range(k, min(k + tp, len(idx))):
+            img = Image.fromarray(frames[j]).resize((rw, rh), Image.Resampling.BICUBIC)
+            cells.append((f"#{idx[j]} {idx[j] / video_fps:.2f} s", _show.thumbnail(img, lines)))
+        groups.append((f"t={k // tp}", cells))
+    t, gh, gw = plan.grid_thw
+    h, w = frames.shape[1:3]
+    n = len(idx)
+    text = (
+        f"{title}: {h}x{w} video, frames {idx[0]}..{idx[-1]}: {n} sampled -> {rh}x{rw} px "
+        f"each, {t} temporal patches of {tp} frames x {gh // plan.merge_size}x"
+        f"{gw // plan.merge_size} windows of {window} px = {plan.num_tokens} tokens "
+        f"(grid_thw {t}x{gh}x{gw})"
+    )
+    return _show.compose(_show.contact_sheet(groups), [], text)
+
+
 _QWEN_VIDEO_KEYS = (
     "patch_size",
     "temporal_patch_size",
@@ -574,6 +619,8 @@ class VideoProcessor(VideoProcessorBase):
         max_video_tokens: the cap's token budget (128000 for ``"frame"``, 768 per frame
             for ``"clip"``).
         compat: ``"torchvision"``, the only backend of transformers' video processors.
+        reuse_output: write every call's ``pixel_values_videos`` into one reused buffer
+            (each call overwrites the previous call's output; see :mod:`dynres_fast.pool`).
     """
 
     def __init__(
@@ -597,6 +644,7 @@ class VideoProcessor(VideoProcessorBase):
         max_video_tokens: int = 128000,
         compat: str = "torchvision",
         dtype: str = "float32",
+        reuse_output: bool = False,
     ) -> None:
         self.budget = as_choice("budget", budget, ("frame", "clip"))
         self._rule = "qwen3_vl" if self.budget == "clip" else "qwen2_vl"
@@ -624,6 +672,7 @@ class VideoProcessor(VideoProcessorBase):
             max_frames=max_frames,
         )
         n = self._init_norm(image_mean, image_std, resample, dtype, compat)
+        self._init_output(reuse_output)
         # The family kernel; each video's size comes from this processor's budget rule.
         self._config = _core.Qwen2VLConfig(
             min_pixels=self.min_pixels,
@@ -755,8 +804,8 @@ class VideoProcessor(VideoProcessorBase):
         *,
         video_metadata: Any = None,
         do_sample_frames: Optional[bool] = None,
-        fps: Optional[float] = None,
-        num_frames: Optional[int] = None,
+        fps: CallFps = UNSET,
+        num_frames: CallCount = UNSET,
     ) -> Dict[str, Any]:
         """Preprocesses videos as the upstream processor's ``__call__``.
 
@@ -765,8 +814,10 @@ class VideoProcessor(VideoProcessorBase):
                 of videos, or a ``(B, T, H, W, C)`` array.
             video_metadata: ``None``, or per video a mapping/object with
                 ``total_num_frames`` and ``fps`` (e.g. transformers' ``VideoMetadata``).
-            do_sample_frames, fps, num_frames: override the processor's sampling
-                (``fps``/``num_frames`` together: giving one clears the other).
+            do_sample_frames, fps, num_frames: override the processor's sampling. As
+                upstream, a keyword not given keeps the processor's setting and both set
+                is refused: ``Qwen3VLVideoProcessor`` samples at 2 fps by default, so a
+                count needs ``num_frames=n, fps=None`` (see ``resolve_sampling``).
 
         Returns:
             ``pixel_values_videos`` ``(Σ t·h·w, 3·tp·p·p)``, ``video_grid_thw`` ``(n, 3)``
@@ -776,24 +827,64 @@ class VideoProcessor(VideoProcessorBase):
         """
         return self._run(videos, video_metadata, do_sample_frames, fps, num_frames)
 
+    def _checked_size(self, i: int, shape: Tuple[int, ...]) -> Tuple[int, int]:
+        """The resized ``(h, w)`` of video ``i`` of ``shape`` ``(T, H, W, C)``."""
+        try:
+            size = self.resized_size(shape[0], shape[1], shape[2])
+        except DynresError as e:
+            raise type(e)(f"video {i} of shape {shape}: {e}") from None
+        if max(size) > _core.MAX_IMAGE_SIDE:
+            raise BudgetError(
+                f"video {i} of shape {shape} resizes to {size[0]}x{size[1]}; sides above "
+                f"{_core.MAX_IMAGE_SIDE} are not supported, lower min_pixels"
+            )
+        return size
+
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
-        plans = []
-        for i, a in enumerate(arrays):
-            try:
-                size = self.resized_size(len(a), a.shape[1], a.shape[2])
-            except DynresError as e:
-                raise type(e)(f"video {i} of shape {a.shape}: {e}") from None
-            if max(size) > _core.MAX_IMAGE_SIDE:
-                raise BudgetError(
-                    f"video {i} of shape {a.shape} resizes to {size[0]}x{size[1]}; sides above "
-                    f"{_core.MAX_IMAGE_SIDE} are not supported, lower min_pixels"
-                )
-            plans.append(self._config.sized_plan(len(a), *size))
+        plans = [
+            self._config.sized_plan(len(a), *self._checked_size(i, a.shape))
+            for i, a in enumerate(arrays)
+        ]
         grid = np.asarray([p.grid_thw for p in plans], dtype=np.int64).reshape(len(plans), 3)
         n = self._norm
-        buf = np.empty((int(grid.prod(axis=1).sum()), self._config.row_len), n.storage)
+        buf = self._output((int(grid.prod(axis=1).sum()), self._config.row_len), _VIDEO_WHAT)
         self._config.video_pixel_values(arrays, plans, n.table, buf)
         return {"pixel_values_videos": n.present(buf), "video_grid_thw": grid}
+
+    def _stream_sink(self, num_frames: int, height: int, width: int) -> Any:
+        return _PatchSink(self, num_frames, height, width)
+
+
+_VIDEO_WHAT = "pixel_values_videos (patches x 3·tp·p·p)"
+
+
+class _PatchSink:
+    """:meth:`VideoProcessor.from_file`'s frames, patchified group by group straight into
+    their rows of ``pixel_values_videos``: rows are temporal-patch major, so a group of
+    whole temporal patches is a contiguous block (a short last group is padded by the
+    kernel as the whole clip's last patch is)."""
+
+    def __init__(self, proc: VideoProcessor, num_frames: int, height: int, width: int) -> None:
+        self.proc, self.tp = proc, proc.temporal_patch_size
+        self.size = proc._checked_size(0, (num_frames, height, width, 3))
+        t, gh, gw = proc._config.sized_plan(num_frames, *self.size).grid_thw
+        self.grid = np.asarray([[t, gh, gw]], dtype=np.int64)
+        self.rows_per_patch = gh * gw
+        self.group = self.tp * max(1, 8 // self.tp)
+        self.buf = proc._output((t * gh * gw, proc._config.row_len), _VIDEO_WHAT)
+
+    def put(self, start: int, frames: np.ndarray) -> None:
+        cfg = self.proc._config
+        plan = cfg.sized_plan(len(frames), *self.size)
+        r0 = start // self.tp * self.rows_per_patch
+        rows = self.buf[r0 : r0 + plan.grid_thw[0] * self.rows_per_patch]
+        cfg.video_pixel_values([frames], [plan], self.proc._norm.table, rows)
+
+    def finish(self) -> Dict[str, Any]:
+        return {
+            "pixel_values_videos": self.proc._norm.present(self.buf),
+            "video_grid_thw": self.grid,
+        }
 
 
 def grid_timestamps(

@@ -9,6 +9,9 @@ decode only what is needed.
   for bit to PyAV's ``frame.to_ndarray(format="rgb24")`` of a full decode. It seeks to the
   keyframe before each run of wanted frames, lets the decoder drop non-reference frames
   nobody asked for, converts only the wanted frames and allocates only the output.
+- :func:`iter_frames` / :func:`for_each_group` stream the same frames a group of rows at a
+  time in reused buffers (the former decoding ahead in a thread), so a consumer can
+  process group k while group k + 1 decodes, in memory bounded by a few groups.
 
 Decoding uses PyAV (FFmpeg ships inside its wheel), an optional dependency:
 ``pip install av`` (or ``pip install dynres_fast[video]``).
@@ -18,8 +21,10 @@ from __future__ import annotations
 
 import io
 import os
+import queue
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,6 +40,8 @@ __all__ = [
     "SAMPLING_RULES",
     "Source",
     "VideoInfo",
+    "for_each_group",
+    "iter_frames",
     "probe",
     "read_frames",
     "sample_indices",
@@ -352,56 +359,230 @@ def read_frames(
         ImportError: PyAV is not installed (``pip install av``).
     """
     idx = as_int64_array("indices", indices, ndim=1)
-    n_threads = _as_threads(threads)
-    desc = _describe(src)
-    with _open(src, desc) as (container, stream):
-        index = _scan(container, stream, desc)
-        height, width = stream.codec_context.height, stream.codec_context.width
-    if idx.size and idx.min() < 0:
-        pos = int(np.argmax(idx < 0))
-        raise DynresError(f"indices must be >= 0, got {int(idx[pos])} at position {pos}")
-    if idx.size and idx.max() >= index.num_frames:
-        pos = int(np.argmax(idx >= index.num_frames))
-        raise DynresError(
-            f"indices[{pos}] = {int(idx[pos])} is out of range for {desc}, which has "
-            f"{index.num_frames} frames (valid: 0 to {index.num_frames - 1})"
-        )
-    out = np.empty((idx.size, height, width, 3), dtype=np.uint8)
-    if idx.size == 0:
-        return out
-    frames, rows = np.unique(idx, return_inverse=True)
-    dec = _Decoder(src, desc, n_threads, bool(skip_nonref))
-    try:
-        if index.by_pts:
-            _decode_by_pts(dec, index, frames, rows, out)
-        else:
-            _decode_in_order(dec, frames, rows, out)
-    finally:
-        dec.close()
+    job = _Decode(src, idx, threads, skip_nonref)
+    out = np.empty((idx.size, *job.size, 3), dtype=np.uint8)
+
+    def write(rows: np.ndarray, rgb: np.ndarray) -> None:
+        out[rows] = rgb
+
+    job.run(write)
     return out
 
 
-class _Sink:
-    """Converts each wanted decoded frame once and writes it to every row that asks for it."""
+#: Most rows one streamed group may hold.
+_MAX_GROUP = 4096
 
-    def __init__(self, desc: str, frames: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
-        self.desc, self.frames, self.out = desc, frames, out
+
+def iter_frames(
+    src: Source,
+    indices: Any,
+    *,
+    group: int = 8,
+    threads: Optional[int] = None,
+    skip_nonref: bool = True,
+) -> Iterator[np.ndarray]:
+    """:func:`read_frames` as a stream: the frames at ``indices`` in order, ``group`` rows
+    at a time (``(group, H, W, 3)`` uint8; the last group may be shorter), decoded ahead
+    in a background thread while the caller works on the previous group (FFmpeg and the
+    kernels release the GIL).
+
+    Memory stays at a few groups: the arrays come from a small pool of reused buffers, so
+    each one is valid until the next is requested (copy it to keep it). The file is
+    indexed and ``indices`` checked before this returns; decoding errors are raised from
+    the iteration. Arguments and errors as :func:`read_frames`, plus ``group`` (1 to
+    4,096 rows).
+    """
+    idx = as_int64_array("indices", indices, ndim=1)
+    g = as_int("group", group, minimum=1, maximum=_MAX_GROUP)
+    job = _Decode(src, idx, threads, skip_nonref)
+    return _stream(job, g)
+
+
+def for_each_group(
+    src: Source,
+    indices: Any,
+    fn: Callable[[int, np.ndarray], None],
+    *,
+    group: int = 8,
+    threads: Optional[int] = None,
+    skip_nonref: bool = True,
+) -> None:
+    """:func:`iter_frames` on the calling thread: decodes the frames at ``indices`` and
+    calls ``fn(first_row, frames)`` for each group of ``group`` consecutive rows as soon as
+    it is complete; ``frames`` is a reused buffer, valid during the call."""
+    idx = as_int64_array("indices", indices, ndim=1)
+    g = as_int("group", group, minimum=1, maximum=_MAX_GROUP)
+    job = _Decode(src, idx, threads, skip_nonref)
+    free: list[np.ndarray] = []
+
+    def emit(start: int, buf: np.ndarray, n: int) -> None:
+        fn(start, buf[:n])
+        free.append(buf)
+
+    def spare() -> np.ndarray:
+        return free.pop() if free else np.empty((g, *job.size, 3), dtype=np.uint8)
+
+    job.run(_Grouper(idx.size, g, emit, spare).write)
+
+
+class _Grouper:
+    """Gathers decoded rows into groups of ``group`` consecutive rows and emits each
+    complete group in row order, ``emit(first_row, buffer, rows)``. Rows normally arrive
+    in order (indices sorted, frames decoded in presentation order); any that come early
+    wait in their own buffer."""
+
+    def __init__(
+        self,
+        n_rows: int,
+        group: int,
+        emit: Callable[[int, np.ndarray, int], None],
+        spare: Callable[[], np.ndarray],
+    ) -> None:
+        self.n_rows, self.group, self.emit, self.spare = n_rows, group, emit, spare
+        self.pending: dict[int, list[Any]] = {}  # group number -> [buffer, rows filled]
+        self.next = 0
+
+    def _rows_in(self, j: int) -> int:
+        return min(self.group, self.n_rows - j * self.group)
+
+    def write(self, rows: np.ndarray, rgb: np.ndarray) -> None:
+        for r in rows.tolist():
+            j, i = divmod(r, self.group)
+            slot = self.pending.get(j)
+            if slot is None:
+                slot = self.pending[j] = [self.spare(), 0]
+            slot[0][i] = rgb
+            slot[1] += 1
+        while self.next in self.pending and self.pending[self.next][1] == self._rows_in(self.next):
+            buf, _ = self.pending.pop(self.next)
+            self.emit(self.next * self.group, buf, self._rows_in(self.next))
+            self.next += 1
+
+
+class _Stopped(Exception):
+    """The consumer of a stream went away; the decoding thread ends."""
+
+
+def _stream(job: _Decode, g: int) -> Iterator[np.ndarray]:
+    ready: queue.Queue[Any] = queue.Queue(maxsize=1)
+    free: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def put(item: Any) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+        raise _Stopped
+
+    def spare() -> np.ndarray:
+        try:
+            return free.get_nowait()
+        except queue.Empty:
+            return np.empty((g, *job.size, 3), dtype=np.uint8)
+
+    def produce() -> None:
+        try:
+            job.run(_Grouper(job.idx.size, g, lambda s, b, n: put((b, n)), spare).write)
+            put(None)
+        except _Stopped:
+            pass
+        except BaseException as e:  # handed to the consumer, raised there
+            try:
+                put(e)
+            except _Stopped:
+                pass
+
+    thread = threading.Thread(target=produce, name="dynres_fast-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            buf, n = item
+            yield buf[:n]
+            free.put(buf)
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Decode:
+    """One decoding job: building it indexes the clip and checks ``idx`` (``size`` is the
+    frame size); ``run(write)`` decodes and hands every wanted frame to ``write``."""
+
+    def __init__(
+        self, src: Source, idx: np.ndarray, threads: Optional[int], skip_nonref: bool
+    ) -> None:
+        self.n_threads = _as_threads(threads)
+        self.src, self.idx, self.skip_nonref = src, idx, bool(skip_nonref)
+        self.desc = desc = _describe(src)
+        with _open(self.src, desc) as (container, stream):
+            self.index = index = _scan(container, stream, desc)
+            self.size = (stream.codec_context.height, stream.codec_context.width)
+        if idx.size and idx.min() < 0:
+            pos = int(np.argmax(idx < 0))
+            raise DynresError(f"indices must be >= 0, got {int(idx[pos])} at position {pos}")
+        if idx.size and idx.max() >= index.num_frames:
+            pos = int(np.argmax(idx >= index.num_frames))
+            raise DynresError(
+                f"indices[{pos}] = {int(idx[pos])} is out of range for {desc}, which has "
+                f"{index.num_frames} frames (valid: 0 to {index.num_frames - 1})"
+            )
+
+    def run(self, write: Callable[[np.ndarray, np.ndarray], None]) -> None:
+        if self.idx.size == 0:
+            return
+        frames, rows = np.unique(self.idx, return_inverse=True)
+        sink = _Sink(self.desc, frames, rows, self.size, write)
+        dec = _Decoder(self.src, self.desc, self.n_threads, self.skip_nonref)
+        try:
+            if self.index.by_pts:
+                _decode_by_pts(dec, self.index, sink)
+            else:
+                _decode_in_order(dec, sink)
+        finally:
+            dec.close()
+
+
+class _Sink:
+    """Converts each wanted decoded frame once and hands it to ``write(rows, rgb)`` with
+    every output row that asks for it."""
+
+    def __init__(
+        self,
+        desc: str,
+        frames: np.ndarray,
+        rows: np.ndarray,
+        size: tuple[int, int],
+        write: Callable[[np.ndarray, np.ndarray], None],
+    ) -> None:
+        self.desc, self.frames, self.size, self.write = desc, frames, size, write
         n_wanted = len(frames)
         order = np.argsort(rows, kind="stable")
         bounds = np.searchsorted(rows[order], np.arange(n_wanted + 1))
         self.rows_of = [order[bounds[k] : bounds[k + 1]] for k in range(n_wanted)]
         self.done = np.zeros(n_wanted, dtype=bool)
+        # One converter for the whole clip: FFmpeg reuses its scaler context instead of
+        # building one per frame (same conversion, same bytes as ``to_ndarray``).
+        self.reformatter = _av().video.reformatter.VideoReformatter()
 
     def put(self, k: int, frame: Any) -> None:
         if self.done[k]:
             return
-        h, w = self.out.shape[1:3]
+        h, w = self.size
         if (frame.height, frame.width) != (h, w):
             raise VideoDecodeError(
                 f"{self.desc}: a frame is {frame.width}x{frame.height}, the stream {w}x{h}; "
                 "clips that change size are not supported"
             )
-        self.out[self.rows_of[k]] = frame.to_ndarray(format="rgb24")
+        rgb = self.reformatter.reformat(frame, format="rgb24").to_ndarray()
+        self.write(self.rows_of[k], rgb)
         self.done[k] = True
 
     def missing(self) -> VideoDecodeError:
@@ -426,9 +607,7 @@ def _seek_to(
     return 0, dec.next_packet()
 
 
-def _decode_by_pts(
-    dec: _Decoder, index: _PacketIndex, frames: np.ndarray, rows: np.ndarray, out: np.ndarray
-) -> None:
+def _decode_by_pts(dec: _Decoder, index: _PacketIndex, sink: _Sink) -> None:
     """Decodes runs of packets from the keyframe before each wanted frame, seeking over gaps.
 
     Wanted frames are taken in order of the keyframe they need (then of their own packet),
@@ -436,11 +615,11 @@ def _decode_by_pts(
     yields. A frame is accepted only from a run that started at or before its keyframe: the
     leading B-frames of an open GOP come out of a run started at that GOP's keyframe too,
     but wrong (their references were never decoded)."""
+    frames = sink.frames
     want_pts = index.frame_pts[frames]
     slot = {int(p): k for k, p in enumerate(want_pts)}
     need_packet = index.frame_packet[frames].tolist()
     starts = [_start_packet(index, need_packet[k], int(want_pts[k])) for k in range(len(frames))]
-    sink = _Sink(dec.desc, frames, rows, out)
     packet_of_pts = {p: i for i, p in enumerate(index.pts) if p is not None}
     wanted_packets = set(need_packet)
     run_start = 0  # decode position where the current run of continuous decoding began
@@ -476,9 +655,9 @@ def _decode_by_pts(
         raise sink.missing()
 
 
-def _decode_in_order(dec: _Decoder, frames: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+def _decode_in_order(dec: _Decoder, sink: _Sink) -> None:
     """Decodes from the start, counting output frames (streams without usable timestamps)."""
-    sink = _Sink(dec.desc, frames, rows, out)
+    frames = sink.frames
     slot = {int(f): k for k, f in enumerate(frames)}
     last = int(frames[-1])
     dec.skip_nonref = False
