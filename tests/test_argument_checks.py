@@ -178,3 +178,10 @@ def test_option_lists_have_one_definition():
     assert not hasattr(qwen2vl, "_triple")
     assert not hasattr(ops, "_as_image")
     assert not hasattr(_lut, "COMPATS")
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_video_smart_resize_too_few_frames_names_num_frames(n):
+    with pytest.raises(DynresError, match=rf"num_frames={n} is below temporal_factor=2.*>="):
+        qwen2vl.video_smart_resize(n, 360, 640)
+    assert qwen2vl.video_smart_resize(2, 360, 640) == (352, 640)

@@ -24,6 +24,8 @@ from dynres_fast import (
 from dynres_fast import io as dio
 from dynres_fast import llava_onevision as ov
 
+from reference import llava_onevision as ref_ov
+
 LUT = np.zeros((3, 256), np.float32)
 _F32_EMPTY = np.zeros((0,), np.float32)
 _OV = _core.LlavaOnevisionConfig(
@@ -229,15 +231,25 @@ def test_the_largest_minimum_still_plans_exactly():
     assert (h, w) == (16777236, 16777236)  # ceil(2^24 / 28) * 28
 
 
-@pytest.mark.parametrize("total", [2**24 + 1, 2**31, 2**40])
-def test_sample_frames_refuses_clips_past_float32_exactness(total):
-    with pytest.raises(DynresError, match="total_frames"):
+@pytest.mark.parametrize("total", [2**31 - 1, 2**31, 2**40])
+def test_sample_frames_refuses_clips_whose_float32_indices_leave_the_clip(total):
+    with pytest.raises(DynresError, match=rf"total_frames={total}: .*past the clip"):
         qwen2vl.sample_frames(total, 30.0)
 
 
-def test_sample_frames_at_the_limit_stays_in_the_clip():
+def test_sample_frames_at_2_24_stays_in_the_clip():
     idx = qwen2vl.sample_frames(2**24, 30.0)
     assert idx.max() == 2**24 - 1 and len(idx) == 768
+
+
+@pytest.mark.parametrize(
+    "total,n", [(2**24 + 1, 768), (2**24 + 3, 8), (2**25 + 1, 768), (123_456_789, 64)]
+)
+def test_sample_frames_past_2_24_is_upstreams_float32_linspace(total, n):
+    torch = pytest.importorskip("torch")
+    want = torch.linspace(0, total - 1, n).round().long().numpy()
+    assert want.max() < total  # inside the clip: upstream is right, so we answer
+    assert np.array_equal(qwen2vl.sample_frames(total, 30.0, num_frames=n), want)
 
 
 # --- the family-level reproducers of issue 12
@@ -253,17 +265,52 @@ def test_transformers_frame_sampling_is_bounded():
         internvl.frame_indices(10**9, 10**9, reference="transformers")
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda: ov.plan(300, 500, image_grid_pinpoints=[(16776960, 16776960)]),
-        lambda: ov.ImageProcessor(image_grid_pinpoints=[(384 * 200, 384 * 200)]),
-        lambda: ov.select_best_resolution(300, 500, [(384, 384)] * 5000),
-    ],
-)
-def test_pinpoints_are_bounded_before_any_box_is_built(call):
-    with pytest.raises(DynresError, match="pinpoint"):
-        call()
+def test_a_huge_pinpoint_plans_but_lists_no_boxes():
+    p = ov.plan(300, 500, image_grid_pinpoints=[(16776960, 16776960)])
+    want = ref_ov.plan(300, 500, pinpoints=[(16776960, 16776960)])
+    assert (p.canvas, p.num_tokens) == (want["canvas"], want["num_tokens"])
+    with pytest.raises(BudgetError, match=r"pinpoint canvas \(16776960, 16776960\)"):
+        _ = p.boxes
+
+
+def test_boxes_are_listed_up_to_the_buffer_limit():
+    # 9709 crops of 384² uint8 fit in 4 GiB, 9710 do not.
+    fits = ov.plan(30000, 30000, image_grid_pinpoints=[(384 * 7, 384 * 1387)])
+    assert len(fits.boxes) == 7 * 1387 == 9709
+    over = ov.plan(30000, 30000, image_grid_pinpoints=[(384 * 10, 384 * 971)])
+    with pytest.raises(BudgetError, match="9710 crops"):
+        _ = over.boxes
+
+
+def test_a_pinpoint_past_the_output_limit_is_refused_when_used():
+    proc = ov.ImageProcessor(image_grid_pinpoints=[(384 * 200, 384 * 200)])
+    with pytest.raises(BudgetError, match="image_grid_pinpoints"):
+        proc(np.zeros((3000, 3000, 3), np.uint8))
+
+
+def test_long_pinpoint_lists_are_accepted_with_identical_results():
+    # 5000 entries (once refused past 4096): the best canvas is the reference's, and the
+    # pixels are those of the default list when the extra entries never win.
+    long = list(ov.ANYRES_MAX_9) + [(384 * 6, 384 * 6)] * 5000
+    assert ov.select_best_resolution(300, 500, long) == ref_ov.select_best_resolution(
+        300, 500, long
+    )
+    spread = [(384 * i, 384 * j) for i in range(1, 101) for j in range(1, 51)]
+    for h, w in [(300, 500), (20000, 900), (1000, 40000)]:
+        assert ov.plan(h, w, image_grid_pinpoints=spread).canvas == tuple(
+            ref_ov.select_best_resolution(h, w, spread)
+        )
+    im = np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    a, b = ov.ImageProcessor(image_grid_pinpoints=long)(im), ov.ImageProcessor()(im)
+    assert np.array_equal(a["pixel_values"], b["pixel_values"])
+    assert np.array_equal(a["image_sizes"], b["image_sizes"])
+
+
+def test_a_pinpoint_of_more_than_1024_crops_that_fits_is_preprocessed():
+    # 40 x 27 = 1080 crops (once refused past 1024), uint8: 478 MB, under the limit.
+    proc = ov.ImageProcessor(image_grid_pinpoints=[(384 * 40, 384 * 27)], dtype="uint8")
+    out = proc(np.zeros((40, 27, 3), np.uint8))["pixel_values"]
+    assert out.shape == (1, 1081, 3, 384, 384)
 
 
 @pytest.mark.parametrize(
@@ -290,8 +337,30 @@ def test_outputs_past_the_buffer_limit_name_the_setting(call, name):
 @pytest.mark.parametrize("family", [internvl, ov, oryx])
 def test_a_million_video_frames_are_refused_before_allocating(family):
     proc = family.ImageProcessor()
-    with pytest.raises(DynresError, match="num_frames"):
+    with pytest.raises(BudgetError, match="num_frames=1048576"):
         proc.videos(np.zeros((4, 28, 28, 3), np.uint8), num_frames=2**20)
+
+
+@pytest.mark.parametrize(
+    "family,kw",
+    [
+        (internvl, {"image_size": 28}),
+        (oryx, {"max_res": 256, "video_max_res": 128, "video_min_res": 64}),
+    ],
+    ids=["internvl", "oryx"],
+)
+def test_more_than_4096_sampled_frames_that_fit_are_the_frames_themselves(family, kw):
+    # No count cap (it was 4096): sampling 5000 of 7 frames is the frames at the family's
+    # indices, processed as an already-sampled clip. (LLaVA-OneVision shares the sampling
+    # code; its fixed 384² frames make 5000 of them 2.2 GB even as uint8.)
+    proc = family.ImageProcessor(**kw)
+    video = np.random.default_rng(1).integers(0, 256, (7, 64, 64, 3), dtype=np.uint8)
+    got = proc.videos(video, num_frames=5000)
+    idx = family.frame_indices(7, 5000)
+    want = proc.videos(video[idx])
+    assert np.array_equal(got["frame_indices"][0], idx)
+    assert np.array_equal(got["pixel_values_videos"][0], want["pixel_values_videos"][0])
+    assert np.array_equal(got["num_video_tokens"], want["num_video_tokens"])
 
 
 @pytest.mark.parametrize("source", [True, False, 1, 0, 3.5, None])

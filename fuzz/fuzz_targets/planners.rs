@@ -40,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let frames = int(&data[0..8], k[5]);
-    for rule in [VideoResizeRule::Transformers4, VideoResizeRule::Transformers5] {
+    for rule in [
+        VideoResizeRule::Transformers4,
+        VideoResizeRule::Transformers5,
+    ] {
         if let Ok((rh, rw)) = video_smart_resize(frames, h, w, 2, factor, lo, hi, rule) {
             assert!(rh % factor == 0 && rw % factor == 0);
         }
@@ -56,7 +59,10 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     if let Ok(idx) = sample_frames(total, hi, count) {
-        assert!(idx.iter().all(|&i| i >= 0 && (i as u64) < total), "{total}: {idx:?}");
+        assert!(
+            idx.iter().all(|&i| i >= 0 && (i as u64) < total),
+            "{total}: {idx:?}"
+        );
     }
     if let Ok(idx) = linspace_indices(total, int(&data[8..16], k[2])) {
         assert!(idx.iter().all(|&i| i >= 0 && (i as u64) < total.max(1)));

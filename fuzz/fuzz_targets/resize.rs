@@ -6,7 +6,9 @@ use dynres_fast::core::image::ImageRef;
 use dynres_fast::core::resize::{resize, Compat, Filter};
 use libfuzzer_sys::fuzz_target;
 
-const FILTERS: [&str; 6] = ["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"];
+const FILTERS: [&str; 6] = [
+    "nearest", "box", "bilinear", "hamming", "bicubic", "lanczos",
+];
 const COMPATS: [&str; 3] = ["pillow", "pillow12", "torchvision"];
 
 fuzz_target!(|data: &[u8]| {
@@ -33,6 +35,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(out) = resize(&src, oh, ow, filter, compat) {
-        assert_eq!((out.height, out.width, out.data.len()), (oh, ow, oh * ow * c));
+        assert_eq!(
+            (out.height, out.width, out.data.len()),
+            (oh, ow, oh * ow * c)
+        );
     }
 });

@@ -77,11 +77,9 @@ def as_int64_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndar
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
-def checked_empty(shape: Tuple[int, ...], dtype: Any, what: str) -> np.ndarray:
-    """``np.empty(shape, dtype)`` after checking its size (exact Python ints) against the
-    core's per-buffer limit (4 GiB); ``what`` names the output and the arguments that set
-    its size in the BudgetError. An allocation within the limit that fails is NumPy's
-    ``MemoryError``."""
+def check_size(shape: Tuple[int, ...], dtype: Any, what: str) -> None:
+    """Refuses an array of ``shape`` and ``dtype`` (sizes as exact Python ints) past the
+    core's per-buffer limit (4 GiB) with a BudgetError naming ``what``."""
     itemsize = np.dtype(dtype).itemsize
     count = 1
     for n in shape:
@@ -92,4 +90,11 @@ def checked_empty(shape: Tuple[int, ...], dtype: Any, what: str) -> np.ndarray:
             f"({count * itemsize} bytes), over the limit of {_core.MAX_ALLOC_BYTES} bytes "
             "(4 GiB) for one buffer"
         )
+
+
+def checked_empty(shape: Tuple[int, ...], dtype: Any, what: str) -> np.ndarray:
+    """``np.empty(shape, dtype)`` after :func:`check_size`; ``what`` names the output and the
+    arguments that set its size in the BudgetError. An allocation within the limit that
+    fails is NumPy's ``MemoryError``."""
+    check_size(shape, dtype, what)
     return np.empty(shape, dtype)

@@ -8,9 +8,9 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._choices import Normalisation
-from ._coerce import checked_empty
+from ._coerce import check_size, checked_empty
 from ._images import as_video, from_torch, is_pil, is_torch
-from .errors import DynresError, InvalidImageError
+from .errors import InvalidImageError
 
 
 def _is_frame(item: Any) -> bool:
@@ -102,26 +102,31 @@ def torchvision_video_channels(arrays: List[np.ndarray], compat: str) -> List[np
     return out
 
 
-#: Most frames a processor samples from one video (``num_frames``): every released model
-#: uses 8 to 768; far more only repeats frames into an output of many gigabytes.
-MAX_VIDEO_FRAMES = 4096
-
-
 def sample(
-    arrays: List[np.ndarray], count: Optional[int], indices: Callable[[int, int], np.ndarray]
+    arrays: List[np.ndarray],
+    count: Optional[int],
+    indices: Callable[[int, int], np.ndarray],
+    frame_out: Optional[Tuple[Tuple[int, ...], Any]] = None,
 ) -> Tuple[List[np.ndarray], List[np.ndarray]]:
     """Each video's frames at ``indices(T, count)`` (all frames when ``count`` is None),
-    with the indices used."""
-    if count is not None and count > MAX_VIDEO_FRAMES:
-        raise DynresError(
-            f"num_frames={count}: at most {MAX_VIDEO_FRAMES} frames are sampled from one video "
-            "(the released models use 8 to 768)"
-        )
+    with the indices used.
+
+    ``count`` has no cap of its own (upstream samples any number, repeating frames): the
+    copies it makes and, when ``frame_out`` ``(shape, dtype)`` of one output frame is known,
+    the output they become are checked against the one-buffer limit before any is made.
+    """
+    if count is not None:
+        what = f"num_frames={count} frames"
+        if frame_out is not None:
+            shape, dtype = frame_out
+            check_size((len(arrays) * count,) + tuple(shape), dtype, what)
+        for a in arrays:
+            check_size((count,) + a.shape[1:], a.dtype, what)
     picked, used = [], []
     for a in arrays:
         idx = np.arange(len(a), dtype=np.int64) if count is None else indices(len(a), count)
         if count is not None:
-            # Sampling may repeat frames: bound the copy before making it.
+            # Sampling may repeat frames: the copy is bounded above.
             frames = checked_empty((len(idx),) + a.shape[1:], a.dtype, f"num_frames={count} frames")
             np.take(a, idx, axis=0, out=frames)
             a = frames
@@ -146,9 +151,8 @@ def squash(
     resize and normalised; one ``(T, 3, h, w)`` array per video, all views of one 1-D
     buffer of :func:`squash_len` values in the storage type (``buf``, else a new one)."""
     if buf is None:
-        buf = checked_empty(
-            (squash_len(arrays, sizes),), norm.storage, "video frames (num_frames x 3 x h x w)"
-        )
+        what = f"video frames (num_frames x 3 x h x w) resized to size {sizes[0] if sizes else ()}"
+        buf = checked_empty((squash_len(arrays, sizes),), norm.storage, what)
     config.squash_frames(list(arrays), list(sizes), norm.table, buf)
     out, at = [], 0
     for a, (h, w) in zip(arrays, sizes):

@@ -6,6 +6,8 @@ exactly; the caller then runs upstream's implementation. Imports transformers an
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Dict, Optional, Tuple
 
 import torch
@@ -72,17 +74,33 @@ def _normalise(kw: Dict[str, Any], compat: str) -> Optional[Normalise]:
     return resample, mean, std
 
 
+def _count(value: Any) -> Optional[int]:
+    """``value`` as an int when it is a whole number (``4`` or ``4.0``), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    f = float(value)
+    return int(f) if math.isfinite(f) and f.is_integer() else None
+
+
+_QWEN_COUNTS = ("patch_size", "temporal_patch_size", "merge_size")
+
+
 def qwen(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[QwenSettings]:
     """Qwen2-VL images and videos: a ``shortest_edge`` / ``longest_edge`` pixel budget."""
     base, size = _normalise(kw, compat), kw.get("size")
     if base is None or size is None or not size.shortest_edge or not size.longest_edge:
         return None
+    patch, temporal, merge = (_count(kw.get(k)) for k in _QWEN_COUNTS)
+    if patch is None or temporal is None or merge is None:
+        return None  # not whole numbers: upstream decides (its result or its error)
     return QwenSettings(
         min_pixels=size.shortest_edge,
         max_pixels=size.longest_edge,
-        patch_size=int(kw["patch_size"]),
-        temporal_patch_size=int(kw["temporal_patch_size"]),
-        merge_size=int(kw["merge_size"]),
+        patch_size=patch,
+        temporal_patch_size=temporal,
+        merge_size=merge,
         image_mean=base[1],
         image_std=base[2],
         resample=base[0],
@@ -103,10 +121,13 @@ def tiles(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[TileSet
     if base is None or side is None:
         return None
     crop = bool(kw.get("crop_to_patches"))
+    lo, hi = (_count(kw.get("min_patches")), _count(kw.get("max_patches"))) if crop else (1, 1)
+    if lo is None or hi is None:
+        return None  # not whole numbers: upstream decides (its result or its error)
     return TileSettings(
         image_size=side,
-        min_num=int(kw["min_patches"]) if crop else 1,
-        max_num=int(kw["max_patches"]) if crop else 1,
+        min_num=lo,
+        max_num=hi,
         image_mean=base[1],
         image_std=base[2],
         resample=base[0],
@@ -129,10 +150,10 @@ def qwen_video(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[Qw
     base = qwen(kw, compat)
     if base is None or proc is None:
         return None
-    cap = kw.get("cap_pixels_per_frame")
-    return QwenVideoSettings(
-        base, proc._dynres_budget, None if cap is None else bool(cap), int(proc.max_video_tokens)
-    )
+    cap, tokens = kw.get("cap_pixels_per_frame"), _count(proc.max_video_tokens)
+    if tokens is None:
+        return None
+    return QwenVideoSettings(base, proc._dynres_budget, None if cap is None else bool(cap), tokens)
 
 
 def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSettings]:
@@ -155,7 +176,7 @@ def llava(kw: Dict[str, Any], compat: str, proc: Any = None) -> Optional[LlavaSe
         return None
     try:
         points = tuple((int(a), int(b)) for a, b in pinpoints)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     pad = bool(kw.get("do_pad"))
     return LlavaSettings(points, side, base[1], base[2], base[0], compat, pad)

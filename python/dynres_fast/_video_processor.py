@@ -541,5 +541,5 @@ class SquashVideoProcessor(VideoProcessorBase):
 
     def _process(self, arrays: List[np.ndarray]) -> Dict[str, Any]:
         sizes = [self.size] * len(arrays)
-        buf = self._output((squash_len(arrays, sizes),), _SQUASH_WHAT)
+        buf = self._output((squash_len(arrays, sizes),), f"{_SQUASH_WHAT} of size {self.size}")
         return {"pixel_values_videos": squash(arrays, sizes, self._norm, self._config, buf)}

@@ -24,6 +24,9 @@ VIDEO_PAD_ID = 151656
 VISION_START_ID = 151652
 VISION_END_ID = 151653
 LAYOUTS = ("transformers5", "transformers4")
+MAX_BATCH_LENGTH = 2**24
+"""Longest row the token expansions and :func:`~dynres_fast.batch.collate_features` build
+(tokens, after ``pad_to_multiple_of``): 16 Mi tokens, far beyond any context window."""
 
 
 def timestamp_text(seconds: float) -> str:
@@ -117,10 +120,14 @@ def expand_video_tokens(
         GridMismatchError: pads and grids (or timestamps) disagree, or under
             ``"transformers4"`` a pad not between ``<|vision_start|>`` and
             ``<|vision_end|>``.
-        DynresError: bad arguments, timestamps without ``tokenize``.
+        DynresError: bad arguments, timestamps without ``tokenize``, an expansion past
+            :data:`MAX_BATCH_LENGTH` tokens.
     """
     ids = as_int64_array("input_ids", input_ids, ndim=1)
-    grids = as_int64_array("video_grid_thw", video_grid_thw, ndim=2).reshape(-1, 3)
+    grids = as_int64_array("video_grid_thw", video_grid_thw, ndim=2)
+    if grids.shape[1:] != (3,) and grids.size:
+        raise DynresError(f"video_grid_thw must be (n, 3) rows of (t, h, w), got {grids.shape}")
+    grids = grids.reshape(-1, 3)
     merge = as_int("merge_size", merge_size)
     layout = as_choice("layout", layout, LAYOUTS)
     pad = as_int("video_token_id", video_token_id, minimum=-(2**63))
@@ -131,6 +138,15 @@ def expand_video_tokens(
         raise GridMismatchError(
             f"input_ids hold {where.size} video tokens ({pad}) but there are {len(grids)} "
             "videos; give one unexpanded video token per video, in video order"
+        )
+    if grids.size and grids.min() < 0:
+        raise DynresError(f"video_grid_thw values must be >= 0, got {grids.min()}")
+    # Exact Python ints: t·h·w of a hostile grid overflows int64.
+    pads = sum(int(t) * int(h) * int(w) // merge**2 for t, h, w in grids.tolist())
+    if ids.size + pads > MAX_BATCH_LENGTH:
+        raise DynresError(
+            f"video_grid_thw expands input_ids to more than {MAX_BATCH_LENGTH} tokens "
+            f"(MAX_BATCH_LENGTH): {pads} video pads"
         )
     blocks = _blocks(grids, grid_timestamps, merge, tokenize, (pad, start, end))
     outer = layout == "transformers4" and grid_timestamps is not None

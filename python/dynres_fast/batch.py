@@ -42,6 +42,7 @@ import numpy as np
 from . import io, rope
 from ._coerce import as_int, as_int64_array
 from ._video_tokens import (
+    MAX_BATCH_LENGTH,
     VIDEO_PAD_ID,
     VISION_END_ID,
     expand_video_tokens,
@@ -77,9 +78,6 @@ PAD_ID = 151643
 """``<|endoftext|>``, the Qwen tokenizers' padding token."""
 IGNORE_INDEX = -100
 """The label that cross-entropy skips (``torch.nn.CrossEntropyLoss`` default)."""
-MAX_BATCH_LENGTH = 2**24
-"""Longest padded batch :func:`collate_features` builds (tokens per row, after
-``pad_to_multiple_of``): 16 Mi tokens, far beyond any context window."""
 
 Decoder = Union[str, Callable[[bytes], Any]]
 _DECODERS = ("dynres", "pillow")

@@ -51,7 +51,8 @@ def _content(data: Any) -> Tuple[bytes, Any]:
         data = data.detach().cpu().numpy()
     if isinstance(data, np.ndarray):
         arr = np.ascontiguousarray(data)
-        return f"array:{arr.dtype.str}:{arr.shape}".encode(), arr.data.cast("B")
+        # reshape(-1): a memoryview cannot cast a shape holding a 0.
+        return f"array:{arr.dtype.str}:{arr.shape}".encode(), arr.reshape(-1).view(np.uint8).data
     raise TypeError(
         "content_key: expected encoded bytes, a numpy array, a torch tensor or a PIL image, "
         f"got {type(data).__name__}"

@@ -298,8 +298,10 @@ class ImageProcessor(FamilyProcessor):
         )
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
-        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
         s = self.image_size
+        arrays, used = sample(
+            arrays, num_frames, lambda n, k: frame_indices(n, k), ((3, s, s), self._norm.storage)
+        )
         sizes = [(s, s)] * len(arrays)
         buf = self._out(out, (squash_len(arrays, sizes),))
         values = squash(arrays, sizes, self._norm, self._config, buf)

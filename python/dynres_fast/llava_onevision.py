@@ -410,7 +410,8 @@ class ImageProcessor(FamilyProcessor):
         )
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
-        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
+        frame_out = ((3, CROP_SIZE, CROP_SIZE), self._norm.storage)
+        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k), frame_out)
         sizes = [(CROP_SIZE, CROP_SIZE)] * len(arrays)
         buf = self._out(out, (squash_len(arrays, sizes),))
         values = squash(arrays, sizes, self._norm, self._config, buf)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _core
 from ._choices import Normalisation, as_bool, as_choice, as_optional_number
-from ._coerce import as_int, as_number
+from ._coerce import as_int, as_number, check_size
 from ._family import FamilyProcessor, pick, processor_for
 from ._frames import as_video_list, sample, squash, squash_len
 from ._images import as_image_list
@@ -274,15 +274,21 @@ class ImageProcessor(FamilyProcessor):
         long = as_bool("long", long)
         if num_frames is not None:
             num_frames = as_int("num_frames", num_frames)
-        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
+        # Plans first (from the frame count and sides alone), so that the output size is
+        # checked before any frame is copied.
         sizes, tokens = [], []
         for i, a in enumerate(arrays):
+            count = len(a) if num_frames is None else num_frames
             try:
-                size, n = self._config.video_plan(len(a), a.shape[1], a.shape[2], long=long)
+                size, n = self._config.video_plan(count, a.shape[1], a.shape[2], long=long)
             except DynresError as e:
                 raise type(e)(f"video {i} of shape {a.shape}: {e}") from None
             sizes.append(size)
             tokens.append(n)
+        if num_frames is not None:
+            values = sum(num_frames * 3 * h * w for h, w in sizes)
+            check_size((values,), self._norm.storage, f"num_frames={num_frames} frames")
+        arrays, used = sample(arrays, num_frames, lambda n, k: frame_indices(n, k))
         return {
             "pixel_values_videos": squash(
                 arrays,

@@ -87,6 +87,8 @@ def num_tokens_many(
 
 def _sizes(image_sizes: Any) -> List[Tuple[int, int]]:
     """``(height, width)`` pairs from an ``(n, 2)`` array, pairs or plans."""
+    if isinstance(image_sizes, (str, bytes)) or not hasattr(image_sizes, "__iter__"):
+        raise TypeError(f"image_sizes must be (height, width) pairs, got {image_sizes!r}")
     out = []
     for i, s in enumerate(image_sizes):
         if isinstance(s, PixtralPlan):

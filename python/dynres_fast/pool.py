@@ -25,10 +25,13 @@ is not meant to be called from two threads at once with ``reuse_output=True``. W
 
 from __future__ import annotations
 
+from math import prod
 from typing import Optional, Tuple
 
 import numpy as np
 from numpy.typing import DTypeLike
+
+from ._coerce import as_int, check_size
 
 
 class OutputPool:
@@ -48,9 +51,21 @@ class OutputPool:
         return 0 if self._buf is None else int(self._buf.nbytes)
 
     def take(self, shape: Tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
-        """An uninitialised ``shape`` array of ``dtype`` in the reused buffer."""
-        dt = np.dtype(dtype)
-        n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        """An uninitialised ``shape`` array of ``dtype`` in the reused buffer.
+
+        Raises:
+            TypeError: ``dtype`` is not a NumPy dtype, or ``shape`` not integers.
+            BudgetError: the array would pass the 4 GiB limit for one buffer.
+        """
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a NumPy dtype, got {dtype!r}") from None
+        if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+            raise TypeError(f"shape must be a sequence of integers, got {shape!r}")
+        dims = tuple(as_int("shape", d, minimum=0) for d in shape)
+        check_size(dims, dt, "the pooled output (shape, dtype)")
+        n = prod(dims) * dt.itemsize
         if self._buf is None or self._buf.nbytes < n:
             self._buf = np.empty(n + n // 8, np.uint8)
-        return self._buf[:n].view(dt).reshape(shape)
+        return self._buf[:n].view(dt).reshape(dims)

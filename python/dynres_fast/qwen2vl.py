@@ -184,8 +184,9 @@ def sample_frames(
     float32 ``torch.linspace(0, total_frames - 1, n)`` rounded half-to-even.
 
     Raises:
-        DynresError: where qwen-vl-utils raises (a count outside ``[2, total_frames]``)
-            and for non-positive rates.
+        DynresError: where qwen-vl-utils raises (a count outside ``[2, total_frames]``),
+            for non-positive rates, and for clips (longer than 2^24 frames) where the
+            float32 linspace puts an index past the last frame.
     """
     return _core.sample_frames(
         as_int("total_frames", total_frames),
@@ -1005,7 +1006,8 @@ def fetch_video(
         max_frames=ele.get("max_frames"),
     )
     sample_fps = len(idx) / max(info.num_frames, 1e-6) * info.fps
-    factor = 2 * as_int("image_patch_size", image_patch_size)
+    # video_budget's range for the patch size, checked here for the resized_* path too.
+    factor = 2 * as_int("image_patch_size", image_patch_size, maximum=4096)
     if "resized_height" in ele and "resized_width" in ele:
         size = smart_resize(
             as_int("resized_height", ele["resized_height"]),

@@ -137,7 +137,8 @@ def _open(src: Any, desc: str) -> Iterator[Any]:
     av = _av()
     file = _file_for(src)
     try:
-        container = av.open(file, mode="r")
+        # Metadata is never used: undecodable tags must not make a readable video fail.
+        container = av.open(file, mode="r", metadata_errors="replace")
     except (av.FFmpegError, OSError, EOFError) as e:
         raise VideoDecodeError(f"{desc}: cannot open it as a video ({e})") from None
     try:
@@ -208,6 +209,8 @@ def _scan(container: Any, stream: Any, desc: str) -> _PacketIndex:
 
 def _info(container: Any, stream: Any, index: _PacketIndex, desc: str) -> VideoInfo:
     ctx = stream.codec_context
+    if ctx is None:
+        raise VideoDecodeError(f"{desc}: no decoder for its video stream (codec unknown)")
     rate = stream.average_rate or stream.guessed_rate
     if rate:
         fps = float(rate)

@@ -129,8 +129,8 @@ pub fn sample_indices(total_frames: u64, rule: SamplingRule, a: &SamplingArgs) -
                 (n / TEMPORAL_PATCH).floor() * TEMPORAL_PATCH
             } else {
                 return invalid_arg!(
-                    "rule 'qwen2_vl' needs num_frames or fps (its processor has neither by \
-                     default and fails comparing None with the clip length)"
+                    "rule 'qwen2_vl' (do_sample_frames) needs num_frames or fps (its processor \
+                     has neither by default and fails comparing None with the clip length)"
                 );
             };
             let n = count_in_clip(rule, n, total_frames)?;
@@ -175,8 +175,8 @@ pub fn sample_indices(total_frames: u64, rule: SamplingRule, a: &SamplingArgs) -
                 (None, Some(fps)) => (total / needs_video_fps(rule, a)? * fps).trunc(),
                 (None, None) => {
                     return invalid_arg!(
-                        "rule 'internvl' needs num_frames or fps (its processor has neither \
-                         by default and fails without one)"
+                        "rule 'internvl' (do_sample_frames) needs num_frames or fps (its \
+                         processor has neither by default and fails without one)"
                     )
                 }
             };
@@ -265,7 +265,9 @@ fn nonzero_count(rule: SamplingRule, n: f64) -> Result<u64> {
     }
     if n > MAX_SAMPLED_FRAMES as f64 {
         return invalid_arg!(
-            "cannot sample {} frames; at most {MAX_SAMPLED_FRAMES} are supported",
+            "rule {:?} would sample {} frames (from num_frames, fps or max_frames); at most \
+             {MAX_SAMPLED_FRAMES} are supported",
+            rule.name(),
             py_float(n)
         );
     }
@@ -312,7 +314,8 @@ pub fn torch_arange_f32(start: f64, end: f64, step: f64) -> Result<Vec<f32>> {
     let size = ((end - start) / step).ceil().max(0.0);
     if size > MAX_SAMPLED_FRAMES as f64 {
         return invalid_arg!(
-            "cannot sample {} frames; at most {MAX_SAMPLED_FRAMES} are supported",
+            "sampling every {step} frames would give {} frame indices (num_frames or fps \
+             against the clip); at most {MAX_SAMPLED_FRAMES} are supported",
             py_float(size)
         );
     }

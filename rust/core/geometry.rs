@@ -258,7 +258,8 @@ pub fn video_smart_resize(
     }
     if num_frames < temporal_factor {
         return invalid_arg!(
-            "t:{num_frames} must be larger than temporal_factor:{temporal_factor}"
+            "num_frames={num_frames} is below temporal_factor={temporal_factor}; accepted: \
+             num_frames >= temporal_factor (one temporal patch at least)"
         );
     }
     let (given_h, given_w) = (height, width);

@@ -7,10 +7,6 @@ use super::error::{invalid_arg, Result};
 use super::geometry::{py_float, smart_resize, SmartResizeRule};
 use super::sampling::{check_frame_counts, MAX_TOTAL_FRAMES};
 
-/// Longest clip [`sample_frames`] accepts: float32 holds every frame index exactly up to
-/// 2^24.
-pub const MAX_F32_FRAMES: u64 = 1 << 24;
-
 /// qwen-vl-utils' `FRAME_FACTOR`: frame counts are even.
 pub const FRAME_FACTOR: u64 = 2;
 
@@ -125,21 +121,27 @@ pub fn linspace_indices_f32(start: u64, end: u64, n: u64) -> Vec<i64> {
 }
 
 /// The frames qwen-vl-utils samples from a whole clip: `smart_nframes`, then indices
-/// spread over `[0, total_frames - 1]`.
+/// spread over `[0, total_frames - 1]` by a float32 linspace.
+///
+/// Past 2^24 frames float32 no longer holds every index: upstream's indices are then
+/// reproduced as it computes them, and refused where one falls past the clip's last frame
+/// (upstream would read a frame that does not exist).
 ///
 /// # Errors
-/// As [`smart_nframes`], plus clips longer than [`MAX_F32_FRAMES`].
+/// As [`smart_nframes`], plus an index past the clip.
 pub fn sample_frames(total_frames: u64, video_fps: f64, count: FrameCount) -> Result<Vec<i64>> {
-    if total_frames > MAX_F32_FRAMES {
-        return invalid_arg!(
-            "total_frames must be at most {MAX_F32_FRAMES}: qwen-vl-utils samples with a \
-             float32 linspace, whose indices past 2^24 are not exact (the last can fall \
-             outside the clip); got {total_frames}"
-        );
-    }
     let n = smart_nframes(total_frames, video_fps, count)?;
     check_frame_counts(total_frames, n)?;
-    Ok(linspace_indices_f32(0, total_frames - 1, n))
+    let indices = linspace_indices_f32(0, total_frames - 1, n);
+    if let Some(&past) = indices.iter().find(|&&i| i as u64 >= total_frames) {
+        return invalid_arg!(
+            "total_frames={total_frames}: qwen-vl-utils' float32 linspace puts frame index \
+             {past} past the clip's last frame {}; accepted: clips whose float32 indices stay \
+             inside them (every clip of at most 2^24 frames)",
+            total_frames - 1
+        );
+    }
+    Ok(indices)
 }
 
 /// qwen-vl-utils' per-frame pixel budget inputs (`fetch_video`); `None` means its default.

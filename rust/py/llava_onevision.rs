@@ -51,12 +51,17 @@ impl PyLlavaOnevisionPlan {
     fn grid(&self) -> Hw {
         (self.0.rows, self.0.cols)
     }
-    /// `(top, left, height, width)` of each crop, row-major (the base crop precedes them).
+    /// `(top, left, height, width)` of each crop, row-major (the base crop precedes them);
+    /// `BudgetError` for a canvas whose crops could never be preprocessed (over 4 GiB).
     #[getter]
     fn boxes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         PyTuple::new(
             py,
-            self.0.boxes().into_iter().map(|[a, b, c, d]| (a, b, c, d)),
+            self.0
+                .boxes()
+                .py()?
+                .into_iter()
+                .map(|[a, b, c, d]| (a, b, c, d)),
         )
     }
     /// Crops fed to SigLIP, base included: `1 + rows·cols`.

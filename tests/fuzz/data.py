@@ -107,3 +107,119 @@ def check_decoded(data: bytes, result: Any) -> None:
     assert result.shape == want.shape, f"shape {result.shape}, Pillow {want.shape}"
     if data[:4] == b"\x89PNG":
         assert np.array_equal(result, want), "PNG pixels differ from Pillow"
+
+
+def video_file(seed: int) -> bytes:
+    """A short MPEG-4 clip written by PyAV; size, length and codec vary with ``seed``."""
+    import av
+
+    r = random.Random(seed)
+    h, w = 2 * r.randint(4, 24), 2 * r.randint(4, 24)
+    buf = _io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream(r.choice(["mpeg4", "libx264"]), rate=r.choice([10, 24, 30]))
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for i in range(r.randint(1, 12)):
+            frame = av.VideoFrame.from_ndarray(image(seed + i, h, w), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def audio_file() -> bytes:
+    """A tenth of a second of silence in an MP4 with one AAC stream and no video."""
+    import av
+
+    buf = _io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=8000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 800), np.float32), format="fltp", layout="mono"
+        )
+        frame.sample_rate = 8000
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def video_with_size(data: bytes, height: int, width: int) -> bytes:
+    """``data`` with the sizes in its MP4 track header (``tkhd``) and sample entry replaced
+    (a file that declares a huge frame)."""
+    b = bytearray(data)
+    i = b.find(b"tkhd")
+    if i > 0:
+        # Version 0 tkhd: the 16.16 fixed-point width and height close the box.
+        end = i - 4 + int.from_bytes(b[i - 4 : i], "big")
+        b[end - 8 : end - 4] = (width << 16 & 0xFFFFFFFF).to_bytes(4, "big")
+        b[end - 4 : end] = (height << 16 & 0xFFFFFFFF).to_bytes(4, "big")
+    for tag in (b"mp4v", b"avc1"):
+        j = b.find(tag)
+        if j > 0:
+            # Visual sample entry: width and height (16 bits each) 24 bytes after the tag.
+            b[j + 28 : j + 30] = (width & 0xFFFF).to_bytes(2, "big")
+            b[j + 30 : j + 32] = (height & 0xFFFF).to_bytes(2, "big")
+    return bytes(b)
+
+
+def files_dir() -> str:
+    """A fresh temporary directory for a probe's files."""
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="dynres-fuzz-")
+
+
+def put(d: str, name: str, content: Any) -> str:
+    """Writes ``content`` (bytes or text) to ``d/name``; returns the path."""
+    import os
+
+    path = os.path.join(d, name)
+    with open(path, "wb") as f:
+        f.write(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def config_dir(d: str, text: Any, name: str = "preprocessor_config.json") -> str:
+    """A model directory under ``d`` holding one config file with ``text``."""
+    import tempfile
+
+    sub = tempfile.mkdtemp(dir=d)
+    put(sub, name, text)
+    return sub
+
+
+def odd_config_dir(d: str, kind: str) -> str:
+    """A model directory whose ``preprocessor_config.json`` is a directory or a FIFO."""
+    import os
+    import tempfile
+
+    sub = tempfile.mkdtemp(dir=d)
+    path = os.path.join(sub, "preprocessor_config.json")
+    os.mkdir(path) if kind == "dir" else os.mkfifo(path)
+    return sub
+
+
+UPSTREAM_RAISED = object()
+
+
+def same_as_upstream(ours: Any, upstream: Any) -> Any:
+    """``ours()``; an error that is not a ``DynresError`` / ``MemoryError`` is accepted only
+    when ``upstream()`` raises the same type (a drop-in behaves as upstream: its foreign
+    errors are upstream's), and then :data:`UPSTREAM_RAISED` is returned."""
+    from dynres_fast import DynresError
+
+    try:
+        return ours()
+    except (DynresError, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - compared with upstream's
+        try:
+            upstream()
+        except type(e):
+            return UPSTREAM_RAISED
+        except Exception:  # noqa: BLE001
+            pass
+        raise

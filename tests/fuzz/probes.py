@@ -89,6 +89,50 @@ PINPOINTS = [
     "[(384, 384)] * 100000", "[(65536, 65536)]", "[(1, 1)]", "None", "'384x384'",
 ]  # fmt: skip
 
+VIDEO_SOURCES = [
+    "data.video_file(3)[:200]", "data.video_file(3)[:-40]", "b''", "data.audio_file()",
+    "data.mutate(data.video_file(5), 7)", "data.mutate(data.video_file(8), 11)",
+    "data.video_with_size(data.video_file(2), 65535, 65535)", "b'\\x00' * 4096",
+    "bytes(range(256)) * 8", "D", "FIFO", "'/dev/null'", "D + '/nope.mp4'", "True", "None", "3",
+    "data.put(D, 'v.mp4', data.video_file(4))", "data.put(D, 'cut.mp4', data.video_file(4)[:300])",
+    "data.put(D, 'empty.mp4', b'')", "memoryview(data.video_file(6))", "bytearray(data.video_file(6))",
+    "open(data.put(D, 'f.mp4', data.video_file(9)), 'rb')", "open(data.put(D, 't.txt', 'x'), 'r')",
+]  # fmt: skip
+VIDEO_ELEMENTS = [
+    "{'video': data.video_file(3), 'fps': float('nan')}", "{'video': data.video_file(3), 'fps': 10**400}",
+    "{'video': data.video_file(3), 'nframes': 10**9}", "{'video': data.video_file(3), 'nframes': 0}",
+    "{'video': data.video_file(3), 'nframes': -2}", "{'video': data.video_file(3), 'min_pixels': 1e40}",
+    "{'video': data.video_file(3), 'max_pixels': -1}", "{'video': data.video_file(3), 'total_pixels': float('inf')}",
+    "{'video': data.video_file(3), 'video_start': 5.0, 'video_end': 1.0}",
+    "{'video': data.video_file(3), 'video_start': float('nan')}",
+    "{'video': data.video_file(3), 'resized_height': 2**20, 'resized_width': 28}",
+    "{'video': data.video_file(3), 'max_frames': 2**62}", "{'video': data.video_file(3), 'min_frames': 10**9}",
+    "{'video': b''}", "{'video': D}", "{'video': FIFO}", "{'video': data.audio_file()}", "{}", "None", "[1]",
+    "{'video': data.mutate(data.video_file(5), 3)}", "{'video': 'file://' + D + '/nope.mp4'}",
+]  # fmt: skip
+CONFIG_DIRS = [
+    "data.config_dir(D, '{}')", "data.config_dir(D, '[]')", "data.config_dir(D, b'\\xff\\xfe{')",
+    "data.config_dir(D, '{\"image_processor_type\": \"Nope\"}')",
+    "data.config_dir(D, '{\"image_processor_type\": \"Qwen2VLImageProcessor\", \"min_pixels\": 1e400}')",
+    "data.config_dir(D, '{\"image_processor_type\": \"Qwen2VLImageProcessor\", \"patch_size\": -1}')",
+    "data.config_dir(D, '{\"image_processor_type\": \"Qwen2VLImageProcessor\", \"merge_size\": \"2\"}')",
+    "data.config_dir(D, '{\"image_processor_type\": \"Qwen2VLImageProcessor\", \"size\": {\"shortest_edge\": 1e40, \"longest_edge\": 1e41}}')",
+    "data.config_dir(D, '{\"image_processor_type\": \"LlavaOnevisionImageProcessor\", \"image_grid_pinpoints\": [[0, 384]]}')",
+    "data.config_dir(D, '{\"image_processor_type\": \"PixtralImageProcessor\", \"patch_size\": {\"height\": 0, \"width\": 16}}')",
+    "data.config_dir(D, '{\"image_processor_type\": \"GotOcr2ImageProcessor\", \"max_patches\": 10**9}')",
+    "data.config_dir(D, '{\"model_type\": \"qwen2_vl\", \"image_processor_type\": \"InternVLImageProcessor\"}', 'config.json')",
+    "data.config_dir(D, '[' * 100000 + ']' * 100000)", "data.odd_config_dir(D, 'dir')", "data.odd_config_dir(D, 'fifo')",
+    "D", "FIFO", "'/dev/null'", "True", "None", "3", "D + '/nope'",
+]  # fmt: skip
+PROCESSORS = [
+    "None",
+    "qwen2vl.ImageProcessor()",
+    "object()",
+    "3",
+    "'x'",
+    "internvl.ImageProcessor()",
+]
+
 POOLS: Dict[str, List[str]] = {
     "int": INTS,
     "float": FLOATS + INTS[:12],
@@ -100,6 +144,10 @@ POOLS: Dict[str, List[str]] = {
     "ints": INT_ARRAYS,
     "pair": SIZE_PAIRS,
     "pinpoints": PINPOINTS,
+    "vsrc": VIDEO_SOURCES,
+    "vele": VIDEO_ELEMENTS,
+    "cfgdir": CONFIG_DIRS,
+    "proc": PROCESSORS,
 }
 
 
@@ -116,6 +164,7 @@ class Entry:
     # Words an error may use for any hostile argument: the other side of a consistency
     # rule (tokens vs grids, a rectangle vs its image).
     related: Tuple[str, ...] = ()
+    heavy: bool = False  # needs torch (see ``Probe.heavy``)
 
     def call(self, values: Dict[str, str]) -> str:
         args = [values[a] for a, _, _ in self.base[: self.positional]]
@@ -352,8 +401,11 @@ ENTRIES: List[Entry] = [
             ("width", "int", "500"),
             ("image_grid_pinpoints", "pinpoints", "[(384, 384), (384, 768)]"),
         ),
-        check="assert len(result.boxes) == result.num_crops or len(result.boxes) + 1 == "
-        "result.num_crops, result",
+        # Boxes are listed while the crops, as uint8 pixels, fit one 4 GiB buffer.
+        check="crops = result.grid[0] * result.grid[1]\n"
+        "try:\n    boxes = result.boxes\nexcept errors.BudgetError:\n"
+        "    assert crops * 3 * 384 * 384 > 2**32, f'refused {crops} crops'\n"
+        "else:\n    assert len(boxes) + 1 == result.num_crops == crops + 1, result",
         positional=2,
     ),  # fmt: skip
     Entry(
@@ -621,6 +673,320 @@ ENTRIES: List[Entry] = [
 ]
 
 
+# Files made by probes of files (videos, config directories).
+FILES = "import os\nD = data.files_dir()\nFIFO = os.path.join(D, 'pipe.mp4')\nos.mkfifo(FIFO)\n"
+VID = "np.zeros((4, 56, 56, 3), np.uint8)"
+VIDEO_CHECK = (
+    "if isinstance(result, dict) and 'video_grid_thw' in result:\n"
+    "    g = np.asarray(result['video_grid_thw'])\n"
+    "    assert np.asarray(result['pixel_values_videos']).shape[0] == int(g.prod(axis=1).sum()), 'rows != grid'"
+)
+# The transformers drop-ins, with upstream's class of the same name as the reference for
+# errors; made in the worker (torch and transformers imported once, before forking).
+DROPIN = (
+    "def call(name, kw, inputs, **call_kw):\n"
+    "    ours = lambda: getattr(dropins, name)(**kw)(inputs, return_tensors='np', **call_kw)\n"
+    "    theirs = lambda: getattr(upstream, name)(**kw)(inputs, return_tensors='np', **call_kw)\n"
+    "    return data.same_as_upstream(ours, theirs)\n"
+)
+
+ENTRIES += [
+    Entry(
+        "pixtral.plan",
+        (
+            ("height", "int", "300"),
+            ("width", "int", "500"),
+            ("longest_edge", "int", "1024"),
+            ("patch_size", "int", "16"),
+            ("spatial_merge_size", "int", "1"),
+        ),
+        check="gh, gw = result.grid\nassert result.num_tokens == gh * gw and result.resized[0] % kw['patch_size'] == 0, result",
+        positional=2,
+    ),  # fmt: skip
+    Entry(
+        "pixtral.num_tokens_many",
+        (
+            ("heights", "ints", "[300, 600]"),
+            ("widths", "ints", "[400, 200]"),
+            ("errors", "str", "'raise'"),
+            ("wrappers", "bool", "False"),
+            ("longest_edge", "int", "1024"),
+        ),
+        check="assert (result > 0).all() or kw['errors'] != 'raise', result",
+        positional=2,
+    ),  # fmt: skip
+    Entry(
+        "pixtral.layout",
+        (("input_ids", "ints", "[1, 10, 2, 10]"), ("image_sizes", "grid", "[(32, 48), (16, 16)]")),
+        check="assert result.ndim == 1",
+        positional=2,
+        related=("image token", "images", "input_ids", "image_sizes"),
+    ),  # fmt: skip
+    Entry(
+        "(lambda **k: pixtral.ImageProcessor(**k)(IMAGE))",
+        (
+            ("longest_edge", "int", "64"),
+            ("patch_size", "int", "16"),
+            ("spatial_merge_size", "int", "1"),
+            ("do_pad", "bool", "True"),
+            ("resample", "str", "'bicubic'"),
+            ("dtype", "str", "'float32'"),
+        ),
+        setup="IMAGE = np.zeros((50, 60, 3), np.uint8)",
+    ),  # fmt: skip
+    Entry("pixtral.ImageProcessor(longest_edge=64)", (("images", "image", IMG),), positional=1),
+    Entry(
+        "video.sample_indices",
+        (
+            ("total_frames", "int", "300"),
+            ("rule", "str", "'qwen2_vl'"),
+            ("video_fps", "float", "30.0"),
+            ("fps", "float", "2.0"),
+            ("num_frames", "float", "None"),
+            ("min_frames", "float", "None"),
+            ("max_frames", "float", "None"),
+        ),
+        check="assert len(result) == 0 or (result.min() >= 0 and result.max() < kw['total_frames'])",
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "video.probe",
+        (("src", "vsrc", "data.video_file(3)"),),
+        check="assert result.num_frames >= 1 and result.height >= 1 and result.width >= 1, result",
+        setup=FILES,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "video.read_frames",
+        (
+            ("src", "vsrc", "data.video_file(3)"),
+            ("indices", "ints", "[0, 1, 1, 0]"),
+            ("threads", "int", "None"),
+        ),
+        check="assert result.shape[0] == np.asarray(kw['indices']).size and result.shape[-1] == 3, result.shape",
+        setup=FILES,
+        positional=2,
+    ),  # fmt: skip
+    Entry(
+        "qwen2vl.fetch_video",
+        (
+            ("ele", "vele", "{'video': data.video_file(3)}"),
+            ("image_patch_size", "int", "14"),
+            ("model_seq_len", "float", "128000"),
+            ("threads", "int", "None"),
+        ),
+        check="frames, fps, idx = result\nassert len(frames) == len(idx), (frames.shape, idx)",
+        setup=FILES,
+        positional=1,
+        heavy=True,
+    ),  # fmt: skip
+    Entry(
+        "(lambda **k: qwen2vl.VideoProcessor(**k)(VIDEO))",
+        (
+            ("min_pixels", "float", "3136"),
+            ("max_pixels", "float", "200000"),
+            ("budget", "str", "'frame'"),
+            ("temporal_patch_size", "int", "2"),
+            ("do_sample_frames", "bool", "False"),
+            ("fps", "float", "None"),
+            ("num_frames", "int", "None"),
+            ("max_frames", "int", "768"),
+            ("max_video_tokens", "int", "128000"),
+            ("dtype", "str", "'float32'"),
+        ),
+        setup=f"VIDEO = {VID}",
+        check=VIDEO_CHECK,
+    ),  # fmt: skip
+    Entry(
+        "qwen2vl.VideoProcessor(min_pixels=3136, max_pixels=50000)",
+        (
+            ("videos", "video", VID),
+            ("video_metadata", "ints", "None"),
+            ("do_sample_frames", "bool", "None"),
+            ("fps", "float", "None"),
+            ("num_frames", "int", "None"),
+        ),
+        check=VIDEO_CHECK,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "qwen2vl.VideoProcessor.qwen3_vl(min_pixels=4096, max_pixels=50000)",
+        (
+            ("videos", "video", VID),
+            ("do_sample_frames", "bool", "None"),
+            ("fps", "float", "None"),
+            ("num_frames", "int", "None"),
+        ),
+        check=VIDEO_CHECK,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "qwen2vl.VideoProcessor(min_pixels=3136, max_pixels=50000).from_file",
+        (
+            ("src", "vsrc", "data.video_file(3)"),
+            ("do_sample_frames", "bool", "True"),
+            ("fps", "float", "2.0"),
+            ("num_frames", "int", "None"),
+            ("threads", "int", "None"),
+        ),
+        check=VIDEO_CHECK,
+        related=("total_frames", "video frame", "would sample"),  # the clip: length, sides
+        setup=FILES,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "(lambda **k: internvl.VideoProcessor(**k)(VIDEO))",
+        (
+            ("size", "pair", "(56, 56)"),
+            ("do_sample_frames", "bool", "False"),
+            ("fps", "float", "None"),
+            ("num_frames", "int", "None"),
+            ("dtype", "str", "'float32'"),
+        ),
+        setup=f"VIDEO = {VID}",
+    ),  # fmt: skip
+    Entry(
+        "internvl.VideoProcessor(size=(56, 56)).from_file",
+        (
+            ("src", "vsrc", "data.video_file(3)"),
+            ("do_sample_frames", "bool", "True"),
+            ("fps", "float", "None"),
+            ("num_frames", "int", "4"),
+        ),
+        related=("total_frames", "video frame", "would sample"),  # the clip: length, sides
+        setup=FILES,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "(lambda **k: ov.VideoProcessor(**k)(VIDEO))",
+        (
+            ("size", "pair", "(56, 56)"),
+            ("do_sample_frames", "bool", "False"),
+            ("fps", "float", "None"),
+            ("num_frames", "int", "None"),
+        ),
+        setup=f"VIDEO = {VID}",
+    ),  # fmt: skip
+    Entry(
+        "ov.VideoProcessor(size=(56, 56)).from_file",
+        (
+            ("src", "vsrc", "data.video_file(3)"),
+            ("do_sample_frames", "bool", "True"),
+            ("fps", "float", "None"),
+            ("num_frames", "int", "4"),
+        ),
+        related=("total_frames", "video frame", "would sample"),  # the clip: length, sides
+        setup=FILES,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "oryx.ImageProcessor(max_res=256, video_max_res=128, video_min_res=64).from_file",
+        (
+            ("src", "vsrc", "data.video_file(3)"),
+            ("sampler", "str", "'fps'"),
+            ("num_frames", "int", "8"),
+            ("fps", "float", "1.0"),
+            ("force_sample", "bool", "False"),
+        ),
+        related=("total_frames", "video frame", "would sample"),  # the clip: length, sides
+        setup=FILES,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "batch.expand_video_tokens",
+        (
+            ("input_ids", "ints", "[1, 151652, 151656, 151653, 2]"),
+            ("video_grid_thw", "grid", "[[2, 4, 4]]"),
+            ("merge_size", "int", "2"),
+            ("layout", "str", "'transformers5'"),
+        ),
+        check="ids, _ = result\nassert ids.ndim >= 1",
+        positional=2,
+        related=("video token", "videos", "input_ids", "video_grid_thw", "grid"),
+    ),  # fmt: skip
+    Entry(
+        "cache.content_key",
+        (("data", "image", IMG), ("processor", "proc", "qwen2vl.ImageProcessor()")),
+        check="assert isinstance(result, str) and result",
+        positional=2,
+    ),  # fmt: skip
+    Entry(
+        "dynres_fast.auto.from_pretrained",
+        (
+            (
+                "source",
+                "cfgdir",
+                'data.config_dir(D, \'{"image_processor_type": "Qwen2VLImageProcessor"}\')',
+            ),
+        ),
+        setup=FILES,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "dynres_fast.auto.video_processor_from_pretrained",
+        (
+            (
+                "source",
+                "cfgdir",
+                "data.config_dir(D, '{\"video_processor_type\": \"Qwen2VLVideoProcessor\"}', 'video_preprocessor_config.json')",
+            ),
+        ),
+        setup=FILES,
+        positional=1,
+    ),  # fmt: skip
+    Entry(
+        "dynres_fast.pool.OutputPool().take",
+        (("shape", "pair", "(10, 3)"), ("dtype", "str", "'float32'")),
+        check="assert result.shape == tuple(kw['shape'])",
+        positional=2,
+    ),  # fmt: skip
+    Entry(
+        "(lambda **k: call('Qwen2VLImageProcessor', k, IMAGE))",
+        (
+            ("min_pixels", "float", "3136"),
+            ("max_pixels", "float", "200000"),
+            ("patch_size", "int", "14"),
+            ("temporal_patch_size", "int", "2"),
+            ("merge_size", "int", "2"),
+            ("do_resize", "bool", "True"),
+        ),
+        setup=DROPIN + "IMAGE = np.zeros((50, 60, 3), np.uint8)",
+        heavy=True,
+    ),  # fmt: skip
+    Entry(
+        "(lambda **k: call('Qwen2VLVideoProcessor', {}, VIDEO, **k))",
+        (
+            ("do_sample_frames", "bool", "False"),
+            ("fps", "float", "None"),
+            ("num_frames", "int", "None"),
+        ),
+        setup=DROPIN + f"VIDEO = {VID}",
+        heavy=True,
+    ),  # fmt: skip
+    Entry(
+        "(lambda **k: call('LlavaOnevisionImageProcessor', k, IMAGE))",
+        (("image_grid_pinpoints", "pinpoints", "[[384, 384]]"), ("do_pad", "bool", "True")),
+        setup=DROPIN + "IMAGE = np.zeros((50, 60, 3), np.uint8)",
+        heavy=True,
+    ),  # fmt: skip
+    Entry(
+        "(lambda **k: call('GotOcr2ImageProcessor', k, IMAGE))",
+        # max_patches is not made hostile: past our 4096 the drop-in hands the call to
+        # upstream, whose aspect-ratio enumeration is quadratic in it (minutes at 65535).
+        (("min_patches", "int", "1"), ("crop_to_patches", "bool", "True")),
+        setup=DROPIN + "IMAGE = np.zeros((50, 60, 3), np.uint8)",
+        heavy=True,
+    ),  # fmt: skip
+    Entry(
+        "(lambda images: call('Qwen2VLImageProcessor', {}, images))",
+        (("images", "image", IMG),),
+        positional=1,
+        setup=DROPIN,
+        heavy=True,
+    ),  # fmt: skip
+]
+
+
 # Aliases an error message may use for an argument (besides its own name).
 ALIASES: Dict[str, Tuple[str, ...]] = {
     "image": ("image", "shape", "array", "dtype", "channels", "images"),
@@ -642,6 +1008,44 @@ ALIASES: Dict[str, Tuple[str, ...]] = {
     "path": ("path",),
     "item": ("image", "path"),
     "data": ("data", "jpeg", "png", "image"),
+    "src": ("src", "video", "file", "path"),
+    "ele": (
+        "ele",
+        "video",
+        "fps",
+        "frames",
+        "pixels",
+        "start",
+        "end",
+        "resized",
+        "file",
+        "read",
+        "height",
+        "aspect",
+    ),
+    # A config's refusal names the key at fault (or the types no family claims).
+    "source": (
+        "source",
+        "config",
+        "path",
+        "directory",
+        "json",
+        "model",
+        "processor",
+        "pixels",
+        "patch",
+        "merge",
+        "size",
+        "pinpoint",
+        "type",
+    ),
+    "processor": ("processor",),
+    "video_grid_thw": ("grid",),
+    "image_sizes": ("image_sizes", "size", "height", "width"),
+    "shape": ("shape",),
+    "dtype": ("dtype",),
+    "size": ("size", "height", "width"),
+    "indices": ("indices", "index", "frame"),
 }
 
 
@@ -670,7 +1074,7 @@ def generated(seed: int) -> Iterator[Probe]:
         code = f"kw = {kw}\nresult = {e.call({a: f'kw[{a!r}]' for a, _, _ in e.base})}"
         desc = ", ".join(f"{a}={values[a]}" for a in changed)
         names = _names(changed) + e.related
-        yield Probe(f"gen{n} {e.func}({desc})", code, names, e.check, e.setup)
+        yield Probe(f"gen{n} {e.func}({desc})", code, names, e.check, e.setup, e.heavy)
         n += 1
 
 
@@ -1089,13 +1493,34 @@ CLI: List[Probe] = [
 ]
 
 
+def video_decoder_probes(seed: int) -> Iterator[Probe]:
+    """Endless mutated MP4 clips: probed, then every frame read. Either step may refuse
+    (``VideoDecodeError``); what is read must be the frames asked for."""
+    r = random.Random(seed)
+    n = 0
+    while True:
+        file_seed, mut_seed = r.randrange(10**6), r.randrange(10**6)
+        setup = f"DATA = data.mutate(data.video_file({file_seed}), {mut_seed})"
+        yield Probe(
+            f"video{n} mutate(video_file({file_seed}), {mut_seed})",
+            "info = video.probe(DATA)\nresult = video.read_frames(DATA, np.arange(info.num_frames))",
+            ("video", "src", "frame", "decode", "stream"),
+            "assert result.shape[:1] == (info.num_frames,) and result.shape[1:] == "
+            "(info.height, info.width, 3), (result.shape, info)",
+            setup,
+        )
+        n += 1
+
+
 def catalogue(seed: int) -> Iterator[Probe]:
-    """Every hand-written and CLI probe, then generated and decoder probes interleaved
-    (3:1)."""
+    """Every hand-written and CLI probe, then generated, image-decoder and video-decoder
+    probes interleaved (6:2:1)."""
     yield from HANDWRITTEN
     yield from CLI
-    gen, dec = generated(seed), decoder_probes(seed + 1)
+    gen, dec, vdec = generated(seed), decoder_probes(seed + 1), video_decoder_probes(seed + 2)
     while True:
-        for _ in range(3):
-            yield next(gen)
-        yield next(dec)
+        for _ in range(2):
+            for _ in range(3):
+                yield next(gen)
+            yield next(dec)
+        yield next(vdec)

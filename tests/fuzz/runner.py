@@ -46,6 +46,10 @@ class Probe:
     names: tuple = ()
     check: str = ""
     setup: str = ""
+    #: Needs torch (the transformers drop-ins, ``fetch_video``): runs on the one worker that
+    #: has imported transformers and torch (forking a process holding them is slow, so the
+    #: others do not, and importing them in every child is slower still).
+    heavy: bool = False
 
     def to_json(self) -> str:
         return json.dumps(
@@ -98,8 +102,11 @@ def _namespace() -> dict:
     import numpy as np
 
     import dynres_fast
+    import dynres_fast.auto
+    import dynres_fast.pool
     from dynres_fast import (
         batch,
+        cache,
         cli,
         errors,
         internvl,
@@ -109,8 +116,10 @@ def _namespace() -> dict:
         ops,
         oryx,
         pack,
+        pixtral,
         qwen2vl,
         rope,
+        video,
     )
 
     tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -146,7 +155,27 @@ def _namespace() -> dict:
         "pack": pack,
         "qwen2vl": qwen2vl,
         "rope": rope,
+        "pixtral": pixtral,
+        "video": video,
+        "cache": cache,
+        "dropins": _DropIns(),
+        "upstream": _DropIns(upstream=True),
     }
+
+
+class _DropIns:
+    """The transformers drop-in classes (or upstream's of the same names), imported on
+    first use; the worker touches them once before forking so that children share them."""
+
+    def __init__(self, upstream: bool = False):
+        self._upstream = upstream
+
+    def __getattr__(self, name: str):
+        if self._upstream:
+            import transformers as module
+        else:
+            import dynres_fast.transformers as module  # type: ignore[no-redef]
+        return getattr(module, name)
 
 
 def _classify_exception(e: BaseException, names: List[str]) -> dict:
@@ -258,6 +287,12 @@ def worker_main() -> None:
     import PIL.JpegImagePlugin  # noqa: F401
     import PIL.PngImagePlugin  # noqa: F401
 
+    ns["data"].video_file(0)  # PyAV loads once here rather than in every child
+    if len(sys.argv) > 2 and sys.argv[2] == "heavy":
+        for name in ("Qwen2VLImageProcessor", "Qwen2VLVideoProcessor"):
+            getattr(ns["dropins"], name)
+            getattr(ns["upstream"], name)
+
     for line in sys.stdin:
         spec = json.loads(line)
         try:
@@ -283,23 +318,27 @@ def run(
     arg = json.dumps([limits.mem_bytes, limits.rss_bytes, limits.timeout])
     env = dict(os.environ, PYTHONHASHSEED="0")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    todo = list(probes)
+    light = [p for p in todo if not p.heavy]
+    heavy = [p for p in todo if p.heavy]
+    kinds = ["light"] * max(1, jobs) + (["heavy"] if heavy else [])
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.fuzz.runner", arg],
+            [sys.executable, "-m", "tests.fuzz.runner", arg, kind],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             cwd=root,
             env=env,
         )
-        for _ in range(max(1, jobs))
+        for kind in kinds
     ]
     report = Report()
-    queue: Iterator[Probe] = iter(probes)
+    queues: Dict[str, Iterator[Probe]] = {"light": iter(light), "heavy": iter(heavy)}
     busy: Dict[int, Probe] = {}
 
     def feed(i: int) -> bool:
-        p = next(queue, None)
+        p = next(queues[kinds[i]], None)
         if p is None:
             return False
         busy[i] = p

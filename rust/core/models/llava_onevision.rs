@@ -8,11 +8,12 @@
 
 use super::pipeline::{resized, rgb, split, whole, window_into, Pixels, Placement};
 use super::{Family, Plan, Reference};
-use crate::core::error::{invalid_arg, try_with_capacity, Result};
+use crate::core::error::{invalid_arg, try_with_capacity, Error, Result, MAX_ALLOC_BYTES};
 use crate::core::geometry::MAX_SIDE;
 use crate::core::image::{ImageBuf, ImageRef};
 use crate::core::par;
 use crate::core::sampling::py_floordiv;
+use std::collections::HashMap;
 
 /// Crop side of the vision tower (`siglip-so400m-patch14-384`): the default crop size.
 pub const CROP_SIZE: u64 = 384;
@@ -20,12 +21,6 @@ pub const CROP_SIZE: u64 = 384;
 /// features per side.
 pub const VISION_PATCH: u64 = 14;
 
-/// Most crops one pinpoint may cut (a 32 x 32 grid, a 12288² canvas): bounds the boxes of
-/// a plan and the tiles of an image before either is built.
-pub const MAX_CROPS: u64 = 1024;
-
-/// Most pinpoints a list may hold (the default has 36).
-pub const MAX_PINPOINTS: usize = 4096;
 /// Feature grid side per 384-pixel crop: `384 // 14 = 27` (the last 6 pixels are unused).
 pub const PATCHES_PER_SIDE: u64 = CROP_SIZE / VISION_PATCH;
 /// Tokens of the base (whole-image) crop: 27².
@@ -51,41 +46,22 @@ fn check_side(name: &str, v: u64) -> Result<()> {
     Ok(())
 }
 
-/// Refuses an empty pinpoint list, more than [`MAX_PINPOINTS`] entries, non-positive or
-/// oversized entries, and entries that cut into more than [`MAX_CROPS`] crops of 384².
+/// Refuses an empty pinpoint list and non-positive or oversized entries. Neither the list's
+/// length nor a canvas's crop count is capped here: a plan is arithmetic, and the pixels
+/// (and the listed boxes, [`LlavaOnevisionPlan::boxes`]) of the chosen canvas are bounded
+/// by the one-buffer limit.
 ///
 /// # Errors
 /// As described.
 pub fn check_pinpoints(pinpoints: &[(u64, u64)]) -> Result<()> {
-    check_pinpoints_for(pinpoints, CROP_SIZE)
-}
-
-/// [`check_pinpoints`] for crops of side `crop` (edge crops of a canvas that is not a
-/// multiple of `crop` count as crops).
-fn check_pinpoints_for(pinpoints: &[(u64, u64)], crop: u64) -> Result<()> {
     if pinpoints.is_empty() {
         return invalid_arg!("pinpoints must hold at least one (height, width) pair, got none");
     }
-    if pinpoints.len() > MAX_PINPOINTS {
-        return invalid_arg!(
-            "pinpoints holds {} pairs; at most {MAX_PINPOINTS} are accepted",
-            pinpoints.len()
-        );
-    }
-    for &(a, b) in pinpoints {
-        if a == 0 || b == 0 || a > MAX_SIDE || b > MAX_SIDE {
-            return invalid_arg!(
-                "pinpoints must be positive sizes up to {MAX_SIDE}, got ({a}, {b})"
-            );
-        }
-        // A canvas is cut into crop² tiles, each a plan box and a tile of pixels.
-        let crops = a.div_ceil(crop) * b.div_ceil(crop);
-        if crops > MAX_CROPS {
-            return invalid_arg!(
-                "pinpoint ({a}, {b}) cuts into {crops} crops of {crop}²; at most \
-                 {MAX_CROPS} are accepted (the default list has at most 36)"
-            );
-        }
+    if let Some(&(a, b)) = pinpoints
+        .iter()
+        .find(|&&(a, b)| a == 0 || b == 0 || a > MAX_SIDE || b > MAX_SIDE)
+    {
+        return invalid_arg!("pinpoints must be positive sizes up to {MAX_SIDE}, got ({a}, {b})");
     }
     Ok(())
 }
@@ -199,16 +175,30 @@ impl LlavaOnevisionPlan {
     /// `(top, left, height, width)` of each crop of the canvas, row-major (the base
     /// crop, a squash of the whole image, comes first and is not listed); edge crops are
     /// cut short where the canvas ends.
-    pub fn boxes(&self) -> Vec<[u64; 4]> {
+    ///
+    /// # Errors
+    /// A canvas whose crops, as uint8 pixels, would not fit one buffer
+    /// ([`MAX_ALLOC_BYTES`]): it can never be preprocessed, and listing its boxes (up to
+    /// 1.9e9 of them) would take minutes and gigabytes.
+    pub fn boxes(&self) -> Result<Vec<[u64; 4]>> {
         let (s, hc, wc) = (self.crop_size, self.canvas_height, self.canvas_width);
-        (0..self.rows)
+        let crops = self.rows * self.cols;
+        let bytes = u128::from(crops) * 3 * u128::from(s) * u128::from(s);
+        if bytes > MAX_ALLOC_BYTES as u128 {
+            return Err(Error::Budget(format!(
+                "the pinpoint canvas ({hc}, {wc}) cuts into {crops} crops of {s}², whose \
+                 pixels ({bytes} bytes as uint8) exceed the limit of {MAX_ALLOC_BYTES} bytes \
+                 (4 GiB) for one buffer; boxes are listed for canvases within it"
+            )));
+        }
+        Ok((0..self.rows)
             .flat_map(|r| {
                 (0..self.cols).map(move |c| {
                     let (top, left) = (r * s, c * s);
                     [top, left, s.min(hc - top), s.min(wc - left)]
                 })
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -248,26 +238,31 @@ impl LlavaOnevision {
                  pixels, got {crop}"
             );
         }
-        check_pinpoints_for(pinpoints, crop)?;
+        check_pinpoints(pinpoints)?;
         if let Some(&(a, b)) = pinpoints.iter().find(|&&(a, b)| a < crop || b < crop) {
             return invalid_arg!(
                 "pinpoints must hold at least one {crop}-pixel crop per side, got ({a}, {b})"
             );
         }
         let (mut heights, mut widths, mut scan) = (Vec::new(), Vec::new(), Vec::new());
-        let index = |v: &mut Vec<u64>, x: u64| match v.iter().position(|&y| y == x) {
-            Some(i) => i,
-            None => {
+        // Side -> its index in `heights` / `widths`: one lookup per pinpoint, so a list of
+        // any length is indexed in linear time.
+        let (mut seen_h, mut seen_w) = (HashMap::new(), HashMap::new());
+        let index = |v: &mut Vec<u64>, seen: &mut HashMap<u64, usize>, x: u64| {
+            *seen.entry(x).or_insert_with(|| {
                 v.push(x);
                 v.len() - 1
-            }
+            })
         };
         for &(a, b) in pinpoints {
             let (ch, cw) = match reference {
                 Reference::Transformers => (a, b),
                 Reference::Original => (b, a),
             };
-            scan.push((index(&mut heights, ch), index(&mut widths, cw)));
+            scan.push((
+                index(&mut heights, &mut seen_h, ch),
+                index(&mut widths, &mut seen_w, cw),
+            ));
         }
         Ok(Self {
             pinpoints: pinpoints.to_vec(),
@@ -405,7 +400,11 @@ impl Family for LlavaOnevision {
                 left: plan.pad_left as usize,
                 pad: [0; 3],
             };
-            for (b, crop) in plan.boxes().into_iter().zip(dst.chunks_exact_mut(crop_len)) {
+            for (b, crop) in plan
+                .boxes()?
+                .into_iter()
+                .zip(dst.chunks_exact_mut(crop_len))
+            {
                 let window = b.map(|v| v as usize);
                 if window[2] == side && window[3] == side {
                     window_into(&view, at, window, &px.table, crop)?;
@@ -776,7 +775,10 @@ mod tests {
             .plan(100, 130)
             .unwrap();
         assert_eq!((p.rows, p.cols), (1, 2));
-        assert_eq!(p.boxes(), vec![[0, 0, 384, 384], [0, 384, 384, 116]]);
+        assert_eq!(
+            p.boxes().unwrap(),
+            vec![[0, 0, 384, 384], [0, 384, 384, 116]]
+        );
         assert_eq!(p.unpadded_width, 27);
         let p = LlavaOnevision::with_crop(&[(336, 672)], Reference::Transformers, 336)
             .unwrap()

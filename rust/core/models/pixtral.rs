@@ -77,17 +77,21 @@ impl Pixtral {
     /// Checks the settings.
     ///
     /// # Errors
-    /// Sides, patch sizes or a merge size of 0, or a token unit or maximum size beyond
-    /// the kernels' side limit.
+    /// Sides, patch sizes or a merge size of 0, or a maximum size beyond the planning
+    /// limit ([`MAX_SIDE`]).
     pub fn new(params: PixtralParams) -> Result<Self> {
         let PixtralParams {
             max_size: (mh, mw),
             patch_size: (ph, pw),
             spatial_merge_size: m,
         } = params;
-        let limit = MAX_IMAGE_SIDE as u64;
-        if !(1..=limit).contains(&mh) || !(1..=limit).contains(&mw) {
-            return invalid_arg!("the maximum size must have sides in 1..={limit}, got {mh}x{mw}");
+        // Pixtral only shrinks: a maximum past the kernels' side limit is fine (what is
+        // resized is checked in `plan`), so only the planning limit applies.
+        if !(1..=MAX_SIDE).contains(&mh) || !(1..=MAX_SIDE).contains(&mw) {
+            return invalid_arg!(
+                "the maximum size (longest_edge, or size's height and width) must have sides \
+                 in 1..={MAX_SIDE}, got {mh}x{mw}"
+            );
         }
         if !(1..=1024).contains(&ph) || !(1..=1024).contains(&pw) || !(1..=64).contains(&m) {
             return invalid_arg!(
@@ -144,8 +148,8 @@ impl Family for Pixtral {
         };
         if scaled.0 == 0 || scaled.1 == 0 {
             return Err(Error::AspectRatio(format!(
-                "an image of {height}x{width} scales to {}x{} under the maximum size {mh}x{mw}; \
-                 a side of 0 cannot be resized",
+                "an image of {height}x{width} scales to {}x{} under the maximum size \
+                 (longest_edge) {mh}x{mw}; a side of 0 cannot be resized",
                 scaled.0, scaled.1
             )));
         }
@@ -321,7 +325,13 @@ mod tests {
             })
             .is_err()
         };
-        assert!(bad(0, 16, 1) && bad(1024, 0, 1) && bad(1024, 16, 0) && bad(1 << 17, 16, 1));
+        assert!(bad(0, 16, 1) && bad(1024, 0, 1) && bad(1024, 16, 0) && bad(1 << 25, 16, 1));
+        // Pixtral only shrinks: a maximum past the pixel side limit plans as no resize.
+        assert!(!bad(1 << 17, 16, 1));
+        assert_eq!(
+            pixtral(1 << 17, 16, 1).plan(300, 500).unwrap(),
+            pixtral(1024, 16, 1).plan(300, 500).unwrap()
+        );
         let p = pixtral(1024, 16, 1);
         assert!(p.plan(0, 5).is_err());
         assert!(matches!(p.plan(1, 5000), Err(Error::AspectRatio(_))));
