@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image
 
 from dynres_fast import InvalidImageError
 from dynres_fast.io import decode
+from fuzz import data as fuzz_data
 
 from conftest import gil_free_fraction
 
@@ -88,6 +90,9 @@ def _corrupt_inputs() -> dict:
         "png_no_iend_data": png[:-40],
         "png_bad_crc": bytes(flipped),
         "cmyk_jpeg": cmyk.getvalue(),
+        # Found by the fuzz harness: a bit flip gives component 2 sampling factors 1x3
+        # beside 2x2 (a fractional 3:2 ratio, libjpeg's JERR_FRACT_SAMPLE_NOTIMPL).
+        "jpeg_fractional_sampling": fuzz_data.mutate(fuzz_data.encoded(244338), 784499),
     }
 
 
@@ -95,6 +100,43 @@ def _corrupt_inputs() -> dict:
 def test_bad_data_is_invalid_image_error(name: str, data: bytes) -> None:
     with pytest.raises(InvalidImageError):
         decode(data)
+
+
+def test_fractional_sampling_is_refused_by_name() -> None:
+    data = _corrupt_inputs()["jpeg_fractional_sampling"]
+    assert fuzz_data.pillow(data) is None
+    with pytest.raises(InvalidImageError, match="sampling factors 2x2.*largest \\(2x3\\)"):
+        decode(data)
+    with pytest.raises(InvalidImageError, match="sampling factors"):
+        decode(data, allow_truncated=True)
+
+
+#: Mutated JPEGs judged against Pillow (seeded: the same files on every run).
+MUTATED_JPEGS = 4000
+
+
+def test_mutated_jpegs_that_pillow_refuses_are_refused() -> None:
+    """Whatever ``decode`` accepts among mutated JPEGs, Pillow accepts too, at the same
+    size (the harness's oracle, run over a fixed seeded set in-process)."""
+    rng = random.Random(2026)
+    accepted = refused = 0
+    while accepted + refused < MUTATED_JPEGS:
+        file_seed, mut_seed = rng.randrange(10**6), rng.randrange(10**6)
+        src = fuzz_data.encoded(file_seed)
+        if src[:2] != b"\xff\xd8":
+            continue
+        data = fuzz_data.mutate(src, mut_seed)
+        try:
+            out = decode(data)
+        except InvalidImageError:
+            refused += 1
+            continue
+        want = fuzz_data.pillow(data)
+        where = f"mutate(encoded({file_seed}), {mut_seed})"
+        assert want is not None, f"accepted what Pillow refuses: {where}"
+        assert out.shape == want.shape, where
+        accepted += 1
+    assert accepted > 500 and refused > 2000
 
 
 def test_bomb_limit() -> None:

@@ -71,9 +71,35 @@ fn read_frame(l: &mut JpegLayout, marker: u8, body: &[u8]) -> Result<()> {
             )));
         }
     }
+    check_integral_sampling(&body[6..])?;
     l.frame = Some((width, height));
     l.components = body[6..].chunks_exact(3).map(|c| c[0]).collect();
     l.progressive = marker == 0xC2;
+    Ok(())
+}
+
+/// libjpeg upsamples a component only by whole factors: the largest horizontal and
+/// vertical sampling factors of the frame must be multiples of every component's own
+/// (`JERR_FRACT_SAMPLE_NOTIMPL`, raised before any scan is read, so Pillow refuses such a
+/// file even with `LOAD_TRUNCATED_IMAGES`). zune-jpeg would decode it to a wrong picture.
+/// `components` holds the frame's 3-byte component specifications.
+fn check_integral_sampling(components: &[u8]) -> Result<()> {
+    let factors = || {
+        components
+            .chunks_exact(3)
+            .map(|c| (c[0], c[1] >> 4, c[1] & 15))
+    };
+    let max_h = factors().map(|(_, h, _)| h).max().unwrap_or(1);
+    let max_v = factors().map(|(_, _, v)| v).max().unwrap_or(1);
+    for (id, h, v) in factors() {
+        if max_h % h != 0 || max_v % v != 0 {
+            return Err(invalid(format!(
+                "unsupported JPEG: component {id} has sampling factors {h}x{v}, which do not \
+                 divide the frame's largest ({max_h}x{max_v}); libjpeg (and so Pillow) \
+                 accepts only whole upsampling ratios"
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -219,7 +245,8 @@ fn jpeg_layout(data: &[u8]) -> Result<JpegLayout> {
                 l.complete = true;
                 return Ok(l);
             }
-            0x01 | 0xD0..=0xD7 => continue,
+            // A stuffed zero (0xFF00) between segments is skipped like other stray bytes.
+            0x00 | 0x01 | 0xD0..=0xD7 => continue,
             0xC0..=0xCF | 0xDA..=0xDD | 0xE0..=0xEF | 0xFE => {}
             _ => {
                 return Err(corrupt(format_args!(
@@ -423,6 +450,8 @@ mod tests {
         assert!(
             read_huffman(&[0x00, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 16]).is_err()
         );
+        assert!(check_integral_sampling(&[1, 0x22, 0, 2, 0x13, 0, 3, 0x11, 0]).is_err());
+        assert!(check_integral_sampling(&[1, 0x42, 0, 2, 0x21, 0, 3, 0x11, 0]).is_ok());
         assert!(
             read_huffman(&[0x10, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 16]).is_ok()
         );
