@@ -185,3 +185,10 @@ def test_video_smart_resize_too_few_frames_names_num_frames(n):
     with pytest.raises(DynresError, match=rf"num_frames={n} is below temporal_factor=2.*>="):
         qwen2vl.video_smart_resize(n, 360, 640)
     assert qwen2vl.video_smart_resize(2, 360, 640) == (352, 640)
+
+
+@pytest.mark.parametrize("name", ["min_frames", "max_frames"])
+@pytest.mark.parametrize("value", [math.inf, -1.0])
+def test_sample_frames_bounds_name_the_accepted_range(name, value):
+    with pytest.raises(DynresError, match=rf"{name} must be a finite number >= 0, got"):
+        qwen2vl.sample_frames(2**20, 30.0, **{name: value})

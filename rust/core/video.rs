@@ -67,11 +67,17 @@ pub fn smart_nframes(total_frames: u64, video_fps: f64, count: FrameCount) -> Re
                 return invalid_arg!("fps must be a finite number > 0, got {}", py_float(fps));
             }
             if !(min_frames.is_finite() && min_frames >= 0.0) {
-                return invalid_arg!("min_frames must be >= 0, got {}", py_float(min_frames));
+                return invalid_arg!(
+                    "min_frames must be a finite number >= 0, got {}",
+                    py_float(min_frames)
+                );
             }
             let max_frames = max_frames.unwrap_or_else(|| total.min(768.0));
             if !(max_frames.is_finite() && max_frames >= 0.0) {
-                return invalid_arg!("max_frames must be >= 0, got {}", py_float(max_frames));
+                return invalid_arg!(
+                    "max_frames must be a finite number >= 0, got {}",
+                    py_float(max_frames)
+                );
             }
             let minf = (min_frames / factor).ceil() * factor;
             let maxf = (max_frames / factor).floor() * factor;
