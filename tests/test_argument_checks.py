@@ -192,3 +192,10 @@ def test_video_smart_resize_too_few_frames_names_num_frames(n):
 def test_sample_frames_bounds_name_the_accepted_range(name, value):
     with pytest.raises(DynresError, match=rf"{name} must be a finite number >= 0, got"):
         qwen2vl.sample_frames(2**20, 30.0, **{name: value})
+
+
+def test_sampling_too_short_a_clip_names_total_frames():
+    from dynres_fast import video
+
+    with pytest.raises(DynresError, match=r"would sample 0 frames from total_frames=1"):
+        video.sample_indices(1, rule="qwen2_vl", num_frames=1)

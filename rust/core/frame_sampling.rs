@@ -149,7 +149,7 @@ pub fn sample_indices(total_frames: u64, rule: SamplingRule, a: &SamplingArgs) -
                         .min(total)
                 }
             };
-            let n = nonzero_count(rule, n)?;
+            let n = nonzero_count(rule, n, total_frames)?;
             check_frame_counts(total_frames, n)?;
             Ok(linspace_values(0.0, total - 1.0, n)
                 .into_iter()
@@ -254,11 +254,11 @@ fn needs_video_fps(rule: SamplingRule, a: &SamplingArgs) -> Result<f64> {
     }
 }
 
-fn nonzero_count(rule: SamplingRule, n: f64) -> Result<u64> {
+fn nonzero_count(rule: SamplingRule, n: f64, total_frames: u64) -> Result<u64> {
     if n.is_nan() || n < 1.0 {
         return invalid_arg!(
-            "rule {:?} would sample {} frames; at least 1 is needed (raise num_frames, fps or \
-             max_frames)",
+            "rule {:?} would sample {} frames from total_frames={total_frames}; at least 1 is \
+             needed (a longer clip, or a larger num_frames, fps or max_frames)",
             rule.name(),
             n as i64
         );
@@ -276,7 +276,7 @@ fn nonzero_count(rule: SamplingRule, n: f64) -> Result<u64> {
 
 /// A non-zero count no larger than the clip, as the transformers samplers require.
 fn count_in_clip(rule: SamplingRule, n: f64, total_frames: u64) -> Result<u64> {
-    let n = nonzero_count(rule, n)?;
+    let n = nonzero_count(rule, n, total_frames)?;
     if n > total_frames {
         return invalid_arg!(
             "rule {:?}: num_frames={n} exceeds total_frames={total_frames}; decrease \
