@@ -80,6 +80,14 @@ def test_expand_video_tokens_checks_grids_before_expanding(grid, msg):
         batch.expand_video_tokens([1, 151652, 151656, 151653, 2], grid)
 
 
+def test_expand_video_tokens_counts_huge_grids_exactly():
+    # t·h·w overflows int64 (it wrapped negative and np.full refused a negative size); the
+    # exact count over a huge merge is 0 pads.
+    grid = [[2**63 - 1, 2, 2]]
+    ids, _ = batch.expand_video_tokens([1, 151652, 151656, 151653, 2], grid, merge_size=2**40)
+    assert ids.tolist() == [1, 151652, 151653, 2]
+
+
 def test_pixtral_layout_names_image_sizes():
     with pytest.raises(TypeError, match="image_sizes"):
         pixtral.layout([1, 10, 2], None)

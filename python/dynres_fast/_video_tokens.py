@@ -56,7 +56,7 @@ def _blocks(
     """Each video's replacement tokens."""
     pad, start, end = ids
     if grid_timestamps is None:
-        return [np.full(int(t * h * w) // merge**2, pad, np.int64) for t, h, w in grids]
+        return [np.full(t * h * w // merge**2, pad, np.int64) for t, h, w in grids.tolist()]
     if tokenize is None:
         raise DynresError(
             "grid_timestamps need tokenize (text → token ids) to write the Qwen3-VL "
@@ -68,14 +68,14 @@ def _blocks(
         )
     cache: Dict[str, np.ndarray] = {}
     out = []
-    for i, ((t, h, w), seconds) in enumerate(zip(grids, grid_timestamps)):
+    for i, ((t, h, w), seconds) in enumerate(zip(grids.tolist(), grid_timestamps)):
         seconds = np.asarray(seconds, dtype=np.float64).reshape(-1)
         if len(seconds) != t:
             raise GridMismatchError(
                 f"video {i} has grid t={t} but {len(seconds)} grid timestamps; give one per "
                 "temporal patch (qwen2vl.grid_timestamps)"
             )
-        frame = np.concatenate([[start], np.full(int(h * w) // merge**2, pad), [end]])
+        frame = np.concatenate([[start], np.full(h * w // merge**2, pad), [end]])
         parts = []
         for s in seconds:
             text = timestamp_text(float(s))
