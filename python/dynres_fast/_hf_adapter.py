@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -101,9 +101,9 @@ class PixtralSettings:
     pad: bool
 
 
-@lru_cache(maxsize=32)
-def _qwen(s: QwenSettings) -> qwen2vl.ImageProcessor:
-    return qwen2vl.ImageProcessor(
+def _qwen_kwargs(s: QwenSettings) -> Dict[str, Any]:
+    """The keywords qwen2vl's image and video processors share."""
+    return dict(
         min_pixels=s.min_pixels,
         max_pixels=s.max_pixels,
         patch_size=s.patch_size,
@@ -117,21 +117,17 @@ def _qwen(s: QwenSettings) -> qwen2vl.ImageProcessor:
 
 
 @lru_cache(maxsize=32)
+def _qwen(s: QwenSettings) -> qwen2vl.ImageProcessor:
+    return qwen2vl.ImageProcessor(**_qwen_kwargs(s))
+
+
+@lru_cache(maxsize=32)
 def _qwen_video(s: QwenVideoSettings) -> qwen2vl.VideoProcessor:
-    q = s.qwen
     return qwen2vl.VideoProcessor(
-        min_pixels=q.min_pixels,
-        max_pixels=q.max_pixels,
+        **_qwen_kwargs(s.qwen),
         budget=s.budget,
-        patch_size=q.patch_size,
-        temporal_patch_size=q.temporal_patch_size,
-        merge_size=q.merge_size,
-        image_mean=q.image_mean,
-        image_std=q.image_std,
-        resample=q.resample,
         cap_pixels_per_frame=s.cap_pixels_per_frame,
         max_video_tokens=s.max_video_tokens,
-        compat=q.compat,
     )
 
 

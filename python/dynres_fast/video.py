@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Optional, Union
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 
@@ -373,6 +373,15 @@ def read_frames(
 _MAX_GROUP = 4096
 
 
+def _grouped(
+    src: Source, indices: Any, group: Any, threads: Optional[int], skip_nonref: bool
+) -> Tuple[np.ndarray, int, _Decode]:
+    """The checked indices and group size, and the decoding job, of a streamed read."""
+    idx = as_int64_array("indices", indices, ndim=1)
+    g = as_int("group", group, minimum=1, maximum=_MAX_GROUP)
+    return idx, g, _Decode(src, idx, threads, skip_nonref)
+
+
 def iter_frames(
     src: Source,
     indices: Any,
@@ -392,9 +401,7 @@ def iter_frames(
     the iteration. Arguments and errors as :func:`read_frames`, plus ``group`` (1 to
     4,096 rows).
     """
-    idx = as_int64_array("indices", indices, ndim=1)
-    g = as_int("group", group, minimum=1, maximum=_MAX_GROUP)
-    job = _Decode(src, idx, threads, skip_nonref)
+    _, g, job = _grouped(src, indices, group, threads, skip_nonref)
     return _stream(job, g)
 
 
@@ -410,9 +417,7 @@ def for_each_group(
     """:func:`iter_frames` on the calling thread: decodes the frames at ``indices`` and
     calls ``fn(first_row, frames)`` for each group of ``group`` consecutive rows as soon as
     it is complete; ``frames`` is a reused buffer, valid during the call."""
-    idx = as_int64_array("indices", indices, ndim=1)
-    g = as_int("group", group, minimum=1, maximum=_MAX_GROUP)
-    job = _Decode(src, idx, threads, skip_nonref)
+    idx, g, job = _grouped(src, indices, group, threads, skip_nonref)
     free: list[np.ndarray] = []
 
     def emit(start: int, buf: np.ndarray, n: int) -> None:
